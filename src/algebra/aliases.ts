@@ -1,0 +1,42 @@
+/**
+ * ttach's aliases, with the same factors in the same order (so the same views in the same order).
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import type { ParamError } from '../errors.js'
+import * as T from '../transform/builtins.js'
+import type { Interpolation } from '../transform/step.js'
+import { product, type Product } from './product.js'
+
+/** `Compose([HorizontalFlip()])`: 2 views. @category aliases */
+export const hflip = (): Product<readonly [T.HorizontalFlip]> => product(T.hflip())
+/** `Compose([VerticalFlip()])`: 2 views. @category aliases */
+export const vflip = (): Product<readonly [T.VerticalFlip]> => product(T.vflip())
+/** `Compose([HorizontalFlip(), VerticalFlip()])`: 4 views. @category aliases */
+export const flip = (): Product<readonly [T.HorizontalFlip, T.VerticalFlip]> => product(T.hflip(), T.vflip())
+
+/**
+ * `Compose([HorizontalFlip(), Rotate90([0, 90, 180, 270])])`: the 8 elements of the dihedral group.
+ * @example
+ * import { aliases, dihedral } from 'tta-lens'
+ * assert.strictEqual(dihedral(aliases.d4())?.distinct, 8)
+ * @category aliases
+ */
+export const d4 = (): Product<readonly [T.HorizontalFlip, T.Rotate90<0 | 90 | 180 | 270>]> =>
+  product(T.hflip(), T.quarterTurns<0 | 90 | 180 | 270>([0, 90, 180, 270]))
+
+/** `Compose([Rotate90(angles)])`. @category aliases */
+export const rotate90 = <const A extends readonly number[]>(angles: A & T.CheckAnglesOf<A>): E.Either<ParamError, Product<readonly [T.Rotate90<A[number]>]>> =>
+  E.Functor.map(T.rotate90<A>(angles), (f) => product(f))
+
+/** `Compose([Scale(scales, interpolation)])`; 1 is prepended when missing. @category aliases */
+export const multiscale = <const K extends readonly number[]>(scales: K, interpolation: Interpolation = 'nearest'): E.Either<ParamError, Product<readonly [T.Scale<K[number]>]>> =>
+  E.Functor.map(T.scale(scales, { interpolation }), (f) => product(f))
+
+/** `Compose([FiveCrops(h, w)])`: 5 views, labels only. @category aliases */
+export const fiveCrop = <const H extends number, const W extends number>(height: H, width: W): E.Either<ParamError, Product<readonly [T.FiveCrops<H, W>]>> =>
+  E.Functor.map(T.fiveCrops(height, width), (f) => product(f))
+
+/** `Compose([HorizontalFlip(), FiveCrops(h, w)])`: 10 views, labels only. @category aliases */
+export const tenCrop = <const H extends number, const W extends number>(height: H, width: W): E.Either<ParamError, Product<readonly [T.HorizontalFlip, T.FiveCrops<H, W>]>> =>
+  E.Functor.map(T.fiveCrops(height, width), (f) => product(T.hflip(), f))

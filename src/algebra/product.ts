@@ -1,0 +1,145 @@
+/**
+ * Products of factors: the cartesian product of their parameter lists, first factor varying
+ * slowest — ttach's `Compose` order. Products form a monoid under {@link sequence} with
+ * {@link identity} as the unit. Enumerating a product gives its views, each a simplified chain of
+ * steps: runs of flips and turns collapse to one element of D4, runs of Add/Multiply to one affine.
+ *
+ * @since 0.1.0
+ */
+import { after, d4Identity, d4Name, isIdentity } from './d4.js'
+import { joinKind, type Factor, type Kind, type MapOf, type Target, type UndoOf } from '../transform/factor.js'
+import type { ApplyMaps, ShapeMap } from '../transform/shape-map.js'
+import type { Step } from '../transform/step.js'
+import type { D4Element } from '../transform/d4.js'
+import type { Shape } from '../tensor/shape.js'
+
+/** Any factor, whatever its parameters. @category model */
+export type AnyFactor = Factor<string, unknown, ShapeMap, Target>
+
+/** @category model */
+export interface Product<Fs extends readonly AnyFactor[]> {
+  readonly _tag: 'Product'
+  readonly factors: Fs
+}
+
+/** One view of a product: which option of each factor, and the simplified geometry. @category model */
+export interface ViewSpec {
+  /** Position in reference (ttach) order. */
+  readonly index: number
+  /** The parameter of each factor, in factor order. */
+  readonly params: readonly unknown[]
+  /** e.g. `HorizontalFlip(true) · Rotate90(90)` */
+  readonly name: string
+  /** The chain after simplification. */
+  readonly steps: readonly Step[]
+  /** How exactly a mask comes back through this view. */
+  readonly kind: Kind
+  /** The single D4 element when every step is a flip or turn (or the view is the identity). */
+  readonly d4?: D4Element
+}
+
+/** Shape maps of the factors, in order. @category type-level */
+export type MapsOf<Fs extends readonly AnyFactor[]> = { readonly [K in keyof Fs]: MapOf<Fs[K]> }
+/** Targets that every factor of the product can undo (checked per factor, not over the union). @category type-level */
+export type CommonUndo<Fs extends readonly AnyFactor[]> = Fs extends readonly [infer F, ...infer R extends readonly AnyFactor[]]
+  ? UndoOf<F> & CommonUndo<R>
+  : Target
+/** The first factor that cannot undo target `T`, by name. @category type-level */
+export type BlockerOf<Fs extends readonly AnyFactor[], T extends Target> = Fs extends readonly [infer F, ...infer R extends readonly AnyFactor[]]
+  ? T extends UndoOf<F> ? BlockerOf<R, T> : F extends Factor<infer N, unknown, ShapeMap, Target> ? N : never
+  : never
+/** The union of the shapes of all views of the product for input shape `S`. @category type-level */
+export type ViewShapes<Fs extends readonly AnyFactor[], S extends Shape> = ApplyMaps<MapsOf<Fs> extends infer Ms extends readonly ShapeMap[] ? Ms : [], S>
+
+/**
+ * The cartesian product of the factors' parameter lists.
+ * @example
+ * import { product, views, transforms as T } from 'tta-lens'
+ * const p = product(T.hflip(), T.vflip())
+ * assert.deepStrictEqual(views(p).map((v) => v.params), [[false, false], [false, true], [true, false], [true, true]])
+ * @category constructors
+ */
+export const product = <const Fs extends readonly AnyFactor[]>(...factors: Fs): Product<Fs> => ({ _tag: 'Product', factors })
+
+/** The product with no factors: one view, the identity. @category constructors */
+export const identity: Product<readonly []> = product()
+
+/** Run the views of `first`, then of `second`, for every pair (the product of the two). @category combinators */
+export const sequence = <const A extends readonly AnyFactor[], const B extends readonly AnyFactor[]>(
+  first: Product<A>,
+  second: Product<B>,
+): Product<readonly [...A, ...B]> => ({ _tag: 'Product', factors: [...first.factors, ...second.factors] })
+
+/** Number of views. @category utils */
+export const size = (p: Product<readonly AnyFactor[]>): number => p.factors.reduce((n, f) => n * f.options.length, 1)
+
+/**
+ * Collapses adjacent flips/turns into one D4 element and adjacent pointwise ops into one, and
+ * drops identities. Resamples and crops are kept where they are.
+ * @category combinators
+ */
+export const simplify = (steps: readonly Step[]): readonly Step[] => {
+  const out: Step[] = []
+  for (const step of steps) {
+    const last = out[out.length - 1]
+    if (step.op === 'd4' && last?.op === 'd4') {
+      out.pop()
+      const g = after(step.element, last.element)
+      if (!isIdentity(g)) out.push({ op: 'd4', element: g })
+    } else if (step.op === 'pointwise' && last?.op === 'pointwise') {
+      out.pop()
+      const merged = { op: 'pointwise' as const, scale: last.scale * step.scale, shift: last.shift * step.scale + step.shift }
+      if (!(merged.scale === 1 && merged.shift === 0)) out.push(merged)
+    } else if (!(step.op === 'd4' && isIdentity(step.element)) && !(step.op === 'pointwise' && step.scale === 1 && step.shift === 0)) {
+      out.push(step)
+    }
+  }
+  return out
+}
+
+const d4Of = (steps: readonly Step[]): D4Element | undefined => {
+  if (steps.length === 0) return d4Identity
+  const [only] = steps
+  return steps.length === 1 && only?.op === 'd4' ? only.element : undefined
+}
+
+/**
+ * The views of a product in reference order (the first factor varies slowest).
+ * @example
+ * import { product, views, transforms as T } from 'tta-lens'
+ * assert.deepStrictEqual(views(product(T.hflip(), T.vflip())).map((v) => v.name), [
+ *   'identity', 'VerticalFlip(true)', 'HorizontalFlip(true)', 'HorizontalFlip(true) · VerticalFlip(true)'])
+ * @category destructors
+ */
+export const views = (p: Product<readonly AnyFactor[]>): readonly ViewSpec[] => {
+  const combos = p.factors.reduce<{ params: unknown[]; names: string[]; steps: Step[]; kind: Kind }[]>(
+    (acc, factor) => acc.flatMap((c) => factor.options.map((o) => ({
+      params: [...c.params, o.param],
+      names: o.steps.length === 0 ? c.names : [...c.names, `${factor.name}(${o.label})`],
+      steps: [...c.steps, ...o.steps],
+      kind: joinKind(c.kind, o.kind),
+    }))),
+    [{ params: [], names: [], steps: [], kind: 'invariant' }],
+  )
+  return combos.map((c, index) => {
+    const steps = simplify(c.steps)
+    const element = d4Of(steps)
+    const base = { index, params: c.params, name: c.names.length === 0 ? 'identity' : c.names.join(' · '), steps, kind: c.kind === 'invariant' && steps.length === 0 ? 'iso' as const : c.kind }
+    return element === undefined ? base : { ...base, d4: element }
+  })
+}
+
+/**
+ * When every view is a flip/turn chain, the D4 element of each view: the product "is" a multiset of
+ * dihedral elements, and `distinct` says how many different ones there are.
+ * @category destructors
+ */
+export const dihedral = (p: Product<readonly AnyFactor[]>): { readonly elements: readonly D4Element[]; readonly names: readonly string[]; readonly distinct: number } | undefined => {
+  const elements: D4Element[] = []
+  for (const v of views(p)) {
+    if (v.d4 === undefined) return undefined
+    elements.push(v.d4)
+  }
+  const names = elements.map(d4Name)
+  return { elements, names, distinct: new Set(names).size }
+}

@@ -1,0 +1,114 @@
+/**
+ * Runnable views on the reference backend — ttach's per-transform API (`augment_image`,
+ * `deaugment_mask`, `deaugment_label`, `deaugment_keypoints`) for users who drive their own model.
+ * The methods a product cannot honour are absent from its view type: the views of a product with
+ * FiveCrops have no `deaugmentMask`.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { shapeError, type ShapeError, type UndoError } from '../../errors.js'
+import { views as viewSpecs, type AnyFactor, type CommonUndo, type Product, type ViewShapes, type ViewSpec } from '../../algebra/product.js'
+import { chainSizes, resolveAugment, resolveUndoMask, undoPoint } from '../../transform/step.js'
+import type { ImageShape, Shape } from '../../tensor/shape.js'
+import { assumeShape, type Tensor } from '../../tensor/trusted.js'
+import { runStages } from './execute.js'
+
+const rank4 = (what: string, shape: readonly number[]): E.Either<ShapeError, readonly [number, number, number, number]> => {
+  const [n, c, h, w] = shape
+  return shape.length === 4 && n !== undefined && c !== undefined && h !== undefined && w !== undefined
+    ? E.right([n, c, h, w])
+    : E.left(shapeError(`${what} must be NCHW (rank 4) but has shape [${shape.join(',')}]`))
+}
+
+/** Untyped core: augment an NCHW tensor through a view. @category execution */
+export const augmentImageData = (spec: ViewSpec, shape: readonly number[], data: Float32Array): E.Either<ShapeError, { shape: readonly number[]; data: Float32Array }> =>
+  E.flatMap(rank4('the image', shape), ([n, c, h, w]) =>
+    E.Functor.map(resolveAugment(spec.steps, h, w), (stages) => {
+      const out = runStages({ data, planes: n * c, height: h, width: w }, stages)
+      return { shape: [n, c, out.height, out.width], data: out.data }
+    }))
+
+/** The (height, width) a view makes from an input of (height, width). @category execution */
+export const viewSize = (spec: ViewSpec, height: number, width: number): E.Either<ShapeError, readonly [number, number]> =>
+  E.Functor.map(chainSizes(spec.steps, height, width), (sizes) => sizes[sizes.length - 1] ?? [height, width])
+
+/** Untyped core: bring a mask predicted on the view back to an input of `height`×`width`. @category execution */
+export const deaugmentMaskData = (spec: ViewSpec, shape: readonly number[], data: Float32Array, height: number, width: number): E.Either<ShapeError | UndoError, { shape: readonly number[]; data: Float32Array }> =>
+  E.flatMap(rank4('the mask', shape), ([n, k, mh, mw]) =>
+    E.flatMap(viewSize(spec, height, width), ([vh, vw]) =>
+      vh !== mh || vw !== mw
+        ? E.left(shapeError(`view '${spec.name}' of a ${height}x${width} image is ${vh}x${vw}, but the mask is ${mh}x${mw}`))
+        : E.Functor.map(resolveUndoMask(spec.steps, height, width), (stages) => {
+          const out = runStages({ data, planes: n * k, height: mh, width: mw }, stages)
+          return { shape: [n, k, out.height, out.width], data: out.data }
+        })))
+
+/** Untyped core: keypoints `[..., 2]` as normalised (x, y), back into the input frame. @category execution */
+export const deaugmentKeypointsData = (spec: ViewSpec, shape: readonly number[], data: Float32Array): E.Either<ShapeError | UndoError, Float32Array> => {
+  if (shape.length < 1 || shape[shape.length - 1] !== 2) {
+    return E.left(shapeError(`keypoints must end in a dimension of 2 (x, y) but have shape [${shape.join(',')}]`))
+  }
+  return E.Functor.map(undoPoint(spec.steps), (move) => {
+    const out = new Float32Array(data.length)
+    for (let p = 0; p < data.length; p += 2) {
+      const [x, y] = move(data[p] ?? Number.NaN, data[p + 1] ?? Number.NaN)
+      out[p] = x
+      out[p + 1] = y
+    }
+    return out
+  })
+}
+
+/** @category model */
+export interface BaseView<Fs extends readonly AnyFactor[]> {
+  readonly spec: ViewSpec
+  /** ttach's `augment_image`. */
+  readonly augmentImage: <const S extends ImageShape>(image: Tensor<S>) => E.Either<ShapeError, Tensor<ViewShapes<Fs, S>>>
+  /** ttach's `deaugment_label`: labels do not move under any transform. */
+  readonly deaugmentLabel: <L extends Shape>(label: Tensor<L>) => Tensor<L>
+}
+/** @category model */
+export interface MaskView {
+  /** ttach's `deaugment_mask`, back to the size of `original` (the image the view was made from). */
+  readonly deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) => E.Either<ShapeError | UndoError, Tensor<readonly [M[0], M[1], S[2], S[3]]>>
+}
+/** @category model */
+export interface KeypointsView {
+  /** ttach's `deaugment_keypoints`: normalised (x, y) in the last axis. */
+  readonly deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>) => E.Either<ShapeError | UndoError, Tensor<K>>
+}
+/** A view whose type offers exactly the undos every factor of the product supports. @category model */
+export type View<Fs extends readonly AnyFactor[]> = BaseView<Fs>
+  & ('mask' extends CommonUndo<Fs> ? MaskView : unknown)
+  & ('keypoints' extends CommonUndo<Fs> ? KeypointsView : unknown)
+
+const runnable = <Fs extends readonly AnyFactor[]>(spec: ViewSpec): BaseView<Fs> & MaskView & KeypointsView => ({
+  spec,
+  augmentImage: <const S extends ImageShape>(image: Tensor<S>) =>
+    E.Functor.map(augmentImageData(spec, image.shape, image.data), (t) => assumeShape<ViewShapes<Fs, S>>(t.shape, t.data)),
+  deaugmentLabel: (label) => label,
+  deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) =>
+    E.flatMap(rank4('the original image', original.shape), ([, , h, w]) =>
+      E.Functor.map(deaugmentMaskData(spec, mask.shape, mask.data, h, w), (t) => assumeShape<readonly [M[0], M[1], S[2], S[3]]>(t.shape, t.data))),
+  deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>) =>
+    E.Functor.map(deaugmentKeypointsData(spec, keypoints.shape, keypoints.data), (data) => assumeShape<K>(keypoints.shape, data)),
+})
+
+/**
+ * The views of a product, runnable on the reference backend, in ttach's order.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, tensor, runnableViews } from 'tta-lens'
+ * const image = tensor([1, 1, 2, 3], [0, 1, 2, 3, 4, 5])
+ * if (E.isRight(image)) {
+ *   const [, turned] = runnableViews(aliases.d4())
+ *   const out = turned!.augmentImage(image.right)            // rot90: 3x2
+ *   assert.ok(E.isRight(out) && out.right.shape.join() === '1,1,3,2')
+ *   const back = E.flatMap(out, (v) => turned!.deaugmentMask(v, image.right))
+ *   assert.ok(E.isRight(back) && back.right.data.join() === '0,1,2,3,4,5')
+ * }
+ * @category destructors
+ */
+export const runnableViews = <Fs extends readonly AnyFactor[]>(p: Product<Fs>): readonly View<Fs>[] =>
+  viewSpecs(p).map((spec) => runnable<Fs>(spec))

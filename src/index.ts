@@ -1,0 +1,30 @@
+/**
+ * tta-lens: test-time augmentation with shape-indexed tensors and typed, invertible transforms.
+ *
+ * @packageDocumentation
+ */
+export * from './errors.js'
+export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank } from './tensor/shape.js'
+export { tensor, zeros, decode, sizeOf, at, type Tensor } from './tensor/tensor.js'
+
+export * as transforms from './transform/builtins.js'
+export { custom, type CustomSpec, type Custom } from './transform/custom.js'
+export type { Factor, FactorOption, Kind, Target, MapOf, UndoOf, ParamOf } from './transform/factor.js'
+export type { Step, Stage, Interpolation, CropAnchor, CustomGeometry } from './transform/step.js'
+export { resolveAugment, resolveUndoMask, undoPoint, chainSizes } from './transform/step.js'
+export type { D4Element, AffineIndexMap, Quarter } from './transform/d4.js'
+export { d4IndexMap, d4MovePoint } from './transform/d4.js'
+export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, IsInteger } from './transform/shape-map.js'
+
+export * as dihedral4 from './algebra/d4.js'
+export { product, identity, sequence, size, simplify, views, dihedral, type Product, type ViewSpec, type AnyFactor, type ViewShapes, type CommonUndo } from './algebra/product.js'
+export * as aliases from './algebra/aliases.js'
+
+export { merge, accumulator, mergeModes, parseMergeMode, voteLayout, type MergeMode, type Accumulator, type CheckSameShapes } from './merge/merge.js'
+
+export { runnableViews, type View, type BaseView, type MaskView, type KeypointsView } from './backend/reference/views.js'
+
+export * as wrap from './wrapper/wrap.js'
+export type { Model, ModelOutput } from './wrapper/model.js'
+
+// export * as laws from './laws/index.js'

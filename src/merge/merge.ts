@@ -1,0 +1,194 @@
+/**
+ * Merging the deaugmented predictions of all views, as streaming accumulators: each view is added
+ * once and dropped, so memory does not grow with the number of views.
+ *
+ * - `mean`, `sum`, `max`, `min`: as in ttach.
+ * - `gmean`: the geometric mean, computed in log space (no underflow with many views). Negative
+ *   inputs are an error: ttach multiplies raw values and returns NaN or a flipped sign.
+ * - `tsharpen`: ttach's definition, the mean of square roots (not squared back). Negative inputs
+ *   are an error.
+ * - `vote`: majority vote of the argmax class along axis 1 (axis 0 for rank-1 predictions). The
+ *   result is one-hot. Ties go to the tied class with the largest summed score, then to the lowest
+ *   class index.
+ *
+ * Laws (spec/laws/merge): merging n copies of x gives x for mean/gmean/max/min (one-hot(argmax x)
+ * for vote, n·x for sum, √x for tsharpen); every mode is invariant to the order of the views.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { mergeError, shapeError, type MergeError, type ShapeError } from '../errors.js'
+import type { Shape, ShowShape } from '../tensor/shape.js'
+import { assumeShape, type Tensor } from '../tensor/trusted.js'
+
+/** @category model */
+export type MergeMode = 'mean' | 'gmean' | 'sum' | 'max' | 'min' | 'tsharpen' | 'vote'
+
+/** @category model */
+export const mergeModes: readonly MergeMode[] = ['mean', 'gmean', 'sum', 'max', 'min', 'tsharpen', 'vote']
+
+/** Checks a merge mode that arrives as a string from untyped code. @category constructors */
+export const parseMergeMode = (mode: unknown): E.Either<MergeError, MergeMode> => {
+  const found = mergeModes.find((m) => m === mode)
+  return found === undefined
+    ? E.left(mergeError(`unknown merge mode '${String(mode)}'; use one of ${mergeModes.join(', ')}`))
+    : E.right(found)
+}
+
+/** A running merge over views of `size` values each. @category model */
+export interface Accumulator {
+  /** Adds one view; fails without changing the state if the view is not mergeable. */
+  readonly add: (view: Float32Array) => E.Either<MergeError, void>
+  /** The merged values; fails when no view was added. */
+  readonly result: () => E.Either<MergeError, Float32Array>
+  readonly count: () => number
+}
+
+const firstBad = (view: Float32Array, bad: (v: number) => boolean): number => view.findIndex(bad)
+
+/**
+ * A streaming accumulator. `layout` places the class axis for `vote`: `outer` blocks of `classes`
+ * rows of `inner` values.
+ * @category constructors
+ */
+export const accumulator = (
+  mode: MergeMode,
+  size: number,
+  layout: { readonly outer: number; readonly classes: number; readonly inner: number } = { outer: 1, classes: size, inner: 1 },
+): Accumulator => {
+  const acc = new Float64Array(size)
+  const votes = mode === 'vote' ? new Float64Array(size) : undefined
+  let n = 0
+  const check = (view: Float32Array): E.Either<MergeError, void> => {
+    if (view.length !== size) return E.left(mergeError(`view ${n} has ${view.length} values but the merge holds ${size}`))
+    const nan = firstBad(view, Number.isNaN)
+    if (nan >= 0) return E.left(mergeError(`view ${n} has NaN at index ${nan}`))
+    if (mode === 'gmean' || mode === 'tsharpen') {
+      const neg = firstBad(view, (v) => v < 0)
+      if (neg >= 0) {
+        return E.left(mergeError(`${mode} needs non-negative values, but view ${n} has ${view[neg]} at index ${neg} ` +
+          `(ttach would return NaN or a flipped sign here; use 'mean', or merge probabilities instead of logits)`))
+      }
+    }
+    return E.right(undefined)
+  }
+  const add = (view: Float32Array): E.Either<MergeError, void> => {
+    const ok = check(view)
+    if (E.isLeft(ok)) return ok
+    switch (mode) {
+      case 'mean':
+      case 'sum':
+        for (let i = 0; i < size; i++) acc[i] = (acc[i] ?? 0) + (view[i] ?? 0)
+        break
+      case 'gmean':
+        for (let i = 0; i < size; i++) acc[i] = (acc[i] ?? 0) + Math.log(view[i] ?? 0)
+        break
+      case 'tsharpen':
+        for (let i = 0; i < size; i++) acc[i] = (acc[i] ?? 0) + Math.sqrt(view[i] ?? 0)
+        break
+      case 'max':
+        for (let i = 0; i < size; i++) acc[i] = n === 0 ? (view[i] ?? 0) : Math.max(acc[i] ?? 0, view[i] ?? 0)
+        break
+      case 'min':
+        for (let i = 0; i < size; i++) acc[i] = n === 0 ? (view[i] ?? 0) : Math.min(acc[i] ?? 0, view[i] ?? 0)
+        break
+      case 'vote': {
+        const { outer, classes, inner } = layout
+        for (let o = 0; o < outer; o++) {
+          for (let p = 0; p < inner; p++) {
+            let best = 0
+            for (let c = 1; c < classes; c++) {
+              if ((view[(o * classes + c) * inner + p] ?? 0) > (view[(o * classes + best) * inner + p] ?? 0)) best = c
+            }
+            const at = (o * classes + best) * inner + p
+            if (votes !== undefined) votes[at] = (votes[at] ?? 0) + 1
+            for (let c = 0; c < classes; c++) {
+              const k = (o * classes + c) * inner + p
+              acc[k] = (acc[k] ?? 0) + (view[k] ?? 0)
+            }
+          }
+        }
+        break
+      }
+    }
+    n++
+    return E.right(undefined)
+  }
+  const result = (): E.Either<MergeError, Float32Array> => {
+    if (n === 0) return E.left(mergeError('nothing to merge: no view was added'))
+    switch (mode) {
+      case 'mean':
+      case 'tsharpen':
+        return E.right(Float32Array.from(acc, (v) => v / n))
+      case 'gmean':
+        return E.right(Float32Array.from(acc, (v) => Math.exp(v / n)))
+      case 'sum':
+      case 'max':
+      case 'min':
+        return E.right(Float32Array.from(acc))
+      case 'vote': {
+        const out = new Float32Array(size)
+        const { outer, classes, inner } = layout
+        for (let o = 0; o < outer; o++) {
+          for (let p = 0; p < inner; p++) {
+            let best = 0
+            for (let c = 1; c < classes; c++) {
+              const k = (o * classes + c) * inner + p
+              const b = (o * classes + best) * inner + p
+              const more = (votes?.[k] ?? 0) - (votes?.[b] ?? 0)
+              if (more > 0 || (more === 0 && (acc[k] ?? 0) > (acc[b] ?? 0))) best = c
+            }
+            out[(o * classes + best) * inner + p] = 1
+          }
+        }
+        return E.right(out)
+      }
+    }
+  }
+  return { add, result, count: () => n }
+}
+
+/** The class-axis layout used by `vote` for a prediction of this shape. @category utils */
+export const voteLayout = (shape: readonly number[]): { outer: number; classes: number; inner: number } => {
+  if (shape.length < 2) return { outer: 1, classes: shape[0] ?? 1, inner: 1 }
+  const [outer = 1, classes = 1, ...rest] = shape
+  return { outer, classes, inner: rest.reduce((a, d) => a * d, 1) }
+}
+
+type ShapeOf<T> = T extends Tensor<infer S> ? S : never
+/** `unknown` when all tensors have the first one's shape type, else an error naming both shapes. @category type-level */
+export type CheckSameShapes<T extends readonly Tensor<Shape>[]> = T extends readonly [infer F, ...infer R]
+  ? [Exclude<ShapeOf<R[number]>, ShapeOf<F>>] extends [never]
+    ? unknown
+    : { readonly error: `cannot merge tensors of different shapes: ${ShowShape<ShapeOf<F>>} and ${ShowShape<Exclude<ShapeOf<R[number]>, ShapeOf<F>>>}` }
+  : unknown
+
+/**
+ * Merges tensors of one shape with a mode.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { merge, tensor } from 'tta-lens'
+ * const a = tensor([2], [1, 4]), b = tensor([2], [1, 1])
+ * if (E.isRight(a) && E.isRight(b)) {
+ *   const g = merge('gmean', [a.right, b.right])
+ *   assert.ok(E.isRight(g) && g.right.data[1] === 2)
+ * }
+ * @category combinators
+ */
+export const merge = <const T extends readonly [Tensor<Shape>, ...Tensor<Shape>[]]>(
+  mode: MergeMode,
+  tensors: T & CheckSameShapes<T>,
+): E.Either<MergeError | ShapeError, Tensor<ShapeOf<T[0]>>> => {
+  const list: readonly Tensor<Shape>[] = tensors
+  const [first] = list
+  if (first === undefined) return E.left(mergeError('nothing to merge: no tensor given'))
+  const shape: readonly number[] = first.shape
+  const other = list.find((t) => t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+  if (other !== undefined) return E.left(shapeError(`cannot merge tensors of different shapes: [${shape.join(',')}] and [${other.shape.join(',')}]`))
+  const acc = accumulator(mode, first.data.length, voteLayout(shape))
+  for (const t of list) {
+    const added = acc.add(t.data)
+    if (E.isLeft(added)) return added
+  }
+  return E.Functor.map(acc.result(), (data) => assumeShape<ShapeOf<T[0]>>(shape, data))
+}

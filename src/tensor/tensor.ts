@@ -1,0 +1,119 @@
+/**
+ * `Tensor<S>`: a flat `Float32Array` in row-major order plus a shape that the type carries.
+ *
+ * Constructors check the data length against the shape at run time and return an `Either`;
+ * {@link decode} also checks a value from untyped JavaScript against a declared shape that may use
+ * symbolic names (the same name must bind the same size everywhere).
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { shapeError, type ShapeError } from '../errors.js'
+import type { Concrete, Dim, Shape } from './shape.js'
+import { assumeShape, type Tensor } from './trusted.js'
+
+export type { Tensor } from './trusted.js'
+
+const describe = (shape: readonly number[]): string => `[${shape.join(',')}]`
+
+/** Number of elements of a run-time shape. @category utils */
+export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
+
+const checkDims = (shape: readonly unknown[]): E.Either<ShapeError, readonly number[]> => {
+  const dims: number[] = []
+  for (const [i, d] of shape.entries()) {
+    if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) {
+      return E.left(shapeError(`dimension ${i} of shape [${shape.map(String).join(',')}] must be a positive integer, got ${String(d)}`))
+    }
+    dims.push(d)
+  }
+  return E.right(dims)
+}
+
+/**
+ * Builds a tensor from a literal shape and its data.
+ *
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { tensor } from 'tta-lens'
+ * const t = tensor([1, 1, 2, 3], [0, 1, 2, 3, 4, 5])   // Either<ShapeError, Tensor<readonly [1,1,2,3]>>
+ * assert.ok(E.isRight(t))
+ * assert.ok(E.isLeft(tensor([2, 2], [1, 2, 3])))       // 3 values cannot fill [2,2]
+ * @category constructors
+ */
+export const tensor = <const S extends readonly number[]>(
+  shape: S,
+  data: ArrayLike<number>,
+): E.Either<ShapeError, Tensor<S>> =>
+  E.flatMap(checkDims(shape), (dims) => {
+    const expected = sizeOf(dims)
+    if (data.length !== expected) {
+      return E.left(shapeError(`shape ${describe(dims)} needs ${expected} values but ${data.length} were given`))
+    }
+    // Copy so that nothing the caller holds can change the tensor afterwards (and vice versa).
+    return E.right(assumeShape<S>(dims, Float32Array.from(data)))
+  })
+
+/** A tensor of zeros. @category constructors */
+export const zeros = <const S extends readonly number[]>(shape: S): E.Either<ShapeError, Tensor<S>> =>
+  E.Functor.map(checkDims(shape), (dims) => assumeShape<S>(dims, new Float32Array(sizeOf(dims))))
+
+/**
+ * Checks a value from untyped code (or a `Tensor<Shape>` of unknown shape) against a declared shape.
+ * Literal dims must match exactly; a symbolic name binds on first use and must agree afterwards.
+ *
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { decode } from 'tta-lens'
+ * const image = decode(['N', 3, 'H', 'W'], { shape: [1, 3, 2, 2], data: new Float32Array(12) })
+ * assert.ok(E.isRight(image))
+ * assert.ok(E.isLeft(decode(['N', 3, 'H', 'W'], { shape: [3, 2, 2], data: new Float32Array(12) })))
+ * @category constructors
+ */
+export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either<ShapeError, Tensor<S>> => {
+  if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value)) {
+    return E.left(shapeError('expected a tensor: an object with `shape` and `data`'))
+  }
+  const { shape, data } = value
+  if (!Array.isArray(shape)) return E.left(shapeError('`shape` must be an array of positive integers'))
+  if (!(data instanceof Float32Array) && !Array.isArray(data)) {
+    return E.left(shapeError('`data` must be a Float32Array or an array of numbers'))
+  }
+  return E.flatMap(checkDims(shape), (dims) => {
+    if (dims.length !== spec.length) {
+      return E.left(shapeError(`expected rank ${spec.length} ${showSpec(spec)} but got rank ${dims.length} ${describe(dims)}`))
+    }
+    const bound = new Map<string, number>()
+    for (const [i, want] of spec.entries()) {
+      const got = dims[i] ?? 0
+      if (typeof want === 'number') {
+        if (want !== got) return E.left(shapeError(`dimension ${i} must be ${want} ${showSpec(spec)} but is ${got} ${describe(dims)}`))
+      } else {
+        const prior = bound.get(want)
+        if (prior !== undefined && prior !== got) {
+          return E.left(shapeError(`dimension '${want}' is ${prior} earlier but ${got} at position ${i} of ${describe(dims)}`))
+        }
+        bound.set(want, got)
+      }
+    }
+    if (data.length !== sizeOf(dims)) {
+      return E.left(shapeError(`shape ${describe(dims)} needs ${sizeOf(dims)} values but ${data.length} were given`))
+    }
+    for (const v of data) if (typeof v !== 'number') return E.left(shapeError('`data` must contain only numbers'))
+    return E.right(assumeShape<S>(dims, Float32Array.from(data)))
+  })
+}
+
+const showSpec = (spec: readonly Dim[]): string => `[${spec.map(String).join(',')}]`
+
+/** The run-time shape as a plain number array. @category utils */
+export const dims = <S extends Shape>(t: Tensor<S>): readonly number[] => t.shape
+
+/** Value at a multi-index (row-major). @category utils */
+export const at = (t: Tensor<Shape>, index: readonly number[]): number => {
+  let flat = 0
+  for (const [axis, size] of t.shape.entries()) flat = flat * size + (index[axis] ?? 0)
+  return t.data[flat] ?? Number.NaN
+}
+
+export type { Concrete }

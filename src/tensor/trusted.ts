@@ -1,0 +1,29 @@
+/**
+ * TRUSTED CORE — the only place in the library that asserts a type-level shape.
+ *
+ * Everything that creates a `Tensor<S>` goes through {@link assumeShape}; callers outside
+ * `src/tensor` reach it only through functions whose run-time shape computation mirrors the
+ * type-level one (and that mirror is what the shape-law property tests check). Keep this file tiny.
+ *
+ * @since 0.1.0
+ */
+import type { Concrete, Shape } from './shape.js'
+
+declare const shapeType: unique symbol
+
+/**
+ * A flat row-major `Float32Array` plus its shape. `S` may hold literal sizes, symbolic names or
+ * `number`; at run time `shape` is always the concrete sizes.
+ * @category model
+ */
+export interface Tensor<S extends Shape = Shape> {
+  readonly shape: Concrete<S>
+  readonly data: Float32Array
+  /** Phantom: keeps symbolic names of `S` in the type; never present at run time. */
+  readonly [shapeType]?: S
+}
+
+/** Wraps data whose length the caller has already checked against `shape`. @internal */
+export const assumeShape = <S extends Shape>(shape: readonly number[], data: Float32Array): Tensor<S> =>
+  // The one cast in the library: run-time sizes are asserted to satisfy the type-level shape S.
+  ({ shape, data }) as unknown as Tensor<S>

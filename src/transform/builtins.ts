@@ -1,0 +1,222 @@
+/**
+ * The built-in transforms, with ttach's names, parameter lists and identity rules: a factor whose
+ * identity parameter (no flip, 0°, scale 1, +0, ×1, the original size) is missing from the list gets
+ * it prepended, exactly as ttach does.
+ *
+ * Parameterless constructors return the factor; the others validate their numbers and return an
+ * `Either` with a `ParamError` that says what is wrong. Literal arguments are also checked by the
+ * compiler (a literal 45° turn does not compile).
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { paramError, type ParamError } from '../errors.js'
+import { d4 } from '../algebra/d4.js'
+import { makeFactor, type Factor, type FactorOption, type Kind } from './factor.js'
+import type { CheckAngles } from './shape-map.js'
+
+/** The angle check, for aliases that forward angles. @internal */
+export type CheckAnglesOf<A extends readonly number[]> = CheckAngles<A>
+import { interpolations, type CropAnchor, type Interpolation, type Step } from './step.js'
+
+/** All targets: masks, labels and keypoints can be put back. */
+type Every = 'mask' | 'label' | 'keypoints'
+const every: readonly Every[] = ['mask', 'label', 'keypoints']
+
+const withIdentity = <P>(identity: P, params: readonly P[], same: (a: P, b: P) => boolean = (a, b) => a === b): readonly P[] =>
+  params.some((p) => same(p, identity)) ? params : [identity, ...params]
+
+const option = <P>(param: P, label: string, steps: readonly Step[], kind: Kind): FactorOption<P> => ({ param, label, steps, kind })
+
+/** @category transforms */
+export type HorizontalFlip = Factor<'HorizontalFlip', boolean, { readonly map: 'same' }, Every>
+/** @category transforms */
+export type VerticalFlip = Factor<'VerticalFlip', boolean, { readonly map: 'same' }, Every>
+
+/**
+ * Mirror left–right. Params `[false, true]`.
+ * @example
+ * import { transforms as T } from 'tta-lens'
+ * assert.deepStrictEqual(T.hflip().options.map((o) => o.param), [false, true])
+ * @category transforms
+ */
+export const hflip = (): HorizontalFlip =>
+  makeFactor('HorizontalFlip', 'apply', [false, true].map((p) => option(p, String(p), p ? [{ op: 'd4', element: d4(0, true) }] : [], 'iso')), every)
+
+/**
+ * Mirror top–bottom (the D4 element hflip·rot180). Params `[false, true]`.
+ * @example
+ * import { transforms as T } from 'tta-lens'
+ * assert.strictEqual(T.vflip().options.length, 2)
+ * @category transforms
+ */
+export const vflip = (): VerticalFlip =>
+  makeFactor('VerticalFlip', 'apply', [false, true].map((p) => option(p, String(p), p ? [{ op: 'd4', element: d4(2, true) }] : [], 'iso')), every)
+
+/** @category transforms */
+export type Rotate90<A extends number> = Factor<'Rotate90', A | 0, { readonly map: 'turn'; readonly angle: A | 0 }, Every>
+
+/**
+ * Quarter turns counter-clockwise as displayed (`torch.rot90` on H, W). Any multiple of 90 is
+ * accepted, negative or past 360; 0 is prepended when missing.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * const r = T.rotate90([90, 180])
+ * assert.ok(E.isRight(r) && r.right.options.map((o) => o.param).join() === '0,90,180')
+ * assert.ok(E.isLeft(T.rotate90([45 as number])))
+ * @category transforms
+ */
+export const rotate90 = <const A extends readonly number[]>(angles: A & CheckAngles<A>): E.Either<ParamError, Rotate90<A[number]>> => {
+  const list: readonly number[] = angles
+  const bad = list.find((a) => !Number.isInteger(a) || a % 90 !== 0)
+  if (bad !== undefined) return E.left(paramError(`Rotate90 turns by multiples of 90°, and ${bad}° is not one`))
+  if (list.length === 0) return E.left(paramError('Rotate90 needs at least one angle'))
+  return E.right(quarterTurns<A[number]>(angles))
+}
+
+/** Rotate90 for angles already known to be right angles (aliases with literal angles). @internal */
+export const quarterTurns = <A extends number>(angles: readonly A[]): Rotate90<A> =>
+  makeFactor('Rotate90', 'angle', withIdentity<A | 0>(0, angles).map((a) => {
+    const turns = a / 90
+    return option(a, String(a), turns % 4 === 0 ? [] : [{ op: 'd4', element: d4(turns, false) }], 'iso')
+  }), every)
+
+/** Options shared by Scale and Resize. @category transforms */
+export interface ResampleOptions {
+  /** Default `'nearest'`, as in ttach. */
+  readonly interpolation?: Interpolation
+  /** Only for `'bilinear'` and `'bicubic'`; default false. */
+  readonly alignCorners?: boolean
+}
+
+const checkResample = (what: string, options: ResampleOptions): E.Either<ParamError, { mode: Interpolation; alignCorners: boolean }> => {
+  const mode: unknown = options.interpolation ?? 'nearest'
+  const found = interpolations.find((m) => m === mode)
+  if (found === undefined) {
+    return E.left(paramError(`${what}: unknown interpolation '${String(mode)}'; use one of ${interpolations.join(', ')}` +
+      (mode === 'linear' ? " ('linear' is 1-D only: use 'bilinear')" : '')))
+  }
+  const alignCorners = options.alignCorners ?? false
+  if (alignCorners && found !== 'bilinear' && found !== 'bicubic') {
+    return E.left(paramError(`${what}: alignCorners applies only to 'bilinear' and 'bicubic', not '${found}'`))
+  }
+  return E.right({ mode: found, alignCorners })
+}
+
+const resampleKind = (mode: Interpolation, factor: number): Kind =>
+  factor === 1 ? 'iso' : (mode === 'nearest' || mode === 'nearest-exact') && Number.isInteger(factor) && factor > 1 ? 'retraction' : 'lossy'
+
+/** @category transforms */
+export type Scale<K extends number> = Factor<'Scale', K | 1, { readonly map: 'scale'; readonly factor: K | 1 }, Every>
+
+/**
+ * Rescale H and W by each factor (output size `trunc(h·k)` as in ttach); masks come back to the
+ * input's exact size. 1 is prepended when missing.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * assert.ok(E.isRight(T.scale([0.5, 2], { interpolation: 'bilinear' })))
+ * assert.ok(E.isLeft(T.scale([0])))
+ * @category transforms
+ */
+export const scale = <const K extends readonly number[]>(scales: K, options: ResampleOptions = {}): E.Either<ParamError, Scale<K[number]>> => {
+  const list: readonly number[] = scales
+  const bad = list.find((k) => !Number.isFinite(k) || k <= 0)
+  if (bad !== undefined) return E.left(paramError(`Scale factors must be finite and > 0, got ${bad}`))
+  if (list.length === 0) return E.left(paramError('Scale needs at least one factor'))
+  return E.Functor.map(checkResample('Scale', options), ({ mode, alignCorners }) =>
+    makeFactor('Scale', 'scale', withIdentity<K[number] | 1>(1, scales).map((k) =>
+      option(k, String(k), k === 1 ? [] : [{ op: 'resample', target: { by: 'factor', factor: k }, mode, alignCorners }], resampleKind(mode, k))), every))
+}
+
+/** @category transforms */
+export type Size = readonly [number, number]
+/** @category transforms */
+export type Resize<Z extends Size> = Factor<'Resize', Z, { readonly map: 'resize'; readonly size: Z }, Every>
+
+/**
+ * Resize to each `[height, width]`. With `originalSize`, that size is the identity view and is
+ * prepended when missing (as in ttach). Unlike ttach, masks always come back to the input's size.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * const r = T.resize([[4, 4], [12, 12]], { originalSize: [8, 8] })
+ * assert.ok(E.isRight(r) && r.right.options.length === 3)
+ * @category transforms
+ */
+export const resize = <const Z extends readonly Size[], const O extends Size = never>(
+  sizes: Z,
+  options: ResampleOptions & { readonly originalSize?: O } = {},
+): E.Either<ParamError, Resize<Z[number] | O>> => {
+  const all: readonly Size[] = options.originalSize === undefined ? sizes : [options.originalSize, ...sizes]
+  const bad = all.find((s) => s.length !== 2 || !s.every((d) => Number.isInteger(d) && d > 0))
+  if (bad !== undefined) return E.left(paramError(`Resize sizes must be [height, width] positive integers, got [${bad.join(',')}]`))
+  if (sizes.length === 0) return E.left(paramError('Resize needs at least one size'))
+  return E.Functor.map(checkResample('Resize', options), ({ mode, alignCorners }) => {
+    const original = options.originalSize
+    const same = (a: Size, b: Size): boolean => a[0] === b[0] && a[1] === b[1]
+    const params: readonly (Z[number] | O)[] = original === undefined ? sizes : withIdentity<Z[number] | O>(original, sizes, same)
+    return makeFactor('Resize', 'size', params.map((z) =>
+      option(z, `[${z[0]},${z[1]}]`, original !== undefined && same(z, original) ? [] : [{ op: 'resample', target: { by: 'size', height: z[0], width: z[1] }, mode, alignCorners }], original !== undefined && same(z, original) ? 'iso' : 'lossy')), every)
+  })
+}
+
+/** @category transforms */
+export type Add<V extends number> = Factor<'Add', V | 0, { readonly map: 'same' }, Every>
+/** @category transforms */
+export type Multiply<V extends number> = Factor<'Multiply', V | 1, { readonly map: 'same' }, Every>
+
+const finite = (what: string, values: readonly number[]): E.Either<ParamError, readonly number[]> => {
+  const bad = values.find((v) => !Number.isFinite(v))
+  return bad !== undefined ? E.left(paramError(`${what} values must be finite numbers, got ${bad}`))
+    : values.length === 0 ? E.left(paramError(`${what} needs at least one value`))
+      : E.right(values)
+}
+
+/**
+ * Add a constant to every pixel (image only: masks, labels and keypoints are invariant).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * assert.ok(E.isRight(T.add([-0.1, 0.1])))
+ * @category transforms
+ */
+export const add = <const V extends readonly number[]>(values: V): E.Either<ParamError, Add<V[number]>> =>
+  E.Functor.map(finite('Add', values), () => makeFactor('Add', 'value', withIdentity<V[number] | 0>(0, values).map((v) =>
+    option(v, String(v), v === 0 ? [] : [{ op: 'pointwise', scale: 1, shift: v }], 'invariant')), every))
+
+/**
+ * Multiply every pixel by a constant (image only).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * assert.ok(E.isRight(T.multiply([0.9, 1.1])))
+ * @category transforms
+ */
+export const multiply = <const V extends readonly number[]>(factors: V): E.Either<ParamError, Multiply<V[number]>> =>
+  E.Functor.map(finite('Multiply', factors), () => makeFactor('Multiply', 'factor', withIdentity<V[number] | 1>(1, factors).map((v) =>
+    option(v, String(v), v === 1 ? [] : [{ op: 'pointwise', scale: v, shift: 0 }], 'invariant')), every))
+
+/** @category transforms */
+export type FiveCrops<H extends number, W extends number> = Factor<'FiveCrops', CropAnchor, { readonly map: 'crop'; readonly size: readonly [H, W] }, 'label'>
+
+/** ttach's order of the five crops. @category transforms */
+export const cropAnchors: readonly CropAnchor[] = ['crop_lt', 'crop_lb', 'crop_rb', 'crop_rt', 'center_crop']
+
+/**
+ * The four corner crops and the centre crop of `height`×`width`. Only labels can be merged from
+ * crops: masks and keypoints outside a crop were never seen, so those undos do not exist (a
+ * segmentation or keypoints wrapper with FiveCrops does not compile).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * const c = T.fiveCrops(224, 224)
+ * assert.ok(E.isRight(c) && c.right.undoes.join() === 'label')
+ * @category transforms
+ */
+export const fiveCrops = <const H extends number, const W extends number>(height: H, width: W): E.Either<ParamError, FiveCrops<H, W>> =>
+  [height, width].every((d) => Number.isInteger(d) && d > 0)
+    ? E.right(makeFactor('FiveCrops', 'crop_fn', cropAnchors.map((anchor) =>
+      option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), ['label']))
+    : E.left(paramError(`FiveCrops needs positive integer sizes, got ${height}x${width}`))

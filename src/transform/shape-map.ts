@@ -1,0 +1,86 @@
+/**
+ * Type-level shape maps: how a transform's views change an NCHW shape. Each built-in transform
+ * carries one of these as a phantom type; a product applies them in order, distributing over the
+ * union of parameters, so the views of a product are a union of shapes known at compile time.
+ *
+ * A scale is a symbolic term (`'8×0.5'`) rather than digit arithmetic: it keeps type-checking
+ * cheap and cancels structurally with its inverse ({@link Unscaled}).
+ *
+ * @since 0.1.0
+ */
+import type { Dim, ImageShape, Shape, ShowShape } from '../tensor/shape.js'
+
+/** Angles whose turn swaps height and width (within ±1080°). @category type-level */
+export type OddQuarterAngle = 90 | 270 | 450 | 630 | 810 | 990 | -90 | -270 | -450 | -630 | -810 | -990
+/** Angles whose turn keeps height and width (within ±1080°). @category type-level */
+export type EvenQuarterAngle = 0 | 180 | 360 | 540 | 720 | 900 | 1080 | -180 | -360 | -540 | -720 | -900 | -1080
+/** A literal right angle the compiler can check. Other `number`s are checked at run time. @category type-level */
+export type RightAngle = OddQuarterAngle | EvenQuarterAngle
+
+/** `unknown` when every literal angle is a right angle, else an error naming the bad one. @category type-level */
+export type CheckAngles<A extends readonly number[]> = [BadAngles<A[number]>] extends [never]
+  ? unknown
+  : { readonly error: `Rotate90 turns by multiples of 90°, and ${BadAngles<A[number]>}° is not one` }
+type BadAngles<A> = A extends number ? (number extends A ? never : A extends RightAngle ? never : A) : never
+
+/** A dimension scaled by a factor, kept symbolic. @category type-level */
+export type Scaled<D extends Dim, K extends number> = K extends 1 ? D : `${D}×${K}`
+/** Undoes {@link Scaled}: `Unscaled<Scaled<D, K>, K>` is `D`. @category type-level */
+export type Unscaled<D extends Dim, K extends number> = K extends 1
+  ? D
+  : D extends `${infer X}×${K}` ? (X extends `${infer N extends number}` ? N : X) : `${D}÷${K}`
+
+/** Is a numeric literal an integer? (`2` yes, `1.5` no; plain `number` unknown → false) @category type-level */
+export type IsInteger<K extends number> = number extends K ? false : `${K}` extends `${string}.${string}` ? false : true
+
+/** @category type-level */
+export type ShapeMap =
+  | { readonly map: 'same' }
+  | { readonly map: 'turn'; readonly angle: number }
+  | { readonly map: 'scale'; readonly factor: number }
+  | { readonly map: 'resize'; readonly size: readonly [number, number] }
+  | { readonly map: 'crop'; readonly size: readonly [number, number] }
+  | { readonly map: 'custom'; readonly from: ImageShape; readonly to: ImageShape }
+
+/** @category type-level */
+export type Swap<S extends Shape> = S extends readonly [infer B, infer C, infer H, infer W] ? readonly [B, C, W, H] : S
+
+type TurnOf<S extends Shape, A extends number> = A extends unknown
+  ? number extends A ? S | Swap<S> : A extends OddQuarterAngle ? Swap<S> : S
+  : never
+
+type ScaleOf<S extends Shape, K extends number> = K extends unknown
+  ? number extends K
+    ? readonly [S[0], S[1], number, number]
+    : S extends readonly [infer B, infer C, infer H extends Dim, infer W extends Dim] ? readonly [B, C, Scaled<H, K>, Scaled<W, K>] : S
+  : never
+
+type ResizeOf<S extends Shape, Z extends readonly [number, number]> = Z extends unknown
+  ? S extends readonly [infer B, infer C, Dim, Dim] ? readonly [B, C, Z[0], Z[1]] : S
+  : never
+
+/** Binds the names of a pattern shape to the dims of an actual shape. */
+type Bind<P extends Shape, S extends Shape, Acc = unknown> = P extends readonly [infer P0, ...infer PR extends Shape]
+  ? S extends readonly [infer S0, ...infer SR extends Shape]
+    ? Bind<PR, SR, P0 extends string ? Acc & { readonly [K in P0]: S0 } : Acc>
+    : Acc
+  : Acc
+type Subst<P extends Shape, B> = { readonly [K in keyof P]: P[K] extends keyof B ? B[P[K]] : P[K] }
+
+/** The shape(s) of the views that map `M` makes from an input of shape `S`. @category type-level */
+export type ApplyMap<M extends ShapeMap, S extends Shape> = S extends Shape
+  ? M extends { readonly map: 'same' } ? S
+    : M extends { readonly map: 'turn'; readonly angle: infer A extends number } ? TurnOf<S, A>
+    : M extends { readonly map: 'scale'; readonly factor: infer K extends number } ? ScaleOf<S, K>
+    : M extends { readonly map: 'resize'; readonly size: infer Z extends readonly [number, number] } ? ResizeOf<S, Z>
+    : M extends { readonly map: 'crop'; readonly size: infer Z extends readonly [number, number] } ? ResizeOf<S, Z>
+    : M extends { readonly map: 'custom'; readonly from: infer F extends Shape; readonly to: infer T extends Shape } ? Subst<T, Bind<F, S>>
+    : never
+  : never
+
+/** Applies a list of maps in order (first transform first). @category type-level */
+export type ApplyMaps<Ms extends readonly ShapeMap[], S extends Shape> = Ms extends readonly [infer M extends ShapeMap, ...infer R extends readonly ShapeMap[]]
+  ? ApplyMaps<R, ApplyMap<M, S>>
+  : S
+
+export type { ShowShape }

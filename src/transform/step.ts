@@ -1,0 +1,235 @@
+/**
+ * The geometry of one transform parameter as data: a `Step`. A view of a product is a chain of
+ * steps; `resolve*` turns a chain into concrete stages for a given input size, fusing every run of
+ * flips, turns and crops into a single affine gather. Backends execute stages; nothing here touches
+ * tensor data.
+ *
+ * @since 0.1.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { shapeError, undoError, type ShapeError, type UndoError } from '../errors.js'
+import { inverse } from '../algebra/d4.js'
+import { d4IndexMap, d4MovePoint, d4OutSize, identityMap, thenMap, type AffineIndexMap, type D4Element } from './d4.js'
+
+/** PyTorch's `interpolate` modes that have a 2-D meaning. @category model */
+export type Interpolation = 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic' | 'area'
+
+/** @category model */
+export const interpolations: readonly Interpolation[] = ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area']
+
+/** Which corner (or the centre) a crop window hugs, in ttach's names. @category model */
+export type CropAnchor = 'crop_lt' | 'crop_lb' | 'crop_rb' | 'crop_rt' | 'center_crop'
+
+/** A user-defined spatial gather (see `transform/custom`). @category model */
+export interface CustomGeometry {
+  readonly name: string
+  /** Output (height, width) for an input of (height, width). */
+  readonly outSize: (height: number, width: number) => readonly [number, number]
+  /** Output pixel (i, j) of the view reads input pixel `forward(i, j, inHeight, inWidth)`. */
+  readonly forward: (i: number, j: number, height: number, width: number) => readonly [number, number]
+  /** Pixel (i, j) of the original frame reads view pixel `backward(i, j, viewHeight, viewWidth)`. */
+  readonly backward: (i: number, j: number, height: number, width: number) => readonly [number, number]
+  /** Keypoint maps in normalised coordinates, when the transform can move points. */
+  readonly points?: {
+    readonly forward: (x: number, y: number) => readonly [number, number]
+    readonly backward: (x: number, y: number) => readonly [number, number]
+  }
+}
+
+/** @category model */
+export type Step =
+  | { readonly op: 'd4'; readonly element: D4Element }
+  | { readonly op: 'crop'; readonly anchor: CropAnchor; readonly height: number; readonly width: number }
+  | {
+      readonly op: 'resample'
+      readonly target: { readonly by: 'factor'; readonly factor: number } | { readonly by: 'size'; readonly height: number; readonly width: number }
+      readonly mode: Interpolation
+      readonly alignCorners: boolean
+    }
+  | { readonly op: 'pointwise'; readonly scale: number; readonly shift: number }
+  | { readonly op: 'custom'; readonly geometry: CustomGeometry }
+
+/** A step resolved against a concrete plane size: what a backend runs. @category model */
+export type Stage =
+  | { readonly kind: 'gather'; readonly inHeight: number; readonly inWidth: number; readonly map: AffineIndexMap }
+  | { readonly kind: 'resample'; readonly outHeight: number; readonly outWidth: number; readonly mode: Interpolation; readonly alignCorners: boolean }
+  | { readonly kind: 'pointwise'; readonly scale: number; readonly shift: number }
+  | {
+      readonly kind: 'custom'
+      readonly name: string
+      readonly outHeight: number
+      readonly outWidth: number
+      readonly source: (i: number, j: number) => readonly [number, number]
+    }
+
+type Size = readonly [number, number]
+
+/** Top-left corner of a crop window, as ttach's crop functions place it. @category geometry */
+export const cropOrigin = (anchor: CropAnchor, height: number, width: number, ch: number, cw: number): Size => {
+  switch (anchor) {
+    case 'crop_lt': return [0, 0]
+    case 'crop_lb': return [height - ch, 0]
+    case 'crop_rb': return [height - ch, width - cw]
+    case 'crop_rt': return [0, width - cw]
+    case 'center_crop': return [Math.floor(height / 2) - Math.floor(ch / 2), Math.floor(width / 2) - Math.floor(cw / 2)]
+  }
+}
+
+/** Output size of a step, or why the step cannot apply to an input of this size. @category geometry */
+export const stepOutSize = (step: Step, height: number, width: number): E.Either<ShapeError, Size> => {
+  switch (step.op) {
+    case 'd4': return E.right(d4OutSize(step.element, height, width))
+    case 'pointwise': return E.right([height, width])
+    case 'crop':
+      return step.height > height || step.width > width
+        ? E.left(shapeError(`FiveCrops of ${step.height}x${step.width} does not fit inside a ${height}x${width} image`))
+        : E.right([step.height, step.width])
+    case 'resample': {
+      const size: Size = step.target.by === 'size'
+        ? [step.target.height, step.target.width]
+        // ttach (and so the reference) truncates: int(h * scale).
+        : [Math.trunc(height * step.target.factor), Math.trunc(width * step.target.factor)]
+      return size[0] < 1 || size[1] < 1
+        ? E.left(shapeError(`resampling a ${height}x${width} image ${describeResample(step)} gives an empty ${size[0]}x${size[1]} image`))
+        : E.right(size)
+    }
+    case 'custom': {
+      const size = step.geometry.outSize(height, width)
+      return size.every((d) => Number.isInteger(d) && d > 0)
+        ? E.right(size)
+        : E.left(shapeError(`custom transform '${step.geometry.name}' maps ${height}x${width} to an invalid size ${size.join('x')}`))
+    }
+  }
+}
+
+const describeResample = (step: Extract<Step, { op: 'resample' }>): string =>
+  step.target.by === 'factor' ? `by ${step.target.factor}` : `to ${step.target.height}x${step.target.width}`
+
+/** The sizes of the plane before each step and after the last one. @category geometry */
+export const chainSizes = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError, readonly Size[]> => {
+  const sizes: Size[] = [[height, width]]
+  for (const step of steps) {
+    const [h, w] = sizes[sizes.length - 1] ?? [height, width]
+    const next = stepOutSize(step, h, w)
+    if (E.isLeft(next)) return next
+    sizes.push(next.right)
+  }
+  return E.right(sizes)
+}
+
+const isIdentityStage = (stage: Stage): boolean => {
+  if (stage.kind === 'pointwise') return stage.scale === 1 && stage.shift === 0
+  if (stage.kind !== 'gather') return false
+  const id = identityMap(stage.inHeight, stage.inWidth)
+  const m = stage.map
+  return m.outHeight === id.outHeight && m.outWidth === id.outWidth && m.ii === 1 && m.ij === 0 && m.i0 === 0 && m.ji === 0 && m.jj === 1 && m.j0 === 0
+}
+
+/** Appends a stage, fusing gathers and pointwise ops with their neighbours and dropping identities. */
+const pushFused = (stages: Stage[], stage: Stage): void => {
+  const last = stages[stages.length - 1]
+  let fused: Stage = stage
+  if (last?.kind === 'gather' && stage.kind === 'gather') {
+    stages.pop()
+    fused = { kind: 'gather', inHeight: last.inHeight, inWidth: last.inWidth, map: thenMap(last.map, stage.map) }
+  } else if (last?.kind === 'pointwise' && stage.kind === 'pointwise') {
+    stages.pop()
+    fused = { kind: 'pointwise', scale: last.scale * stage.scale, shift: last.shift * stage.scale + stage.shift }
+  }
+  if (!isIdentityStage(fused)) stages.push(fused)
+}
+
+/**
+ * The stages that augment an input plane of `height`×`width`: every run of flips, turns and crops
+ * becomes one affine gather, every run of Add/Multiply one pointwise op, and identities vanish.
+ * @category geometry
+ */
+export const resolveAugment = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError, readonly Stage[]> =>
+  E.Functor.map(chainSizes(steps, height, width), (sizes) => {
+    const stages: Stage[] = []
+    // Add/Multiply commute with every gather and resample (their weights sum to 1), so they are
+    // collected into one final pointwise stage and the gathers around them can fuse.
+    let pointwise: Extract<Stage, { kind: 'pointwise' }> = { kind: 'pointwise', scale: 1, shift: 0 }
+    steps.forEach((step, k) => {
+      const [h, w] = sizes[k] ?? [height, width]
+      const [oh, ow] = sizes[k + 1] ?? [h, w]
+      switch (step.op) {
+        case 'd4': pushFused(stages, { kind: 'gather', inHeight: h, inWidth: w, map: d4IndexMap(step.element, h, w) }); break
+        case 'crop': {
+          const [top, left] = cropOrigin(step.anchor, h, w, step.height, step.width)
+          pushFused(stages, { kind: 'gather', inHeight: h, inWidth: w, map: { outHeight: oh, outWidth: ow, ii: 1, ij: 0, i0: top, ji: 0, jj: 1, j0: left } })
+          break
+        }
+        case 'resample': stages.push({ kind: 'resample', outHeight: oh, outWidth: ow, mode: step.mode, alignCorners: step.alignCorners }); break
+        case 'pointwise':
+          pointwise = { kind: 'pointwise', scale: pointwise.scale * step.scale, shift: pointwise.shift * step.scale + step.shift }
+          break
+        case 'custom': {
+          const g = step.geometry
+          stages.push({ kind: 'custom', name: g.name, outHeight: oh, outWidth: ow, source: (i, j) => g.forward(i, j, h, w) })
+          break
+        }
+      }
+    })
+    pushFused(stages, pointwise)
+    return stages
+  })
+
+/**
+ * The stages that put a mask predicted on the view back into the input frame: the steps undone in
+ * reverse order. A crop has no undo for masks (the rest of the frame was never seen).
+ * @category geometry
+ */
+export const resolveUndoMask = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError | UndoError, readonly Stage[]> =>
+  E.flatMap(chainSizes(steps, height, width), (sizes) => {
+    const stages: Stage[] = []
+    for (let k = steps.length - 1; k >= 0; k--) {
+      const step = steps[k]
+      const [h, w] = sizes[k] ?? [height, width]
+      const [vh, vw] = sizes[k + 1] ?? [h, w]
+      if (step === undefined) continue
+      switch (step.op) {
+        case 'd4': pushFused(stages, { kind: 'gather', inHeight: vh, inWidth: vw, map: d4IndexMap(inverse(step.element), vh, vw) }); break
+        case 'crop': return E.left(undoError('FiveCrops cannot put a mask back into the full frame: the rest of the image was never seen'))
+        case 'resample': stages.push({ kind: 'resample', outHeight: h, outWidth: w, mode: step.mode, alignCorners: step.alignCorners }); break
+        case 'pointwise': break
+        case 'custom': {
+          const g = step.geometry
+          stages.push({ kind: 'custom', name: g.name, outHeight: h, outWidth: w, source: (i, j) => g.backward(i, j, vh, vw) })
+          break
+        }
+      }
+    }
+    return E.right(stages)
+  })
+
+/**
+ * Maps one normalised keypoint predicted on the view back into the input frame.
+ * @category geometry
+ */
+export const undoPoint = (steps: readonly Step[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
+  const moves: ((x: number, y: number) => readonly [number, number])[] = []
+  for (let k = steps.length - 1; k >= 0; k--) {
+    const step = steps[k]
+    if (step === undefined) continue
+    switch (step.op) {
+      case 'd4': {
+        const back = inverse(step.element)
+        moves.push((x, y) => d4MovePoint(back, x, y))
+        break
+      }
+      case 'crop': return E.left(undoError('FiveCrops cannot put keypoints back into the full frame: points outside the crop were never seen'))
+      case 'custom': {
+        const points = step.geometry.points
+        if (points === undefined) return E.left(undoError(`custom transform '${step.geometry.name}' declares no keypoint map`))
+        moves.push(points.backward)
+        break
+      }
+      // Resampling keeps normalised coordinates; pointwise ops do not move anything.
+      case 'resample':
+      case 'pointwise':
+        break
+    }
+  }
+  return E.right((x, y) => moves.reduce<readonly [number, number]>(([px, py], move) => move(px, py), [x, y]))
+}

@@ -1,0 +1,8 @@
+/**
+ * The three wrappers, as the `wrap` namespace.
+ * @since 0.1.0
+ */
+export { segmentation, type SegmentationTTA } from './segmentation.js'
+export { classification, type ClassificationTTA } from './classification.js'
+export { keypoints, type KeypointsTTA, type KeypointsOptions, type KeypointMergeMode } from './keypoints.js'
+export type { WrapOptions, CheckUndo } from './common.js'
