@@ -4,14 +4,14 @@
  * @packageDocumentation
  */
 export * from './errors.js'
-export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank } from './tensor/shape.js'
+export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank, CheckImage } from './tensor/shape.js'
 export { tensor, zeros, decode, sizeOf, at, type Tensor } from './tensor/tensor.js'
 
 export * as transforms from './transform/builtins.js'
 export { custom, type CustomSpec, type Custom } from './transform/custom.js'
 export type { Factor, FactorOption, Kind, Target, MapOf, UndoOf, ParamOf } from './transform/factor.js'
 export type { Step, Stage, Interpolation, CropAnchor, CustomGeometry } from './transform/step.js'
-export { resolveAugment, resolveUndoMask, undoPoint, chainSizes } from './transform/step.js'
+export { resolveAugment, resolveUndoMask, undoPoint, chainSizes, describeStage } from './transform/step.js'
 export type { D4Element, AffineIndexMap, Quarter } from './transform/d4.js'
 export { d4IndexMap, d4MovePoint } from './transform/d4.js'
 export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, IsInteger } from './transform/shape-map.js'

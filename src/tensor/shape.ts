@@ -69,3 +69,12 @@ export type CheckRank<S extends Shape, R extends number, What extends string> = 
   : S['length'] extends R
     ? unknown
     : { readonly error: `${What} must have rank ${R} but this tensor has rank ${S['length']} ${ShowShape<S>}` }
+
+/**
+ * The checks on a wrapper's image, in order: rank 4 first, then every view against the model input.
+ * Only the first failing check is reported (two `error` strings in one intersection would collide
+ * and reduce the parameter to `never`, hiding both messages). @category type-level
+ */
+export type CheckImage<S extends Shape, V extends Shape, I extends Shape> = unknown extends CheckRank<S, 4, 'the image'>
+  ? CheckViewsFit<V, I>
+  : CheckRank<S, 4, 'the image'>

@@ -7,7 +7,7 @@
  *
  * @since 0.1.0
  */
-import type { Concrete, Shape } from './shape.js'
+import type { Concrete, Dim, Shape } from './shape.js'
 
 declare const shapeType: unique symbol
 
@@ -19,9 +19,17 @@ declare const shapeType: unique symbol
 export interface Tensor<S extends Shape = Shape> {
   readonly shape: Concrete<S>
   readonly data: Float32Array
-  /** Phantom: keeps symbolic names of `S` in the type; never present at run time. */
-  readonly [shapeType]?: S
+  /**
+   * Phantom, never present at run time. A symbolic name accepts any size, so a
+   * `Tensor<readonly [1, 3, 8, 8]>` can be passed where a `Tensor<readonly ['N', 3, 'H', 'W']>` is
+   * expected, while literal sizes must agree. (`| undefined` keeps tsc from appending its
+   * `exactOptionalPropertyTypes` hint to every shape error.)
+   */
+  readonly [shapeType]?: Accepting<S> | undefined
 }
+
+/** A shape with its symbolic names widened to "any size". */
+type Accepting<S extends Shape> = { readonly [K in keyof S]: S[K] extends string ? Dim : S[K] }
 
 /** Wraps data whose length the caller has already checked against `shape`. @internal */
 export const assumeShape = <S extends Shape>(shape: readonly number[], data: Float32Array): Tensor<S> =>

@@ -74,7 +74,8 @@ export type ApplyMap<M extends ShapeMap, S extends Shape> = S extends Shape
     : M extends { readonly map: 'scale'; readonly factor: infer K extends number } ? ScaleOf<S, K>
     : M extends { readonly map: 'resize'; readonly size: infer Z extends readonly [number, number] } ? ResizeOf<S, Z>
     : M extends { readonly map: 'crop'; readonly size: infer Z extends readonly [number, number] } ? ResizeOf<S, Z>
-    : M extends { readonly map: 'custom'; readonly from: infer F extends Shape; readonly to: infer T extends Shape } ? Subst<T, Bind<F, S>>
+    // A custom factor's options are [false, true]: its views are the input itself and the gather.
+    : M extends { readonly map: 'custom'; readonly from: infer F extends Shape; readonly to: infer T extends Shape } ? S | Subst<T, Bind<F, S>>
     : never
   : never
 

@@ -233,3 +233,50 @@ export const undoPoint = (steps: readonly Step[]): E.Either<UndoError, (x: numbe
   }
   return E.right((x, y) => moves.reduce<readonly [number, number]>(([px, py], move) => move(px, py), [x, y]))
 }
+
+/**
+ * Where one normalised keypoint of the input lands in the view: the forward map that
+ * {@link undoPoint} inverts (`undoPoint(steps) ∘ movePoint(steps) = id`, checked by the law kit).
+ * @category geometry
+ */
+export const movePoint = (steps: readonly Step[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
+  const moves: ((x: number, y: number) => readonly [number, number])[] = []
+  for (const step of steps) {
+    switch (step.op) {
+      case 'd4': {
+        const element = step.element
+        moves.push((x, y) => d4MovePoint(element, x, y))
+        break
+      }
+      case 'crop': return E.left(undoError('FiveCrops has no keypoint map: points outside the crop leave the frame'))
+      case 'custom': {
+        const points = step.geometry.points
+        if (points === undefined) return E.left(undoError(`custom transform '${step.geometry.name}' declares no keypoint map`))
+        moves.push(points.forward)
+        break
+      }
+      case 'resample':
+      case 'pointwise':
+        break
+    }
+  }
+  return E.right((x, y) => moves.reduce<readonly [number, number]>(([px, py], move) => move(px, py), [x, y]))
+}
+
+/** A stage in words, for explanations and the demo. @category utils */
+export const describeStage = (stage: Stage): string => {
+  switch (stage.kind) {
+    case 'gather': {
+      const m = stage.map
+      const term = (a: number, b: number, c: number): string => {
+        const parts = [a === 0 ? '' : `${a === 1 ? '' : a === -1 ? '-' : a}i`, b === 0 ? '' : `${b === 1 ? '' : b === -1 ? '-' : b}j`, c === 0 ? '' : String(c)]
+          .filter((p) => p !== '')
+        return parts.length === 0 ? '0' : parts.join(' + ').replace(/\+ -/g, '- ')
+      }
+      return `gather ${stage.inHeight}x${stage.inWidth} → ${m.outHeight}x${m.outWidth} reading (${term(m.ii, m.ij, m.i0)}, ${term(m.ji, m.jj, m.j0)})`
+    }
+    case 'resample': return `resample (${stage.mode}${stage.alignCorners ? ', align corners' : ''}) → ${stage.outHeight}x${stage.outWidth}`
+    case 'pointwise': return `pointwise x·${stage.scale} + ${stage.shift}`
+    case 'custom': return `custom '${stage.name}' → ${stage.outHeight}x${stage.outWidth}`
+  }
+}

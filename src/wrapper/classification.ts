@@ -5,11 +5,11 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { shapeError, type TtaError } from '../errors.js'
-import { views, type AnyFactor, type Product, type ViewShapes, type ViewSpec } from '../algebra/product.js'
+import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/product.js'
 import { mergeModes, type MergeMode } from '../merge/merge.js'
-import type { CheckRank, CheckViewsFit, Shape } from '../tensor/shape.js'
+import type { CheckImage, Shape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
-import { checkSetup, imageOf, type WrapOptions } from './common.js'
+import { checkSetup, imageOf, viewsOrNone, type WrapOptions } from './common.js'
 import { runLoop } from './loop.js'
 import type { Callable, ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
 
@@ -20,7 +20,7 @@ export interface ClassificationTTA<M, Fs extends readonly AnyFactor[], Key> {
   readonly views: readonly ViewSpec[]
   /** Runs every view through the model and merges the scores: `[N, classes]`. */
   readonly run: <const S extends Shape>(
-    image: Tensor<S> & CheckRank<S, 4, 'the image'> & CheckViewsFit<ViewShapes<Fs, S>, ModelInput<M>>,
+    image: Tensor<S> & CheckImage<S, ViewShapes<Fs, S>, ModelInput<M>>,
     ...extra: ModelExtra<M>
   ) => TE.TaskEither<TtaError, Tensor<LabelShape<ModelTensor<M, Key>, S[0]>>>
 }
@@ -52,7 +52,7 @@ export const classification = <
   options: WrapOptions<MergeMode, Key> = {},
 ): ClassificationTTA<M, Fs, Key> => {
   const callable: Callable = { call: model }
-  const specs = views(transforms)
+  const specs = viewsOrNone(transforms)
   return {
     views: specs,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => async () => {

@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, shapeError, type ParamError, type ShapeError } from '../errors.js'
-import type { AnyFactor, BlockerOf, CommonUndo, Product } from '../algebra/product.js'
+import { views, type AnyFactor, type BlockerOf, type CommonUndo, type Product, type ViewSpec } from '../algebra/product.js'
 import type { Target } from '../transform/factor.js'
 import { parseMergeMode, type MergeMode } from '../merge/merge.js'
 import type { Shape } from '../tensor/shape.js'
@@ -28,9 +28,15 @@ export interface WrapOptions<Mode extends MergeMode, Key extends string> {
   readonly onView?: (done: number, total: number) => void
 }
 
+const isProduct = (value: unknown): value is Product<readonly AnyFactor[]> =>
+  typeof value === 'object' && value !== null && '_tag' in value && value._tag === 'Product' && 'factors' in value && Array.isArray(value.factors)
+
+/** The views of a product, or none for a value that is not one (reported by {@link checkSetup} at run time). @internal */
+export const viewsOrNone = (transforms: unknown): readonly ViewSpec[] => (isProduct(transforms) ? views(transforms) : [])
+
 /** Run-time checks for callers without types: a real product and a known merge mode. @internal */
 export const checkSetup = (transforms: Product<readonly AnyFactor[]>, merge: unknown, allowed: readonly MergeMode[]): E.Either<ParamError, MergeMode> => {
-  if (typeof transforms !== 'object' || transforms === null || transforms._tag !== 'Product') {
+  if (!isProduct(transforms)) {
     return E.left(paramError('transforms must be a product of factors (see `product` and `aliases`)'))
   }
   const mode = parseMergeMode(merge ?? 'mean')

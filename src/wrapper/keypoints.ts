@@ -7,12 +7,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { shapeError, type TtaError } from '../errors.js'
-import { views, type AnyFactor, type Product, type ViewShapes, type ViewSpec } from '../algebra/product.js'
+import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/product.js'
 import { deaugmentKeypointsData } from '../backend/reference/views.js'
 import type { MergeMode } from '../merge/merge.js'
-import type { CheckRank, CheckViewsFit, Shape } from '../tensor/shape.js'
+import type { CheckImage, Shape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
-import { checkSetup, imageOf, type CheckUndo, type WrapOptions } from './common.js'
+import { checkSetup, imageOf, viewsOrNone, type CheckUndo, type WrapOptions } from './common.js'
 import { runLoop } from './loop.js'
 import type { Callable, ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
 
@@ -33,7 +33,7 @@ export interface KeypointsTTA<M, Fs extends readonly AnyFactor[], Key> {
   readonly views: readonly ViewSpec[]
   /** Runs every view and merges the points: `[N, 2K]` in the input's frame. */
   readonly run: <const S extends Shape>(
-    image: Tensor<S> & CheckRank<S, 4, 'the image'> & CheckViewsFit<ViewShapes<Fs, S>, ModelInput<M>>,
+    image: Tensor<S> & CheckImage<S, ViewShapes<Fs, S>, ModelInput<M>>,
     ...extra: ModelExtra<M>
   ) => TE.TaskEither<TtaError, Tensor<PointsShape<ModelTensor<M, Key>, S[0]>>>
 }
@@ -64,7 +64,7 @@ export const keypoints = <
   options: KeypointsOptions<Key> = {},
 ): KeypointsTTA<M, Fs, Key> => {
   const callable: Callable = { call: model }
-  const specs = views(transforms)
+  const specs = viewsOrNone(transforms)
   const pixels = (options.coordinates ?? 'pixels') === 'pixels'
   return {
     views: specs,

@@ -5,12 +5,12 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import { shapeError, type TtaError } from '../errors.js'
-import { views, type AnyFactor, type Product, type ViewShapes, type ViewSpec } from '../algebra/product.js'
+import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/product.js'
 import { deaugmentMaskData } from '../backend/reference/views.js'
 import { mergeModes, type MergeMode } from '../merge/merge.js'
-import type { CheckRank, CheckViewsFit, Shape } from '../tensor/shape.js'
+import type { CheckImage, Shape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
-import { checkSetup, imageOf, type CheckUndo, type WrapOptions } from './common.js'
+import { checkSetup, imageOf, viewsOrNone, type CheckUndo, type WrapOptions } from './common.js'
 import { runLoop } from './loop.js'
 import type { Callable, ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
 
@@ -21,7 +21,7 @@ export interface SegmentationTTA<M, Fs extends readonly AnyFactor[], Key> {
   readonly views: readonly ViewSpec[]
   /** Runs every view through the model and merges the masks: `[N, K, H, W]` in the input's frame. */
   readonly run: <const S extends Shape>(
-    image: Tensor<S> & CheckRank<S, 4, 'the image'> & CheckViewsFit<ViewShapes<Fs, S>, ModelInput<M>>,
+    image: Tensor<S> & CheckImage<S, ViewShapes<Fs, S>, ModelInput<M>>,
     ...extra: ModelExtra<M>
   ) => TE.TaskEither<TtaError, Tensor<readonly [S[0], Channels<ModelTensor<M, Key>>, S[2], S[3]]>>
 }
@@ -51,7 +51,7 @@ export const segmentation = <
   options: WrapOptions<MergeMode, Key> = {},
 ): SegmentationTTA<M, Fs, Key> => {
   const callable: Callable = { call: model }
-  const specs = views(transforms)
+  const specs = viewsOrNone(transforms)
   return {
     views: specs,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => async () => {

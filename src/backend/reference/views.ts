@@ -10,7 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type ShapeError, type UndoError } from '../../errors.js'
 import { views as viewSpecs, type AnyFactor, type CommonUndo, type Product, type ViewShapes, type ViewSpec } from '../../algebra/product.js'
 import { chainSizes, resolveAugment, resolveUndoMask, undoPoint } from '../../transform/step.js'
-import type { ImageShape, Shape } from '../../tensor/shape.js'
+import type { CheckRank, ImageShape, Shape } from '../../tensor/shape.js'
 import { assumeShape, type Tensor } from '../../tensor/trusted.js'
 import { runStages } from './execute.js'
 
@@ -26,7 +26,8 @@ export const augmentImageData = (spec: ViewSpec, shape: readonly number[], data:
   E.flatMap(rank4('the image', shape), ([n, c, h, w]) =>
     E.Functor.map(resolveAugment(spec.steps, h, w), (stages) => {
       const out = runStages({ data, planes: n * c, height: h, width: w }, stages)
-      return { shape: [n, c, out.height, out.width], data: out.data }
+      // The identity view must not hand the caller's own buffer to a model that may write into it.
+      return { shape: [n, c, out.height, out.width], data: out.data === data ? data.slice() : out.data }
     }))
 
 /** The (height, width) a view makes from an input of (height, width). @category execution */
@@ -64,14 +65,14 @@ export const deaugmentKeypointsData = (spec: ViewSpec, shape: readonly number[],
 export interface BaseView<Fs extends readonly AnyFactor[]> {
   readonly spec: ViewSpec
   /** ttach's `augment_image`. */
-  readonly augmentImage: <const S extends ImageShape>(image: Tensor<S>) => E.Either<ShapeError, Tensor<ViewShapes<Fs, S>>>
+  readonly augmentImage: <const S extends Shape>(image: Tensor<S> & CheckRank<S, 4, 'the image'>) => E.Either<ShapeError, Tensor<ViewShapes<Fs, S>>>
   /** ttach's `deaugment_label`: labels do not move under any transform. */
   readonly deaugmentLabel: <L extends Shape>(label: Tensor<L>) => Tensor<L>
 }
 /** @category model */
 export interface MaskView {
   /** ttach's `deaugment_mask`, back to the size of `original` (the image the view was made from). */
-  readonly deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) => E.Either<ShapeError | UndoError, Tensor<readonly [M[0], M[1], S[2], S[3]]>>
+  readonly deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) => E.Either<ShapeError | UndoError, Tensor<readonly [S[0], M[1], S[2], S[3]]>>
 }
 /** @category model */
 export interface KeypointsView {
@@ -85,12 +86,14 @@ export type View<Fs extends readonly AnyFactor[]> = BaseView<Fs>
 
 const runnable = <Fs extends readonly AnyFactor[]>(spec: ViewSpec): BaseView<Fs> & MaskView & KeypointsView => ({
   spec,
-  augmentImage: <const S extends ImageShape>(image: Tensor<S>) =>
+  augmentImage: <const S extends Shape>(image: Tensor<S>) =>
     E.Functor.map(augmentImageData(spec, image.shape, image.data), (t) => assumeShape<ViewShapes<Fs, S>>(t.shape, t.data)),
   deaugmentLabel: (label) => label,
   deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) =>
-    E.flatMap(rank4('the original image', original.shape), ([, , h, w]) =>
-      E.Functor.map(deaugmentMaskData(spec, mask.shape, mask.data, h, w), (t) => assumeShape<readonly [M[0], M[1], S[2], S[3]]>(t.shape, t.data))),
+    E.flatMap(rank4('the original image', original.shape), ([n, , h, w]) =>
+      mask.shape[0] !== n
+        ? E.left(shapeError(`the mask has batch ${mask.shape[0]} but the image has batch ${n}`))
+        : E.Functor.map(deaugmentMaskData(spec, mask.shape, mask.data, h, w), (t) => assumeShape<readonly [S[0], M[1], S[2], S[3]]>(t.shape, t.data))),
   deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>) =>
     E.Functor.map(deaugmentKeypointsData(spec, keypoints.shape, keypoints.data), (data) => assumeShape<K>(keypoints.shape, data)),
 })
