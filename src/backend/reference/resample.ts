@@ -17,7 +17,7 @@ export type { Interpolation }
  * One axis of a separable resampling: output position `o` reads source positions
  * `index[o * taps + k]` with weights `weight[o * taps + k]`, for k < taps.
  */
-interface AxisTaps {
+export interface AxisTaps {
   readonly taps: number
   readonly index: Int32Array
   readonly weight: Float64Array
@@ -73,6 +73,40 @@ export function resamplePlanes(
       )
     case 'area':
       return areaAverage(src, planes, inH, inW, outH, outW, areaWindows(inH, outH), areaWindows(inW, outW))
+    default:
+      return assertNever(mode)
+  }
+}
+
+/**
+ * The per-axis index/weight table PyTorch uses for `mode`, for output positions 0..outSize-1.
+ * Generated kernels read these tables (data, never code); `area` becomes an averaging table with
+ * as many taps as the widest window, padded with zero weights.
+ */
+export function axisTaps(inSize: number, outSize: number, mode: Interpolation, alignCorners: boolean): AxisTaps {
+  requireCount('inSize', inSize, 1)
+  requireCount('outSize', outSize, 1)
+  switch (mode) {
+    case 'nearest': return nearestTaps(inSize, outSize)
+    case 'nearest-exact': return nearestExactTaps(inSize, outSize)
+    case 'bilinear': return linearTaps(inSize, outSize, alignCorners)
+    case 'bicubic': return cubicTaps(inSize, outSize, alignCorners)
+    case 'area': {
+      const { start, end } = areaWindows(inSize, outSize)
+      let taps = 1
+      for (let o = 0; o < outSize; o++) taps = Math.max(taps, read(end, o) - read(start, o))
+      const index = new Int32Array(outSize * taps)
+      const weight = new Float64Array(outSize * taps)
+      for (let o = 0; o < outSize; o++) {
+        const from = read(start, o)
+        const count = read(end, o) - from
+        for (let k = 0; k < taps; k++) {
+          index[o * taps + k] = k < count ? from + k : from
+          weight[o * taps + k] = k < count ? 1 / count : 0
+        }
+      }
+      return { taps, index, weight }
+    }
     default:
       return assertNever(mode)
   }

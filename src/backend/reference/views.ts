@@ -102,15 +102,13 @@ const runnable = <Fs extends readonly AnyFactor[]>(spec: ViewSpec): BaseView<Fs>
  * The views of a product, runnable on the reference backend, in ttach's order.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { aliases, tensor, runnableViews } from 'tta-lens'
- * const image = tensor([1, 1, 2, 3], [0, 1, 2, 3, 4, 5])
- * if (E.isRight(image)) {
- *   const [, turned] = runnableViews(aliases.d4())
- *   const out = turned!.augmentImage(image.right)            // rot90: 3x2
- *   assert.ok(E.isRight(out) && out.right.shape.join() === '1,1,3,2')
- *   const back = E.flatMap(out, (v) => turned!.deaugmentMask(v, image.right))
- *   assert.ok(E.isRight(back) && back.right.data.join() === '0,1,2,3,4,5')
- * }
+ * import { aliases, orThrow, tensor, runnableViews } from 'tta-lens'
+ * const image = orThrow(tensor([1, 1, 2, 3], [0, 1, 2, 3, 4, 5]))
+ * const [, turned] = runnableViews(aliases.d4())
+ * const out = turned!.augmentImage(image)                    // rot90: 3x2
+ * assert.ok(E.isRight(out) && out.right.shape.join() === '1,1,3,2')
+ * const back = E.flatMap(out, (v) => turned!.deaugmentMask(v, image))
+ * assert.ok(E.isRight(back) && back.right.data.join() === '0,1,2,3,4,5')
  * @category destructors
  */
 export const runnableViews = <Fs extends readonly AnyFactor[]>(p: Product<Fs>): readonly View<Fs>[] =>

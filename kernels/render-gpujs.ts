@@ -1,0 +1,61 @@
+/**
+ * Renders a `GatherKernel` as gpu.js kernel source: one thread per output value, over gpu.js's 3-D
+ * output `[width, height, planes]` (gpu.js truncates 4-D outputs, so N·C planes are one axis).
+ * A reducing write reads the running merge `acc` and returns the new value; the host copies it back.
+ *
+ * gpu.js computes indices in float32 in some modes, so the caller must keep every flat index below
+ * 2^24 ({@link fitsFloat32Indices}).
+ *
+ * @since 0.2.0
+ */
+import type { GatherKernel, WriteMode } from './ir.js'
+import { int, real } from './render-js.js'
+
+/** Largest flat index gpu.js can address exactly when it computes indices in float32. */
+export const float32IndexLimit = 2 ** 24
+
+/** True when every flat index of the kernel's source, output and accumulator is exact in float32. */
+export const fitsFloat32Indices = (k: GatherKernel, srcLength: number): boolean =>
+  srcLength < float32IndexLimit && k.planes * k.outHeight * k.outWidth < float32IndexLimit
+
+const result = (write: WriteMode, at: string): string => {
+  switch (write) {
+    case 'store': return 'return v;'
+    case 'add': return `return acc[${at}] + v;`
+    case 'add-log': return `return acc[${at}] + Math.log(v);`
+    case 'add-sqrt': return `return acc[${at}] + Math.sqrt(v);`
+    case 'max': return `return Math.max(acc[${at}], v);`
+    case 'min': return `return Math.min(acc[${at}], v);`
+  }
+}
+
+/** The kernel function source for gpu.js's `createKernel` (arguments: src, srcBase, acc, rowIndex, rowWeight, colIndex, colWeight). */
+export const renderGpuJs = (k: GatherKernel): string => {
+  const pre = k.pre
+  const post = k.post
+  const aStride = pre.ii * k.inWidth + pre.ji
+  const bStride = pre.ij * k.inWidth + pre.jj
+  const origin = pre.i0 * k.inWidth + pre.j0
+  const at = `p * ${int(k.outHeight * k.outWidth)} + i * ${int(k.outWidth)} + j`
+  const sample = k.resample === undefined
+    ? `x = src[s + i * ${int(aStride)} + j * ${int(bStride)}];`
+    : `const a = ${int(post.ii)} * i + ${int(post.ij)} * j + ${int(post.i0)};
+  const b = ${int(post.ji)} * i + ${int(post.jj)} * j + ${int(post.j0)};
+  for (let t = 0; t < ${int(k.resample.rows.taps)}; t++) {
+    let inner = 0;
+    for (let u = 0; u < ${int(k.resample.cols.taps)}; u++) {
+      inner += src[s + rowIndex[a * ${int(k.resample.rows.taps)} + t] * ${int(aStride)} + colIndex[b * ${int(k.resample.cols.taps)} + u] * ${int(bStride)}] * colWeight[b * ${int(k.resample.cols.taps)} + u];
+    }
+    x += inner * rowWeight[a * ${int(k.resample.rows.taps)} + t];
+  }`
+  return `function (src, srcBase, acc, rowIndex, rowWeight, colIndex, colWeight) {
+  const p = this.thread.z;
+  const i = this.thread.y;
+  const j = this.thread.x;
+  const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
+  let x = 0;
+  ${sample}
+  const v = x * ${real(k.scale)} + ${real(k.shift)};
+  ${result(k.write, at)}
+}`
+}

@@ -1,0 +1,110 @@
+/**
+ * Renders a `GatherKernel` as a plain JavaScript function for the CPU.
+ *
+ * The affine maps are folded into strides, so the inner loop of a flip/turn/crop is a strided walk
+ * (`k += stride`), and a row-contiguous map with a plain store becomes `dst.set(src.subarray(…))`.
+ * Numbers enter the source only through {@link int} and {@link real}, which refuse anything that is
+ * not a finite number; taps and weights are passed as typed arrays.
+ *
+ * The generated function is `(src, srcBase, dst, dstBase, rowIndex, rowWeight, colIndex, colWeight)`
+ * and returns the first output index whose value a reducing write refused, or -1.
+ *
+ * @since 0.2.0
+ */
+import type { GatherKernel, WriteMode } from './ir.js'
+
+/** A validated integer literal. */
+export const int = (n: number): string => {
+  if (!Number.isSafeInteger(n)) throw new RangeError(`kernel renderer: ${n} is not a safe integer`)
+  return String(n)
+}
+
+/** A validated real literal that round-trips exactly. */
+export const real = (n: number): string => {
+  if (!Number.isFinite(n)) throw new RangeError(`kernel renderer: ${n} is not a finite number`)
+  return Object.is(n, -0) ? '-0' : String(n)
+}
+
+/** The statement that writes `v` into `dst[o]`, with the refusal check of reducing writes. */
+const writeStatement = (write: WriteMode): string => {
+  switch (write) {
+    case 'store': return 'dst[o] = v;'
+    case 'add': return 'if (v !== v && bad < 0) bad = o; dst[o] += v;'
+    case 'add-log': return 'if (!(v >= 0) && bad < 0) bad = o; dst[o] += Math.log(v);'
+    case 'add-sqrt': return 'if (!(v >= 0) && bad < 0) bad = o; dst[o] += Math.sqrt(v);'
+    case 'max': return 'if (v !== v && bad < 0) bad = o; if (v > dst[o]) dst[o] = v;'
+    case 'min': return 'if (v !== v && bad < 0) bad = o; if (v < dst[o]) dst[o] = v;'
+  }
+}
+
+const affineValue = (scale: number, shift: number): string =>
+  scale === 1 && shift === 0 ? 'x' : scale === 1 ? `x + ${real(shift)}` : shift === 0 ? `x * ${real(scale)}` : `x * ${real(scale)} + ${real(shift)}`
+
+/** The body for a kernel with no resample: one affine map from output to source. */
+const gatherBody = (k: GatherKernel): string => {
+  // Compose post (output → frame) with pre (frame → source): with no resample, post is the identity
+  // of the output, so pre alone maps output to source.
+  const m = k.pre
+  const rowStride = m.ii * k.inWidth + m.ji // source step when i grows by 1
+  const colStride = m.ij * k.inWidth + m.jj // source step when j grows by 1
+  const origin = m.i0 * k.inWidth + m.j0
+  const plain = k.write === 'store' && k.scale === 1 && k.shift === 0
+  const inner = plain && colStride === 1
+    ? `dst.set(src.subarray(s + r, s + r + ${int(k.outWidth)}), d + i * ${int(k.outWidth)});`
+    : `let x = 0, v = 0, o = d + i * ${int(k.outWidth)}, q = s + r;
+        for (let j = 0; j < ${int(k.outWidth)}; j++, o++, q += ${int(colStride)}) { x = src[q]; v = ${affineValue(k.scale, k.shift)}; ${writeStatement(k.write)} }`
+  return `
+  let bad = -1;
+  for (let p = 0; p < ${int(k.planes)}; p++) {
+    const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
+    const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
+    for (let i = 0; i < ${int(k.outHeight)}; i++) {
+      const r = i * ${int(rowStride)};
+      ${inner}
+    }
+  }
+  return bad;`
+}
+
+/** The body for a kernel with a separable resample between two affine maps. */
+const resampleBody = (k: GatherKernel, rowTaps: number, colTaps: number): string => {
+  const post = k.post
+  const pre = k.pre
+  // Source offset of frame position (a, b): a·aStride + b·bStride + origin.
+  const aStride = pre.ii * k.inWidth + pre.ji
+  const bStride = pre.ij * k.inWidth + pre.jj
+  const origin = pre.i0 * k.inWidth + pre.j0
+  const nearest = rowTaps === 1 && colTaps === 1
+  const sample = nearest
+    ? `x = src[s + rowIndex[a] * ${int(aStride)} + colIndex[b] * ${int(bStride)}];`
+    : `x = 0;
+          for (let t = 0; t < ${int(rowTaps)}; t++) {
+            const ra = s + rowIndex[a * ${int(rowTaps)} + t] * ${int(aStride)};
+            let inner = 0;
+            for (let u = 0; u < ${int(colTaps)}; u++) inner += src[ra + colIndex[b * ${int(colTaps)} + u] * ${int(bStride)}] * colWeight[b * ${int(colTaps)} + u];
+            x += inner * rowWeight[a * ${int(rowTaps)} + t];
+          }`
+  return `
+  let bad = -1;
+  for (let p = 0; p < ${int(k.planes)}; p++) {
+    const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
+    const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
+    for (let i = 0; i < ${int(k.outHeight)}; i++) {
+      let x = 0, v = 0, o = d + i * ${int(k.outWidth)};
+      for (let j = 0; j < ${int(k.outWidth)}; j++, o++) {
+        const a = ${int(post.ii)} * i + ${int(post.ij)} * j + ${int(post.i0)};
+        const b = ${int(post.ji)} * i + ${int(post.jj)} * j + ${int(post.j0)};
+        ${sample}
+        v = ${affineValue(k.scale, k.shift)};
+        ${writeStatement(k.write)}
+      }
+    }
+  }
+  return bad;`
+}
+
+/** The function source for a kernel (a `function` expression). */
+export const renderJs = (k: GatherKernel): string => {
+  const body = k.resample === undefined ? gatherBody(k) : resampleBody(k, k.resample.rows.taps, k.resample.cols.taps)
+  return `function gather(src, srcBase, dst, dstBase, rowIndex, rowWeight, colIndex, colWeight) {${body}\n}`
+}

@@ -1,0 +1,112 @@
+/**
+ * One plan, many interpreters: every backend must agree with the reference on random shapes,
+ * parameters and products — augmenting images and reducing deaugmented masks into every merge.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import fc from 'fast-check'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { product, resolveAugment, resolveUndoMask, transforms as T, views, type AnyFactor, type Interpolation } from '../../src/index.js'
+import type { Backend } from '../../src/backend/backend.js'
+import { gpujsBackend } from '../../src/backend/gpujs.js'
+import { jsBackend } from '../../src/backend/js.js'
+import { referenceBackend } from '../../src/backend/reference/backend.js'
+import type { WriteMode } from '../../kernels/ir.js'
+
+const modes: readonly Interpolation[] = ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area']
+
+/** A random product of up to 4 factors drawn from every built-in transform. */
+const factorArb: fc.Arbitrary<AnyFactor> = fc.oneof(
+  fc.constant(T.hflip()),
+  fc.constant(T.vflip()),
+  fc.subarray([90, 180, 270, -90, 450], { minLength: 1 }).map((a) => E.getOrElseW(() => T.hflip())(T.rotate90(a))),
+  fc.tuple(fc.subarray([0.5, 2, 1.5, 0.75, 3], { minLength: 1 }), fc.constantFrom(...modes), fc.boolean()).map(([k, interpolation, align]) =>
+    E.getOrElseW(() => T.hflip())(T.scale(k, { interpolation, alignCorners: align && (interpolation === 'bilinear' || interpolation === 'bicubic') }))),
+  fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 9 }), fc.constantFrom(...modes)).map(([h, w, interpolation]) =>
+    E.getOrElseW(() => T.hflip())(T.resize([[h, w]], { interpolation }))),
+  fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).map(([h, w]) => E.getOrElseW(() => T.hflip())(T.fiveCrops(h, w))),
+  fc.subarray([-0.5, 0.25, 2], { minLength: 1 }).map((v) => E.getOrElseW(() => T.hflip())(T.add(v))),
+  fc.subarray([0.5, 2, -1], { minLength: 1 }).map((v) => E.getOrElseW(() => T.hflip())(T.multiply(v))),
+)
+
+const caseArb = fc.record({
+  factors: fc.array(factorArb, { minLength: 1, maxLength: 3 }),
+  planes: fc.integer({ min: 1, max: 4 }),
+  height: fc.integer({ min: 3, max: 9 }),
+  width: fc.integer({ min: 3, max: 9 }),
+  seed: fc.integer({ min: 1, max: 1000 }),
+})
+
+const fill = (n: number, seed: number, positive = false): Float32Array =>
+  Float32Array.from({ length: n }, (_, k) => {
+    const v = (((k + 1) * 2654435761 * seed) % 1000) / 250 - (positive ? 0 : 2)
+    return Math.fround(positive ? Math.abs(v) + 0.01 : v)
+  })
+
+const closeTo = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): boolean => {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? Number.NaN
+    const y = b[i] ?? Number.NaN
+    if (!(Math.abs(x - y) <= tol * Math.max(1, Math.abs(y)))) return false
+  }
+  return true
+}
+
+const backends: Backend[] = []
+beforeAll(async () => {
+  backends.push(jsBackend(), await gpujsBackend())
+})
+
+describe('every backend agrees with the reference', () => {
+  const reference = referenceBackend()
+
+  it('augmenting images through every view of random products', async () => {
+    await fc.assert(fc.asyncProperty(caseArb, async ({ factors, planes, height, width, seed }) => {
+      const src = { data: fill(planes * height * width, seed), offset: 0, planes, height, width }
+      for (const view of views(product(...factors))) {
+        const stages = resolveAugment(view.steps, height, width)
+        if (E.isLeft(stages)) continue // a crop larger than the image: refused the same way by all
+        const last = stages.right.reduce((size, s) => (s.kind === 'gather' ? [s.map.outHeight, s.map.outWidth] : s.kind === 'pointwise' ? size : [s.outHeight, s.outWidth]), [height, width])
+        const length = planes * (last[0] ?? 0) * (last[1] ?? 0)
+        const expected = new Float32Array(length + 3)
+        await reference.augment(stages.right, src, expected, 3)
+        for (const backend of backends) {
+          const got = new Float32Array(length + 3)
+          await backend.augment(stages.right, src, got, 3)
+          if (!closeTo(got, expected, 2e-6)) throw new Error(`${backend.detail} disagrees on ${view.name} (${height}x${width})`)
+        }
+      }
+    }), { numRuns: 60 })
+  })
+
+  it('reducing deaugmented masks with every merge write', async () => {
+    const writes: readonly WriteMode[] = ['add', 'add-log', 'add-sqrt', 'max', 'min']
+    await fc.assert(fc.asyncProperty(caseArb, fc.constantFrom(...writes), async ({ factors, planes, height, width, seed }, write) => {
+      for (const view of views(product(...factors))) {
+        const undo = resolveUndoMask(view.steps, height, width)
+        const forward = resolveAugment(view.steps, height, width)
+        if (E.isLeft(undo) || E.isLeft(forward)) continue // crops cannot undo masks
+        const [vh, vw] = forward.right.reduce<readonly number[]>((size, s) => (s.kind === 'gather' ? [s.map.outHeight, s.map.outWidth] : s.kind === 'pointwise' ? size : [s.outHeight, s.outWidth]), [height, width])
+        const mask = { data: fill(planes * (vh ?? 0) * (vw ?? 0), seed, true), offset: 0, planes, height: vh ?? 0, width: vw ?? 0 }
+        const start = (): Float64Array => new Float64Array(planes * height * width).fill(write === 'max' ? -Infinity : write === 'min' ? Infinity : 0.5)
+        const expected = start()
+        expect(await reference.reduce(undo.right, mask, expected, write)).toBe(-1)
+        for (const backend of backends) {
+          const got = start()
+          expect(await backend.reduce(undo.right, mask, got, write)).toBe(-1)
+          if (!closeTo(got, expected, 2e-6)) throw new Error(`${backend.detail} disagrees reducing ${write} on ${view.name}`)
+        }
+      }
+    }), { numRuns: 60 })
+  })
+
+  it('refuses the values a merge cannot take, at the same index as the reference', async () => {
+    const view = views(product(T.hflip()))[1]
+    const undo = E.getOrElseW(() => [])(resolveUndoMask(view?.steps ?? [], 2, 3))
+    const mask = { data: Float32Array.of(1, 2, -3, 4, Number.NaN, 6), offset: 0, planes: 1, height: 2, width: 3 }
+    for (const backend of [reference, ...backends]) {
+      expect(await backend.reduce(undo, mask, new Float64Array(6), 'add-log'), backend.detail).toBe(0) // -3 lands at column 0 after the flip
+      expect(await backend.reduce(undo, mask, new Float64Array(6), 'add'), backend.detail).toBe(4)
+    }
+  })
+})
