@@ -5,7 +5,7 @@
  */
 export * from './errors.js'
 export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank, CheckImage } from './tensor/shape.js'
-export { tensor, zeros, decode, sizeOf, at, type Tensor } from './tensor/tensor.js'
+export { tensor, zeros, decode, bindShape, sizeOf, at, type Tensor } from './tensor/tensor.js'
 
 export * as transforms from './transform/builtins.js'
 export { custom, type CustomSpec, type Custom } from './transform/custom.js'
@@ -27,4 +27,4 @@ export { runnableViews, type View, type BaseView, type MaskView, type KeypointsV
 export * as wrap from './wrapper/wrap.js'
 export type { Model, ModelOutput } from './wrapper/model.js'
 
-// export * as laws from './laws/index.js'
+export * as laws from './laws/index.js'

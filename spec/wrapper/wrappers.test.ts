@@ -49,14 +49,31 @@ describe('wrappers on non-square images', () => {
       return orThrow(tensor(x.shape, Array.from(x.data, (v) => v + offset)))
     }
     const out = orThrow(await wrap.segmentation(model, aliases.hflip()).run(image, 0.5, 'extra')())
-    expect(seen).toEqual([[0.5, 'extra'], [0.5, 'extra']])
+    expect(seen).toEqual([[0.5, 'extra']]) // both views share one batched call
     expect(out.data[0]).toBe((image.data[0] ?? 0) + 0.5)
+    seen.length = 0
+    orThrow(await wrap.segmentation(model, aliases.hflip(), { batch: false }).run(image, 0.25, 'x')())
+    expect(seen).toEqual([[0.25, 'x'], [0.25, 'x']]) // ttach's way: one call per view
+  })
+
+  it('batches views of one size into one call, and splits by size and budget', async () => {
+    const batches: string[] = []
+    const model = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) => { batches.push(x.shape.join('x')); return x }
+    orThrow(await wrap.segmentation(model, aliases.d4()).run(image)())
+    expect(batches).toEqual(['8x1x3x5', '8x1x5x3']) // 4 views × 2 images per view size
+    batches.length = 0
+    // 2 images of 1×3×5 floats: 120 B each for input and output per view; the merge holds 240 B.
+    orThrow(await wrap.segmentation(model, aliases.d4(), { budget: 120 + 240 + 2 * 240 }).run(image)())
+    expect(batches).toEqual(['4x1x3x5', '4x1x3x5', '4x1x5x3', '4x1x5x3'])
+    const tooSmall = await wrap.segmentation(model, aliases.d4(), { budget: '300B' }).run(image)()
+    expect(E.isLeft(tooSmall) && tooSmall.left.message).toMatch(/too small for one view/)
   })
 
   it('picks one output of a record by key', async () => {
-    const model = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) => ({ label: orThrow(tensor([x.shape[0], 2], [1, 2, 3, 4])), aux: x })
+    const model = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) =>
+      ({ label: orThrow(tensor([x.shape[0], 2], Array.from({ length: x.shape[0] }, (_, b) => [b % 2, 2]).flat())), aux: x })
     const out = orThrow(await wrap.classification(model, aliases.flip(), { outputKey: 'label' }).run(image)())
-    expect(Array.from(out.data)).toEqual([1, 2, 3, 4])
+    expect(Array.from(out.data)).toEqual([0, 2, 1, 2])
   })
 })
 
@@ -65,7 +82,7 @@ describe('bad input is a typed error, never a crash', () => {
 
   it('a model that throws', async () => {
     const model = async (_: Tensor<readonly ['N', 1, 'H', 'W']>): Promise<Tensor<readonly [1]>> => { throw new Error('out of memory') }
-    expect(await run(wrap.classification(model, aliases.hflip()).run(image)())).toMatchObject({ _tag: 'ModelError', message: "the model failed on view 'identity': out of memory" })
+    expect(await run(wrap.classification(model, aliases.hflip()).run(image)())).toMatchObject({ _tag: 'ModelError', message: "the model failed on view 'chunk [4,1,3,5]': out of memory" })
   })
 
   it('a model that returns something that is not a tensor, or a record without outputKey', async () => {
@@ -78,14 +95,14 @@ describe('bad input is a typed error, never a crash', () => {
 
   it('a segmentation model whose mask has the wrong batch or size', async () => {
     const wrongBatch = async (_: Tensor<readonly ['N', 1, 'H', 'W']>) => orThrow(tensor([1, 1, 3, 5], new Float32Array(15)))
-    expect(await run(wrap.segmentation(wrongBatch, aliases.hflip()).run(image)())).toMatchObject({ _tag: 'ShapeError', message: expect.stringMatching(/must return \[2,K,H,W\]/) })
-    const wrongSize = async (_: Tensor<readonly ['N', 1, 'H', 'W']>) => orThrow(tensor([2, 1, 3, 4], new Float32Array(24)))
-    expect(await run(wrap.segmentation(wrongSize, aliases.hflip()).run(image)())).toMatchObject({ message: expect.stringMatching(/is 3x5, but the mask is 3x4/) })
+    expect(await run(wrap.segmentation(wrongBatch, aliases.hflip()).run(image)())).toMatchObject({ _tag: 'ModelError', message: 'the model was given a batch of 4 (2 views × 2 images) but returned a batch of 1' })
+    const wrongSize = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) => orThrow(tensor([x.shape[0], 1, 3, 4], new Float32Array(x.shape[0] * 12)))
+    expect(await run(wrap.segmentation(wrongSize, aliases.hflip()).run(image)())).toMatchObject({ _tag: 'ShapeError', message: "a segmentation model must return [N,K,3,5] for view 'identity', but gave [4,1,3,4]" })
   })
 
   it('a model that returns NaN', async () => {
-    const nan = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) => orThrow(tensor([x.shape[0], 2], [Number.NaN, 1, 2, 3]))
-    expect(await run(wrap.classification(nan, aliases.hflip()).run(image)())).toMatchObject({ _tag: 'MergeError', message: 'view 0 has NaN at index 0' })
+    const nan = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) => orThrow(tensor([x.shape[0], 2], Array.from({ length: 2 * x.shape[0] }, (_, k) => (k === 3 ? Number.NaN : k))))
+    expect(await run(wrap.classification(nan, aliases.hflip()).run(image)())).toMatchObject({ _tag: 'MergeError', message: "view 'identity' has NaN at index 3" })
   })
 
   it('a wrong-rank image, a non-product and an unknown merge mode from untyped JavaScript', async () => {

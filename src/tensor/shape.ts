@@ -22,10 +22,12 @@ export type Concrete<S extends Shape> = { readonly [K in keyof S]: S[K] extends 
 /** Renders a shape type as text for compile-time error messages, e.g. `[1,3,224,448]`. @category type-level */
 export type ShowShape<S extends Shape> = `[${JoinDims<S>}]`
 type JoinDims<S extends Shape> = S extends readonly [infer H extends Dim]
-  ? `${H}`
+  ? ShowDim<H>
   : S extends readonly [infer H extends Dim, ...infer R extends Shape]
-    ? `${H},${JoinDims<R>}`
+    ? `${ShowDim<H>},${JoinDims<R>}`
     : S extends readonly [] ? '' : '...'
+/** An untracked dim reads `number` (not tsc's `${number}` template). */
+type ShowDim<D extends Dim> = number extends D ? 'number' : string extends D ? 'string' : `${D}`
 
 /** Does a dimension of a view fit a dimension the consumer declared? Names and `number` accept anything. */
 type DimFits<V, I> = I extends string

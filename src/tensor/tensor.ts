@@ -80,22 +80,8 @@ export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either
     return E.left(shapeError('`data` must be a Float32Array or an array of numbers'))
   }
   return E.flatMap(checkDims(shape), (dims) => {
-    if (dims.length !== spec.length) {
-      return E.left(shapeError(`expected rank ${spec.length} ${showSpec(spec)} but got rank ${dims.length} ${describe(dims)}`))
-    }
-    const bound = new Map<string, number>()
-    for (const [i, want] of spec.entries()) {
-      const got = dims[i] ?? 0
-      if (typeof want === 'number') {
-        if (want !== got) return E.left(shapeError(`dimension ${i} must be ${want} ${showSpec(spec)} but is ${got} ${describe(dims)}`))
-      } else {
-        const prior = bound.get(want)
-        if (prior !== undefined && prior !== got) {
-          return E.left(shapeError(`dimension '${want}' is ${prior} earlier but ${got} at position ${i} of ${describe(dims)}`))
-        }
-        bound.set(want, got)
-      }
-    }
+    const bound = bindShape(spec, dims)
+    if (E.isLeft(bound)) return bound
     if (data.length !== sizeOf(dims)) {
       return E.left(shapeError(`shape ${describe(dims)} needs ${sizeOf(dims)} values but ${data.length} were given`))
     }
@@ -105,6 +91,37 @@ export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either
 }
 
 const showSpec = (spec: readonly Dim[]): string => `[${spec.map(String).join(',')}]`
+
+/**
+ * Matches run-time sizes against a declared shape: literal dims must be equal, a symbolic name
+ * binds on first use and must agree afterwards. Returns the bindings.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { bindShape } from 'tta-lens'
+ * const b = bindShape(['N', 3, 'S', 'S'], [2, 3, 8, 8])
+ * assert.ok(E.isRight(b) && b.right.get('S') === 8)
+ * assert.ok(E.isLeft(bindShape(['N', 3, 'S', 'S'], [2, 3, 8, 6])))
+ * @category utils
+ */
+export const bindShape = (spec: readonly Dim[], dims: readonly number[]): E.Either<ShapeError, ReadonlyMap<string, number>> => {
+  if (dims.length !== spec.length) {
+    return E.left(shapeError(`expected rank ${spec.length} ${showSpec(spec)} but got rank ${dims.length} ${describe(dims)}`))
+  }
+  const bound = new Map<string, number>()
+  for (const [i, want] of spec.entries()) {
+    const got = dims[i] ?? 0
+    if (typeof want === 'number') {
+      if (want !== got) return E.left(shapeError(`dimension ${i} must be ${want} ${showSpec(spec)} but is ${got} ${describe(dims)}`))
+    } else {
+      const prior = bound.get(want)
+      if (prior !== undefined && prior !== got) {
+        return E.left(shapeError(`dimension '${want}' is ${prior} earlier but ${got} at position ${i} of ${describe(dims)}`))
+      }
+      bound.set(want, got)
+    }
+  }
+  return E.right(bound)
+}
 
 /** The run-time shape as a plain number array. @category utils */
 export const dims = <S extends Shape>(t: Tensor<S>): readonly number[] => t.shape

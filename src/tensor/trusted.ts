@@ -35,3 +35,11 @@ type Accepting<S extends Shape> = { readonly [K in keyof S]: S[K] extends string
 export const assumeShape = <S extends Shape>(shape: readonly number[], data: Float32Array): Tensor<S> =>
   // The one cast in the library: run-time sizes are asserted to satisfy the type-level shape S.
   ({ shape, data }) as unknown as Tensor<S>
+
+/**
+ * Asserts the declared output type of a model whose outputs were just built with
+ * {@link assumeShape} from the model's reported sizes (one tensor, or a record by output name). @internal
+ */
+export const assumeOutputs = <O>(value: Tensor<Shape> | Readonly<Record<string, Tensor<Shape>>>): O =>
+  // The second and last cast: a model's declared output type over tensors built above.
+  value as unknown as O

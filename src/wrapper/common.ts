@@ -10,6 +10,7 @@ import { parseMergeMode, type MergeMode } from '../merge/merge.js'
 import type { Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
 import type { RawTensor } from './model.js'
+import type { ExecutionOptions } from './execute.js'
 
 type Word<T extends Target> = T extends 'mask' ? 'a mask' : T extends 'keypoints' ? 'keypoints' : 'labels'
 
@@ -27,6 +28,9 @@ export interface WrapOptions<Mode extends MergeMode, Key extends string> {
   /** Called after each view with (views done, views in all). */
   readonly onView?: (done: number, total: number) => void
 }
+
+/** Everything a wrapper accepts. @category model */
+export type WrapperOptions<Mode extends MergeMode, Key extends string> = WrapOptions<Mode, Key> & ExecutionOptions
 
 const isProduct = (value: unknown): value is Product<readonly AnyFactor[]> =>
   typeof value === 'object' && value !== null && '_tag' in value && value._tag === 'Product' && 'factors' in value && Array.isArray(value.factors)

@@ -6,22 +6,23 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
-import { shapeError, type TtaError } from '../errors.js'
 import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/product.js'
-import { deaugmentKeypointsData } from '../backend/reference/views.js'
 import type { MergeMode } from '../merge/merge.js'
 import type { CheckImage, Shape } from '../tensor/shape.js'
-import { assumeShape, type Tensor } from '../tensor/trusted.js'
-import { checkSetup, imageOf, viewsOrNone, type CheckUndo, type WrapOptions } from './common.js'
-import { runLoop } from './loop.js'
-import type { Callable, ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
+import type { Tensor } from '../tensor/trusted.js'
+import { viewsOrNone, type CheckUndo, type WrapOptions } from './common.js'
+import type { ExecutionOptions } from './execute.js'
+import { planFor, runTask, signatureOf, type TaskInput } from './execute.js'
+import type { Plan } from '../plan/plan.js'
+import type { TtaError } from '../errors.js'
+import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
 
 /** Merge modes that make sense for coordinates (a vote over argmax does not). @category model */
 export type KeypointMergeMode = Exclude<MergeMode, 'vote'>
 const keypointModes: readonly KeypointMergeMode[] = ['mean', 'gmean', 'sum', 'max', 'min', 'tsharpen']
 
 /** @category model */
-export interface KeypointsOptions<Key extends string> extends WrapOptions<KeypointMergeMode, Key> {
+export interface KeypointsOptions<Key extends string> extends WrapOptions<KeypointMergeMode, Key>, ExecutionOptions {
   /** `'pixels'` (ttach's default, `scaled=False`) or `'normalized'` to [0, 1] (`scaled=True`). */
   readonly coordinates?: 'pixels' | 'normalized'
 }
@@ -31,6 +32,8 @@ type PointsShape<T, N> = T extends Tensor<infer O> ? (O extends readonly [unknow
 /** @category model */
 export interface KeypointsTTA<M, Fs extends readonly AnyFactor[], Key> {
   readonly views: readonly ViewSpec[]
+  /** The plan `run` would follow for an image (see `explain`). */
+  readonly plan: (image: Tensor<Shape>) => E.Either<TtaError, Plan>
   /** Runs every view and merges the points: `[N, 2K]` in the input's frame. */
   readonly run: <const S extends Shape>(
     image: Tensor<S> & CheckImage<S, ViewShapes<Fs, S>, ModelInput<M>>,
@@ -63,33 +66,15 @@ export const keypoints = <
   transforms: Product<Fs> & CheckUndo<Fs, 'keypoints'>,
   options: KeypointsOptions<Key> = {},
 ): KeypointsTTA<M, Fs, Key> => {
-  const callable: Callable = { call: model }
-  const specs = viewsOrNone(transforms)
-  const pixels = (options.coordinates ?? 'pixels') === 'pixels'
+  const input: TaskInput = {
+    task: 'keypoints', model: { call: model }, signature: signatureOf(model), transforms, specs: viewsOrNone(transforms),
+    merge: options.merge, allowed: keypointModes, outputKey: options.outputKey, onView: options.onView, execution: options,
+    pixelKeypoints: (options.coordinates ?? 'pixels') === 'pixels',
+  }
   return {
-    views: specs,
-    run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => async () => {
-      const setup = checkSetup(transforms, options.merge, keypointModes)
-      if (E.isLeft(setup)) return setup
-      const input = imageOf(image)
-      if (E.isLeft(input)) return input
-      const [n = 1, , h = 1, w = 1] = input.right.shape
-      const result = await runLoop({
-        specs, image: input.right, model: callable, extra, outputKey: options.outputKey, mode: setup.right,
-        ...(options.onView === undefined ? {} : { onView: options.onView }),
-        deaugment: (spec, output, view) => {
-          const [, , vh = 1, vw = 1] = view.shape
-          const per = output.data.length / n
-          if (output.shape[0] !== n || per % 2 !== 0) {
-            return E.left(shapeError(`a keypoint model must return [${n}, 2K] coordinates, but view '${spec.name}' gave [${output.shape.join(',')}]`))
-          }
-          // Normalise by the size of the view the model saw, not the input's (ttach's bug after a turn).
-          const normalised = pixels ? output.data.map((v, i) => (i % 2 === 0 ? v / vw : v / vh)) : output.data
-          return E.Functor.map(deaugmentKeypointsData(spec, [n, per / 2, 2], normalised), (data) => ({ shape: [n, per], data }))
-        },
-      })
-      return E.Functor.map(result, (t) => assumeShape<PointsShape<ModelTensor<M, Key>, S[0]>>(
-        t.shape, pixels ? t.data.map((v, i) => (i % 2 === 0 ? v * w : v * h)) : t.data))
-    },
+    views: input.specs,
+    plan: (image) => E.Functor.map(planFor(input, image), ({ plan }) => plan),
+    run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => () =>
+      runTask<PointsShape<ModelTensor<M, Key>, S[0]>>(input, image, extra),
   }
 }

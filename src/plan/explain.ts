@@ -1,0 +1,42 @@
+/**
+ * The `explain` interpreter: a plan in words — views, chunks, kernels, model calls and memory.
+ * @since 0.2.0
+ */
+import { lower } from '../../kernels/lower.js'
+import { describeStage } from '../transform/step.js'
+import { showBytes } from './budget.js'
+import type { Plan } from './plan.js'
+
+/**
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, buildPlan, explain, views } from 'tta-lens'
+ * const plan = buildPlan('segmentation', views(aliases.d4()), [1, 3, 512, 512], { merge: 'mean' })
+ * assert.ok(E.isRight(plan) && explain(plan.right).startsWith('8 views · 1 chunk'))
+ * @category interpreters
+ */
+export const explain = (plan: Plan): string => {
+  const [n, c, h, w] = plan.image
+  const lines: string[] = []
+  const calls = plan.chunks.length
+  const kernels = plan.steps.reduce((count, s) =>
+    s.tag === 'Augment' || s.tag === 'DeaugmentMerge' ? count + lower(s.stages, 1, s.tag === 'Augment' ? h : plan.chunks[s.chunk]?.viewHeight ?? h, s.tag === 'Augment' ? w : plan.chunks[s.chunk]?.viewWidth ?? w, 'store').length : count, 0)
+  lines.push(`${plan.views.length} views · ${calls} chunk${calls === 1 ? '' : 's'} (${plan.chunks.map((ch) => ch.views.length).join(' + ')}) · ${plan.task} of [${n},${c},${h},${w}] · merge ${plan.merge}`)
+  for (const chunk of plan.chunks) {
+    lines.push(`  chunk ${chunk.index}: model input [${chunk.input.join(',')}] ← ${chunk.views.length} view${chunk.views.length === 1 ? '' : 's'} of ${chunk.viewHeight}x${chunk.viewWidth}`)
+    for (const v of chunk.views) {
+      const view = plan.views[v]
+      const augment = plan.steps.find((s) => s.tag === 'Augment' && s.view === v)
+      const undo = plan.steps.find((s) => s.tag === 'DeaugmentMerge' && s.view === v)
+      const show = (stages: readonly Parameters<typeof describeStage>[0][] | undefined): string =>
+        stages === undefined || stages.length === 0 ? 'copy' : stages.map(describeStage).join('; ')
+      lines.push(`    ${view?.name ?? v} [${view?.kind ?? '?'}]: in: ${show(augment?.tag === 'Augment' ? augment.stages : undefined)}` +
+        (plan.task === 'segmentation' ? ` | back+merge: ${show(undo?.tag === 'DeaugmentMerge' ? undo.stages : undefined)}` : ''))
+    }
+  }
+  const m = plan.memory
+  lines.push(`model: ${calls} call${calls === 1 ? '' : 's'} · kernels: ${kernels} (augment fused into the batch buffer; deaugment fused with the merge)`)
+  lines.push(`memory: image ${showBytes(m.image)} + chunk in ${showBytes(m.chunkInput)} + chunk out ≈ ${showBytes(m.chunkOutput)} + merge ${showBytes(m.accumulator)} = peak ≈ ${showBytes(m.peak)}` +
+    (m.budget === undefined ? '' : ` (budget ${showBytes(m.budget)})`))
+  return lines.join('\n')
+}

@@ -1,0 +1,177 @@
+/**
+ * The pipeline as data. A `Plan` is built once from (task × views × image shape × merge ×
+ * budget × what is known of the model) and says everything the run will do: which views, grouped
+ * into which chunks (one batched model call each), the stages each view runs on the way in and on
+ * the way back, and the memory it needs. Interpreters give it meaning: `run` (real data),
+ * `dryRun` (shapes only, against the model's declared signature), `explain` (words).
+ *
+ * @since 0.2.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { paramError, shapeError, type TtaError } from '../errors.js'
+import type { ViewSpec } from '../algebra/product.js'
+import type { MergeMode } from '../merge/merge.js'
+import type { Dim } from '../tensor/shape.js'
+import { chainSizes, resolveAugment, resolveUndoMask, undoPoint, type Stage } from '../transform/step.js'
+import { showBytes } from './budget.js'
+
+/** @category model */
+export type Task = 'segmentation' | 'classification' | 'keypoints'
+
+/** What is known of a model before it runs (from an ONNX file's metadata, or declared). @category model */
+export interface ModelSignature {
+  /** Input shape; names are free sizes (`['N', 3, 'H', 'W']`). */
+  readonly input?: readonly Dim[]
+  /** Output shape, in the same names as the input where they correspond. */
+  readonly output?: readonly Dim[]
+  /** Most images one call accepts (a fixed batch of 1 gives 1). */
+  readonly maxBatch?: number
+}
+
+/** One batched model call: views of the same size, stacked along the batch axis. @category model */
+export interface Chunk {
+  readonly index: number
+  readonly views: readonly number[]
+  readonly viewHeight: number
+  readonly viewWidth: number
+  /** `[N·V, C, h, w]` */
+  readonly input: readonly [number, number, number, number]
+}
+
+/** @category model */
+export type PlanStep =
+  | { readonly tag: 'Augment'; readonly chunk: number; readonly view: number; readonly slot: number; readonly stages: readonly Stage[] }
+  | { readonly tag: 'CallModel'; readonly chunk: number; readonly input: readonly number[] }
+  | { readonly tag: 'DeaugmentMerge'; readonly chunk: number; readonly view: number; readonly slot: number; readonly stages: readonly Stage[] }
+  | { readonly tag: 'Finalize'; readonly merge: MergeMode; readonly views: number }
+
+/** Bytes the run holds at its peak, by part. @category model */
+export interface MemoryEstimate {
+  readonly image: number
+  /** The largest chunk's model input. */
+  readonly chunkInput: number
+  /** The largest chunk's model output (estimated from the output channels). */
+  readonly chunkOutput: number
+  /** The running merge (float64). */
+  readonly accumulator: number
+  readonly peak: number
+  readonly budget: number | undefined
+}
+
+/** @category model */
+export interface Plan {
+  readonly task: Task
+  readonly image: readonly [number, number, number, number]
+  readonly views: readonly ViewSpec[]
+  readonly merge: MergeMode
+  readonly chunks: readonly Chunk[]
+  readonly steps: readonly PlanStep[]
+  readonly memory: MemoryEstimate
+  /** Output channels the estimate assumed (known from the signature, else the input's channels). */
+  readonly outputChannels: number
+}
+
+/** @category model */
+export interface PlanOptions {
+  readonly merge: MergeMode
+  /** Byte budget for the run; sets the chunk size. */
+  readonly budget?: number
+  /** Most images per model call (the model's fixed batch, or a user limit). */
+  readonly maxBatch?: number
+  /** `false` runs one view per call, as ttach does. Default true. */
+  readonly batch?: boolean
+  readonly signature?: ModelSignature
+}
+
+const F32 = 4
+const F64 = 8
+
+const outputChannelsOf = (task: Task, channels: number, signature: ModelSignature | undefined): number => {
+  const declared = signature?.output?.[1]
+  if (typeof declared === 'number') return task === 'segmentation' ? declared : declared
+  return task === 'segmentation' ? channels : 1
+}
+
+/**
+ * Builds the plan, or says why there is none: a view that does not fit the image, a target the
+ * views cannot undo, a batch the model cannot take, a budget too small for one view.
+ * @category constructors
+ */
+export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonly number[], options: PlanOptions): E.Either<TtaError, Plan> => {
+  const [n = 0, c = 0, h = 0, w = 0] = image
+  if (image.length !== 4) return E.left(shapeError(`the image must be NCHW (rank 4) but has shape [${image.join(',')}]`))
+  if (views.length === 0) return E.left(paramError('the transform product has no views'))
+
+  const sized: { view: number; height: number; width: number; augment: readonly Stage[]; undo: readonly Stage[] }[] = []
+  for (const [index, view] of views.entries()) {
+    const sizes = chainSizes(view.steps, h, w)
+    if (E.isLeft(sizes)) return sizes
+    const [vh = h, vw = w] = sizes.right[sizes.right.length - 1] ?? []
+    const augment = resolveAugment(view.steps, h, w)
+    if (E.isLeft(augment)) return augment
+    let undo: readonly Stage[] = []
+    if (task === 'segmentation') {
+      const stages = resolveUndoMask(view.steps, h, w)
+      if (E.isLeft(stages)) return stages
+      undo = stages.right
+    } else if (task === 'keypoints') {
+      const points = undoPoint(view.steps)
+      if (E.isLeft(points)) return points
+    }
+    sized.push({ view: index, height: vh, width: vw, augment: augment.right, undo })
+  }
+
+  const outputChannels = outputChannelsOf(task, c, options.signature)
+  const perView = (vh: number, vw: number): { input: number; output: number } => ({
+    input: n * c * vh * vw * F32,
+    output: task === 'segmentation' ? n * outputChannels * vh * vw * F32 : n * Math.max(outputChannels, 1) * 64 * F32,
+  })
+  const imageBytes = n * c * h * w * F32
+  const accumulator = (task === 'segmentation' ? n * outputChannels * h * w : n * Math.max(outputChannels, 1) * 64) * F64
+
+  const maxBatch = options.maxBatch ?? options.signature?.maxBatch
+  if (maxBatch !== undefined && maxBatch < n) {
+    return E.left(shapeError(`the model takes at most ${maxBatch} image${maxBatch === 1 ? '' : 's'} per call, but the batch has ${n}`))
+  }
+  const byBatch = options.batch === false ? 1 : maxBatch === undefined ? Number.POSITIVE_INFINITY : Math.floor(maxBatch / n)
+
+  // Group views of one size in reference order of first appearance; split groups into chunks.
+  const groups = new Map<string, typeof sized>()
+  for (const s of sized) {
+    const key = `${s.height}x${s.width}`
+    groups.set(key, [...(groups.get(key) ?? []), s])
+  }
+  const chunks: Chunk[] = []
+  const steps: PlanStep[] = []
+  let largest = { input: 0, output: 0 }
+  for (const group of groups.values()) {
+    const first = group[0]
+    if (first === undefined) continue
+    const bytes = perView(first.height, first.width)
+    let capacity = byBatch
+    if (options.budget !== undefined) {
+      const room = options.budget - imageBytes - accumulator
+      const fits = Math.floor(room / (bytes.input + bytes.output))
+      if (fits < 1) {
+        return E.left(paramError(`a memory budget of ${showBytes(options.budget)} is too small for one view: the image, the merge and one ${first.height}x${first.width} view need ${showBytes(imageBytes + accumulator + bytes.input + bytes.output)}`))
+      }
+      capacity = Math.min(capacity, fits)
+    }
+    for (let start = 0; start < group.length; start += capacity) {
+      const members = group.slice(start, start + capacity)
+      const index = chunks.length
+      const input: Chunk['input'] = [n * members.length, c, first.height, first.width]
+      chunks.push({ index, views: members.map((m) => m.view), viewHeight: first.height, viewWidth: first.width, input })
+      members.forEach((m, slot) => steps.push({ tag: 'Augment', chunk: index, view: m.view, slot, stages: m.augment }))
+      steps.push({ tag: 'CallModel', chunk: index, input })
+      members.forEach((m, slot) => steps.push({ tag: 'DeaugmentMerge', chunk: index, view: m.view, slot, stages: m.undo }))
+      if (members.length * bytes.input > largest.input) largest = { input: members.length * bytes.input, output: members.length * bytes.output }
+    }
+  }
+  steps.push({ tag: 'Finalize', merge: options.merge, views: views.length })
+  const peak = imageBytes + largest.input + largest.output + accumulator
+  return E.right({
+    task, image: [n, c, h, w], views, merge: options.merge, chunks, steps, outputChannels,
+    memory: { image: imageBytes, chunkInput: largest.input, chunkOutput: largest.output, accumulator, peak, budget: options.budget },
+  })
+}

@@ -1,0 +1,162 @@
+/**
+ * The `run` interpreter: performs a plan's steps on real data. The effects — kernels (a
+ * `Backend`) and model calls — are values passed in, so tests swap them and the same plan runs on
+ * every backend. Each chunk's views are augmented straight into one reused batch buffer, the model
+ * is called once per chunk, and every view's prediction is mapped back and reduced into the
+ * running merge in one fused pass: memory is bounded by the chunk, not the number of views.
+ *
+ * @since 0.2.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { mergeError, modelError, shapeError, type TtaError } from '../errors.js'
+import { writeIdentity, type WriteMode } from '../../kernels/ir.js'
+import type { Backend } from '../backend/backend.js'
+import { deaugmentKeypointsData } from '../backend/reference/views.js'
+import { reduceValue } from '../backend/reference/backend.js'
+import { accumulator, voteLayout, type Accumulator, type MergeMode } from '../merge/merge.js'
+import type { Plan } from './plan.js'
+
+/** A run-time tensor: sizes and data. @category model */
+export interface RawTensor {
+  readonly shape: readonly number[]
+  readonly data: Float32Array
+}
+
+/** What the interpreter needs from the world. @category model */
+export interface Effects {
+  readonly backend: Backend
+  /** One batched model call. */
+  readonly callModel: (input: RawTensor) => Promise<E.Either<TtaError, RawTensor>>
+  /** Called after each view is merged. */
+  readonly onView?: (done: number, total: number) => void
+  /** For keypoints: the model's coordinates are in pixels of the view (true) or normalised (false). */
+  readonly pixelKeypoints?: boolean
+}
+
+const writeOf = (merge: Exclude<MergeMode, 'vote'>): WriteMode =>
+  merge === 'gmean' ? 'add-log' : merge === 'tsharpen' ? 'add-sqrt' : merge === 'max' ? 'max' : merge === 'min' ? 'min' : 'add'
+
+/** The merged values from a reduced accumulator. */
+const finalize = (merge: Exclude<MergeMode, 'vote'>, acc: Float64Array, n: number): Float32Array =>
+  merge === 'mean' || merge === 'tsharpen' ? Float32Array.from(acc, (v) => v / n)
+    : merge === 'gmean' ? Float32Array.from(acc, (v) => Math.exp(v / n))
+      : Float32Array.from(acc)
+
+const refusal = (merge: MergeMode, view: string, index: number): TtaError =>
+  mergeError(merge === 'gmean' || merge === 'tsharpen'
+    ? `${merge} needs non-negative values, but view '${view}' gives a negative or NaN value at index ${index} (ttach would return NaN or a flipped sign; use 'mean', or merge probabilities instead of logits)`
+    : `view '${view}' has NaN at index ${index}`)
+
+/**
+ * Runs a plan on an image. Returns the merged prediction in the input's frame.
+ * @category interpreters
+ */
+export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor>> => {
+  const [n, c, h, w] = plan.image
+  if (image.shape.length !== 4 || image.shape.some((d, i) => d !== plan.image[i])) {
+    return E.left(shapeError(`the plan was made for an image of [${plan.image.join(',')}] but got [${image.shape.join(',')}]`))
+  }
+  const source = { data: image.data, offset: 0, planes: n * c, height: h, width: w }
+  const buffers = new Map<string, Float32Array>()
+  let output: RawTensor | undefined
+  let acc: Float64Array | undefined
+  let vote: Accumulator | undefined
+  let merged: readonly number[] = []
+  let done = 0
+
+  for (const step of plan.steps) {
+    switch (step.tag) {
+      case 'Augment': {
+        const chunk = plan.chunks[step.chunk]
+        if (chunk === undefined) return E.left(shapeError(`plan step names chunk ${step.chunk}, which does not exist`))
+        const key = chunk.input.join('x')
+        const perView = n * c * chunk.viewHeight * chunk.viewWidth
+        const buffer = buffers.get(key) ?? new Float32Array(chunk.input.reduce((a, d) => a * d, 1))
+        buffers.set(key, buffer)
+        await effects.backend.augment(step.stages, source, buffer, step.slot * perView)
+        break
+      }
+      case 'CallModel': {
+        const buffer = buffers.get(step.input.join('x'))
+        if (buffer === undefined) return E.left(shapeError(`chunk ${step.chunk} was called before it was filled`))
+        const called = await effects.callModel({ shape: step.input, data: buffer })
+        if (E.isLeft(called)) return called
+        const out = called.right
+        if (out.shape[0] !== step.input[0]) {
+          return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned a batch of ${out.shape[0]}`))
+        }
+        output = out
+        break
+      }
+      case 'DeaugmentMerge': {
+        const chunk = plan.chunks[step.chunk]
+        const view = plan.views[step.view]
+        if (output === undefined || chunk === undefined || view === undefined) return E.left(shapeError('plan steps are out of order'))
+        const [, k = 1, ...rest] = output.shape
+        const per = output.data.length / chunk.views.length
+        const block = output.data.subarray(step.slot * per, (step.slot + 1) * per)
+        let shape: readonly number[]
+        let values: { data: Float32Array; offset: number; planes: number; height: number; width: number }
+        if (plan.task === 'segmentation') {
+          if (output.shape.length !== 4 || rest[0] !== chunk.viewHeight || rest[1] !== chunk.viewWidth) {
+            return E.left(shapeError(`a segmentation model must return [N,K,${chunk.viewHeight},${chunk.viewWidth}] for view '${view.name}', but gave [${output.shape.join(',')}]`))
+          }
+          shape = [n, k, h, w]
+          values = { data: block, offset: 0, planes: n * k, height: chunk.viewHeight, width: chunk.viewWidth }
+        } else if (plan.task === 'keypoints') {
+          const perImage = per / n
+          if (perImage % 2 !== 0) return E.left(shapeError(`a keypoint model must return [N, 2K] coordinates, but view '${view.name}' gave [${output.shape.join(',')}]`))
+          // Normalise by the size of the view the model saw (ttach uses the input's size: wrong after a turn).
+          const normalised = effects.pixelKeypoints === true
+            ? block.map((v, i) => (i % 2 === 0 ? v / chunk.viewWidth : v / chunk.viewHeight)) : block.slice()
+          const back = deaugmentKeypointsData(view, [n, perImage / 2, 2], normalised)
+          if (E.isLeft(back)) return back
+          shape = [n, perImage]
+          values = { data: back.right, offset: 0, planes: 1, height: 1, width: per }
+        } else {
+          shape = [n, ...output.shape.slice(1)]
+          values = { data: block, offset: 0, planes: 1, height: 1, width: per }
+        }
+        const size = shape.reduce((a, d) => a * d, 1)
+        if (done === 0) {
+          merged = shape
+          if (plan.merge === 'vote') vote = accumulator('vote', size, voteLayout(shape))
+          else acc = new Float64Array(size).fill(writeIdentity(writeOf(plan.merge)))
+        } else if (shape.length !== merged.length || shape.some((d, i) => d !== merged[i])) {
+          return E.left(shapeError(`view '${view.name}' gives a prediction of shape [${shape.join(',')}] but earlier views gave [${merged.join(',')}]`))
+        }
+        const stages = plan.task === 'segmentation' ? step.stages : []
+        if (vote !== undefined) {
+          const back = new Float64Array(size)
+          await effects.backend.reduce(stages, values, back, 'store')
+          const added = vote.add(Float32Array.from(back))
+          if (E.isLeft(added)) return E.left(mergeError(`view '${view.name}': ${added.left.message}`))
+        } else if (acc !== undefined && plan.merge !== 'vote') {
+          const bad = plan.task === 'keypoints'
+            ? reduceAll(acc, values.data, writeOf(plan.merge))
+            : await effects.backend.reduce(stages, values, acc, writeOf(plan.merge))
+          if (bad >= 0) return E.left(refusal(plan.merge, view.name, bad))
+        }
+        done++
+        effects.onView?.(done, plan.views.length)
+        break
+      }
+      case 'Finalize': {
+        if (vote !== undefined) return E.Functor.map(vote.result(), (data) => ({ shape: merged, data }))
+        if (acc === undefined || step.merge === 'vote') return E.left(mergeError('nothing to merge: no view was added'))
+        const data = finalize(step.merge, acc, step.views)
+        if (plan.task === 'keypoints' && effects.pixelKeypoints === true) {
+          for (let i = 0; i < data.length; i++) data[i] = (data[i] ?? 0) * (i % 2 === 0 ? w : h)
+        }
+        return E.right({ shape: merged, data })
+      }
+    }
+  }
+  return E.left(mergeError('the plan has no Finalize step'))
+}
+
+const reduceAll = (acc: Float64Array, values: Float32Array, write: WriteMode): number => {
+  let bad = -1
+  for (let o = 0; o < values.length; o++) if (!reduceValue(acc, o, values[o] ?? Number.NaN, write) && bad < 0) bad = o
+  return bad
+}

@@ -1,0 +1,125 @@
+/**
+ * What every wrapper does on `run`: check the setup, build the plan, dry-run it against the
+ * model's signature when the model carries one (an ONNX model does), pick the backend, and let
+ * the `run` interpreter perform it.
+ *
+ * @since 0.2.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import * as t from 'io-ts'
+import { paramError, type TtaError } from '../errors.js'
+import type { AnyFactor, Product, ViewSpec } from '../algebra/product.js'
+import type { Backend, BackendName } from '../backend/backend.js'
+import { gpujsBackend } from '../backend/gpujs.js'
+import { jsBackend } from '../backend/js.js'
+import { referenceBackend } from '../backend/reference/backend.js'
+import type { MergeMode } from '../merge/merge.js'
+import { parseBudget, type Budget } from '../plan/budget.js'
+import { dryRun } from '../plan/dry-run.js'
+import { buildPlan, type ModelSignature, type Plan, type Task } from '../plan/plan.js'
+import { run, type RawTensor } from '../plan/run.js'
+import type { Shape } from '../tensor/shape.js'
+import { assumeShape, type Tensor } from '../tensor/trusted.js'
+import { checkSetup, imageOf } from './common.js'
+import { callModel, decodeOutput, type Callable } from './model.js'
+
+/** How a wrapper runs: where kernels run, how much memory, how many images per model call. @category model */
+export interface ExecutionOptions {
+  /** `'js'` (default on the CPU), `'reference'`, `'gpujs'`, or a backend instance. */
+  readonly backend?: BackendName | Backend
+  /** Bytes or text such as `'512MiB'`: sets how many views share one model call. */
+  readonly budget?: Budget
+  /** Most images per model call (a model's fixed batch). ONNX models say it themselves. */
+  readonly maxBatch?: number
+  /** `false`: one view per model call, as ttach does. Default: views of one size share a call. */
+  readonly batch?: boolean
+}
+
+const SignatureCodec = t.partial({
+  input: t.readonlyArray(t.union([t.number, t.string])),
+  output: t.readonlyArray(t.union([t.number, t.string])),
+  maxBatch: t.number,
+})
+
+/** The signature a model function carries (an ONNX model does), decoded, or undefined. @internal */
+export const signatureOf = (model: unknown): ModelSignature | undefined => {
+  if (typeof model !== 'function' || !('signature' in model)) return undefined
+  const decoded = SignatureCodec.decode(model.signature)
+  if (E.isLeft(decoded)) return undefined
+  const { input, output, maxBatch } = decoded.right
+  return { ...(input === undefined ? {} : { input }), ...(output === undefined ? {} : { output }), ...(maxBatch === undefined ? {} : { maxBatch }) }
+}
+
+const backendCache = new Map<BackendName, Promise<Backend>>()
+
+/** A backend by name (gpu.js is probed once per process). @category constructors */
+export const backendNamed = (name: BackendName): Promise<Backend> => {
+  const hit = backendCache.get(name)
+  if (hit !== undefined) return hit
+  const made = name === 'gpujs' ? gpujsBackend() : Promise.resolve(name === 'reference' ? referenceBackend() : jsBackend())
+  backendCache.set(name, made)
+  return made
+}
+
+/** @internal */
+export interface TaskInput {
+  readonly task: Task
+  readonly model: Callable
+  readonly signature: ModelSignature | undefined
+  readonly transforms: Product<readonly AnyFactor[]>
+  readonly specs: readonly ViewSpec[]
+  readonly merge: unknown
+  readonly allowed: readonly MergeMode[]
+  readonly outputKey: string | undefined
+  readonly onView: ((done: number, total: number) => void) | undefined
+  readonly execution: ExecutionOptions
+  readonly pixelKeypoints?: boolean
+}
+
+/** Builds the plan for an image, or says why there is none. @internal */
+export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaError, { plan: Plan; image: RawTensor }> => {
+  const setup = checkSetup(input.transforms, input.merge, input.allowed)
+  if (E.isLeft(setup)) return setup
+  const raw = imageOf(image)
+  if (E.isLeft(raw)) return raw
+  const budget = input.execution.budget === undefined ? E.right(undefined) : parseBudget(input.execution.budget)
+  if (E.isLeft(budget)) return budget
+  const maxBatch = input.execution.maxBatch
+  if (maxBatch !== undefined && (!Number.isInteger(maxBatch) || maxBatch < 1)) return E.left(paramError(`maxBatch must be a positive integer, got ${maxBatch}`))
+  const plan = buildPlan(input.task, input.specs, raw.right.shape, {
+    merge: setup.right,
+    ...(budget.right === undefined ? {} : { budget: budget.right }),
+    ...(maxBatch === undefined ? {} : { maxBatch }),
+    ...(input.execution.batch === undefined ? {} : { batch: input.execution.batch }),
+    ...(input.signature === undefined ? {} : { signature: input.signature }),
+  })
+  if (E.isLeft(plan)) return plan
+  if (input.signature !== undefined) {
+    const checked = dryRun(plan.right, input.signature)
+    if (E.isLeft(checked)) return checked
+  }
+  return E.right({ plan: plan.right, image: raw.right })
+}
+
+/** Plans and runs one task; the result's type is the caller's to state. @internal */
+export const runTask = async <R extends Shape>(input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[]): Promise<E.Either<TtaError, Tensor<R>>> => {
+  const planned = planFor(input, image)
+  if (E.isLeft(planned)) return planned
+  const chosen = input.execution.backend ?? 'js'
+  let backend: Backend
+  try {
+    backend = typeof chosen === 'string' ? await backendNamed(chosen) : chosen
+  } catch (e) {
+    return E.left(paramError(`backend '${String(chosen)}' is not available: ${e instanceof Error ? e.message : String(e)}`))
+  }
+  const result = await run(planned.right.plan, planned.right.image, {
+    backend,
+    ...(input.onView === undefined ? {} : { onView: input.onView }),
+    ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
+    callModel: async (batch) => {
+      const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, `chunk [${batch.shape.join(',')}]`)
+      return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
+    },
+  })
+  return E.Functor.map(result, (t) => assumeShape<R>(t.shape, t.data))
+}
