@@ -70,6 +70,7 @@ export class TtaException extends Error {
  * @example
  * import { orThrow, tensor } from 'tta-lens'
  * const t = orThrow(tensor([2], [1, 2]))
+ * assert.deepStrictEqual(Array.from(t.data), [1, 2])
  * assert.throws(() => orThrow(tensor([2], [1])), /ShapeError/)
  * @category destructors
  */

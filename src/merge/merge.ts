@@ -18,7 +18,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { mergeError, shapeError, type MergeError, type ShapeError } from '../errors.js'
-import type { Shape, ShowShape } from '../tensor/shape.js'
+import type { Shape, ShapeFits, ShowShape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 
 /** @category model */
@@ -156,29 +156,32 @@ export const voteLayout = (shape: readonly number[]): { outer: number; classes: 
 }
 
 type ShapeOf<T> = T extends Tensor<infer S> ? S : never
-/** `unknown` when all tensors have the first one's shape type, else an error naming both shapes. @category type-level */
+/** The shapes among `R` that cannot be `F`'s (an untracked `number` dim could be anything). */
+type Unlike<F extends Shape, R> = R extends Shape ? (ShapeFits<R, F> extends true ? (ShapeFits<F, R> extends true ? never : R) : R) : never
+/** `unknown` when all tensors may have the first one's shape, else an error naming both shapes. @category type-level */
 export type CheckSameShapes<T extends readonly Tensor<Shape>[]> = T extends readonly [infer F, ...infer R]
-  ? [Exclude<ShapeOf<R[number]>, ShapeOf<F>>] extends [never]
+  ? [Unlike<ShapeOf<F>, ShapeOf<R[number]>>] extends [never]
     ? unknown
-    : { readonly error: `cannot merge tensors of different shapes: ${ShowShape<ShapeOf<F>>} and ${ShowShape<Exclude<ShapeOf<R[number]>, ShapeOf<F>>>}` }
+    : { readonly error: `cannot merge tensors of different shapes: ${ShowShape<ShapeOf<F>>} and ${ShowShape<Unlike<ShapeOf<F>, ShapeOf<R[number]>>>}` }
   : unknown
 
 /**
  * Merges tensors of one shape with a mode.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { merge, tensor } from 'tta-lens'
- * const a = tensor([2], [1, 4]), b = tensor([2], [1, 1])
- * if (E.isRight(a) && E.isRight(b)) {
- *   const g = merge('gmean', [a.right, b.right])
- *   assert.ok(E.isRight(g) && g.right.data[1] === 2)
- * }
+ * import { merge, orThrow, tensor } from 'tta-lens'
+ * const a = orThrow(tensor([2], [1, 4])), b = orThrow(tensor([2], [1, 1]))
+ * const g = merge('gmean', [a, b])
+ * assert.ok(E.isRight(g) && g.right.data[1] === 2)
  * @category combinators
  */
 export const merge = <const T extends readonly [Tensor<Shape>, ...Tensor<Shape>[]]>(
   mode: MergeMode,
   tensors: T & CheckSameShapes<T>,
 ): E.Either<MergeError | ShapeError, Tensor<ShapeOf<T[0]>>> => {
+  // A mode from untyped code ('median') is a MergeError, not a TypeError from an unknown accumulator.
+  const known = parseMergeMode(mode)
+  if (E.isLeft(known)) return known
   const list: readonly Tensor<Shape>[] = tensors
   const [first] = list
   if (first === undefined) return E.left(mergeError('nothing to merge: no tensor given'))

@@ -13,7 +13,7 @@ import type { ViewSpec } from '../algebra/product.js'
 import type { MergeMode } from '../merge/merge.js'
 import type { Dim } from '../tensor/shape.js'
 import { chainSizes, resolveAugment, resolveUndoMask, undoPoint, type Stage } from '../transform/step.js'
-import { showBytes } from './budget.js'
+import { parseBudget, showBytes, type Budget } from './budget.js'
 
 /** @category model */
 export type Task = 'segmentation' | 'classification' | 'keypoints'
@@ -74,8 +74,8 @@ export interface Plan {
 /** @category model */
 export interface PlanOptions {
   readonly merge: MergeMode
-  /** Byte budget for the run; sets the chunk size. */
-  readonly budget?: number
+  /** Byte budget for the run (bytes, or text such as `'512MiB'`); sets the chunk size. */
+  readonly budget?: Budget
   /** Most images per model call (the model's fixed batch, or a user limit). */
   readonly maxBatch?: number
   /** `false` runs one view per call, as ttach does. Default true. */
@@ -99,6 +99,9 @@ const outputChannelsOf = (task: Task, channels: number, signature: ModelSignatur
  */
 export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonly number[], options: PlanOptions): E.Either<TtaError, Plan> => {
   const [n = 0, c = 0, h = 0, w = 0] = image
+  const parsedBudget = options.budget === undefined ? E.right(undefined) : parseBudget(options.budget)
+  if (E.isLeft(parsedBudget)) return parsedBudget
+  const budget = parsedBudget.right
   if (image.length !== 4) return E.left(shapeError(`the image must be NCHW (rank 4) but has shape [${image.join(',')}]`))
   if (views.length === 0) return E.left(paramError('the transform product has no views'))
 
@@ -149,11 +152,11 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     if (first === undefined) continue
     const bytes = perView(first.height, first.width)
     let capacity = byBatch
-    if (options.budget !== undefined) {
-      const room = options.budget - imageBytes - accumulator
+    if (budget !== undefined) {
+      const room = budget - imageBytes - accumulator
       const fits = Math.floor(room / (bytes.input + bytes.output))
       if (fits < 1) {
-        return E.left(paramError(`a memory budget of ${showBytes(options.budget)} is too small for one view: the image, the merge and one ${first.height}x${first.width} view need ${showBytes(imageBytes + accumulator + bytes.input + bytes.output)}`))
+        return E.left(paramError(`a memory budget of ${showBytes(budget)} is too small for one view: the image, the merge and one ${first.height}x${first.width} view need ${showBytes(imageBytes + accumulator + bytes.input + bytes.output)}`))
       }
       capacity = Math.min(capacity, fits)
     }
@@ -172,6 +175,6 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
   const peak = imageBytes + largest.input + largest.output + accumulator
   return E.right({
     task, image: [n, c, h, w], views, merge: options.merge, chunks, steps, outputChannels,
-    memory: { image: imageBytes, chunkInput: largest.input, chunkOutput: largest.output, accumulator, peak, budget: options.budget },
+    memory: { image: imageBytes, chunkInput: largest.input, chunkOutput: largest.output, accumulator, peak, budget },
   })
 }

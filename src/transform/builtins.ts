@@ -132,8 +132,13 @@ export const scale = <const K extends readonly number[]>(scales: K, options: Res
 
 /** @category transforms */
 export type Size = readonly [number, number]
-/** @category transforms */
-export type Resize<Z extends Size> = Factor<'Resize', Z, { readonly map: 'resize'; readonly size: Z }, Every>
+/**
+ * Resize to each size in `Z`; `O` is the `originalSize`, whose view is the identity (no resize at
+ * run time, so its shape is the input's, whatever that is). @category transforms
+ */
+export type Resize<Z extends Size, O extends Size = never> = Factor<'Resize', Z | O,
+  | { readonly map: 'resize'; readonly size: Exclude<Z, O> }
+  | ([O] extends [never] ? never : { readonly map: 'same' }), Every>
 
 /**
  * Resize to each `[height, width]`. With `originalSize`, that size is the identity view and is
@@ -148,7 +153,7 @@ export type Resize<Z extends Size> = Factor<'Resize', Z, { readonly map: 'resize
 export const resize = <const Z extends readonly Size[], const O extends Size = never>(
   sizes: Z,
   options: ResampleOptions & { readonly originalSize?: O } = {},
-): E.Either<ParamError, Resize<Z[number] | O>> => {
+): E.Either<ParamError, Resize<Z[number], O>> => {
   const all: readonly Size[] = options.originalSize === undefined ? sizes : [options.originalSize, ...sizes]
   const bad = all.find((s) => s.length !== 2 || !s.every((d) => Number.isInteger(d) && d > 0))
   if (bad !== undefined) return E.left(paramError(`Resize sizes must be [height, width] positive integers, got [${bad.join(',')}]`))

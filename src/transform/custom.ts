@@ -77,7 +77,7 @@ const sizeFrom = (from: readonly Dim[], to: readonly Dim[], name: string): E.Eit
  *   backward: { from: ['N', 'C', 'W', 'H'], to: ['N', 'C', 'H', 'W'], source: (i, j) => [j, i] },
  *   points: { forward: (x, y) => [y, x], backward: (x, y) => [y, x] },
  * })
- * assert.ok(E.isRight(transpose))
+ * assert.ok(E.isRight(transpose) && E.isRight(laws.check(transpose.right)))
  * @category constructors
  */
 export const custom = <

@@ -14,7 +14,7 @@ import { gpujsBackend } from '../backend/gpujs.js'
 import { jsBackend } from '../backend/js.js'
 import { referenceBackend } from '../backend/reference/backend.js'
 import type { MergeMode } from '../merge/merge.js'
-import { parseBudget, type Budget } from '../plan/budget.js'
+import type { Budget } from '../plan/budget.js'
 import { dryRun } from '../plan/dry-run.js'
 import { buildPlan, type ModelSignature, type Plan, type Task } from '../plan/plan.js'
 import { run, type RawTensor } from '../plan/run.js'
@@ -82,13 +82,11 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
   if (E.isLeft(setup)) return setup
   const raw = imageOf(image)
   if (E.isLeft(raw)) return raw
-  const budget = input.execution.budget === undefined ? E.right(undefined) : parseBudget(input.execution.budget)
-  if (E.isLeft(budget)) return budget
   const maxBatch = input.execution.maxBatch
   if (maxBatch !== undefined && (!Number.isInteger(maxBatch) || maxBatch < 1)) return E.left(paramError(`maxBatch must be a positive integer, got ${maxBatch}`))
   const plan = buildPlan(input.task, input.specs, raw.right.shape, {
     merge: setup.right,
-    ...(budget.right === undefined ? {} : { budget: budget.right }),
+    ...(input.execution.budget === undefined ? {} : { budget: input.execution.budget }),
     ...(maxBatch === undefined ? {} : { maxBatch }),
     ...(input.execution.batch === undefined ? {} : { batch: input.execution.batch }),
     ...(input.signature === undefined ? {} : { signature: input.signature }),

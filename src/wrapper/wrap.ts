@@ -5,4 +5,5 @@
 export { segmentation, type SegmentationTTA } from './segmentation.js'
 export { classification, type ClassificationTTA } from './classification.js'
 export { keypoints, type KeypointsTTA, type KeypointsOptions, type KeypointMergeMode } from './keypoints.js'
-export type { WrapOptions, CheckUndo } from './common.js'
+export type { WrapOptions, WrapperOptions, CheckUndo } from './common.js'
+export type { ExecutionOptions } from './execute.js'
