@@ -33,10 +33,15 @@ export interface ClassificationTTA<M, Fs extends readonly AnyFactor[], Key> {
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, orThrow, tensor, wrap, type Tensor } from 'tta-lens'
- * // Scores: the mean of the image and its first pixel — only the second depends on the view.
+ * // Scores per image: its mean and its first pixel — only the second depends on the view.
+ * // Views of one size arrive together, stacked along the batch axis.
  * const model = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) => {
- *   const mean = x.data.reduce((a, v) => a + v, 0) / x.data.length
- *   return orThrow(tensor([1, 2], [mean, x.data[0] ?? 0]))
+ *   const [n, , h, w] = x.shape
+ *   const scores = Array.from({ length: n }, (_, b) => {
+ *     const image = x.data.subarray(b * h * w, (b + 1) * h * w)
+ *     return [image.reduce((a, v) => a + v, 0) / image.length, image[0] ?? 0]
+ *   })
+ *   return orThrow(tensor([n, 2], scores.flat()))
  * }
  * const image = orThrow(tensor([1, 1, 2, 2], [1, 2, 3, 4]))
  * const scores = await wrap.classification(model, aliases.hflip()).run(image)()

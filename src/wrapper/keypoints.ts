@@ -46,11 +46,15 @@ export interface KeypointsTTA<M, Fs extends readonly AnyFactor[], Key> {
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, orThrow, tensor, wrap, type Tensor } from 'tta-lens'
- * // Finds the brightest pixel, in pixels (x = column + 0.5, y = row + 0.5).
- * const model = async (x: Tensor<readonly [1, 1, 'H', 'W']>) => {
- *   const [, , , w] = x.shape
- *   const k = x.data.indexOf(Math.max(...x.data))
- *   return orThrow(tensor([1, 2], [(k % w) + 0.5, Math.floor(k / w) + 0.5]))
+ * // Finds each image's brightest pixel, in pixels (x = column + 0.5, y = row + 0.5).
+ * const model = async (x: Tensor<readonly ['N', 1, 'H', 'W']>) => {
+ *   const [n, , h, w] = x.shape
+ *   const points = Array.from({ length: n }, (_, b) => {
+ *     const image = Array.from(x.data.subarray(b * h * w, (b + 1) * h * w))
+ *     const k = image.indexOf(Math.max(...image))
+ *     return [(k % w) + 0.5, Math.floor(k / w) + 0.5]
+ *   })
+ *   return orThrow(tensor([n, 2], points.flat()))
  * }
  * const image = orThrow(tensor([1, 1, 2, 3], [0, 0, 9, 0, 0, 0]))   // bright pixel at x = 2.5, y = 0.5
  * const points = await wrap.keypoints(model, aliases.d4()).run(image)()
