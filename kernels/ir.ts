@@ -13,7 +13,7 @@
  * @since 0.2.0
  */
 import type { AffineIndexMap } from '../src/transform/d4.js'
-import type { Stage } from '../src/transform/step.js'
+import type { Fill, Stage } from '../src/transform/step.js'
 
 /** One axis of a separable resample: output position `o` reads `index[o·taps + k]` with `weight[o·taps + k]`. */
 export interface AxisTable {
@@ -50,6 +50,8 @@ export interface GatherKernel {
   }
   /** Position in the resample's input frame → source position. */
   readonly pre: AffineIndexMap
+  /** Source positions outside the plane (only after a translation) read zeros or the edge. */
+  readonly fill?: Fill
   readonly scale: number
   readonly shift: number
   readonly write: WriteMode

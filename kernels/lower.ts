@@ -6,7 +6,7 @@
  * @since 0.2.0
  */
 import { identityMap, thenMap, type AffineIndexMap } from '../src/transform/d4.js'
-import type { Stage } from '../src/transform/step.js'
+import type { Fill, Stage } from '../src/transform/step.js'
 import { axisTaps } from '../src/backend/reference/resample.js'
 import type { GatherKernel, Kernel, WriteMode } from './ir.js'
 
@@ -14,6 +14,7 @@ interface Pending {
   inHeight: number
   inWidth: number
   pre: AffineIndexMap
+  fill: Fill | undefined
   resample: GatherKernel['resample']
   post: AffineIndexMap | undefined
   scale: number
@@ -21,14 +22,14 @@ interface Pending {
 }
 
 const fresh = (height: number, width: number): Pending => ({
-  inHeight: height, inWidth: width, pre: identityMap(height, width), resample: undefined, post: undefined, scale: 1, shift: 0,
+  inHeight: height, inWidth: width, pre: identityMap(height, width), fill: undefined, resample: undefined, post: undefined, scale: 1, shift: 0,
 })
 
 const isIdentity = (m: AffineIndexMap, height: number, width: number): boolean =>
   m.outHeight === height && m.outWidth === width && m.ii === 1 && m.ij === 0 && m.i0 === 0 && m.ji === 0 && m.jj === 1 && m.j0 === 0
 
 const isTrivial = (p: Pending): boolean =>
-  p.resample === undefined && p.scale === 1 && p.shift === 0 && isIdentity(p.pre, p.inHeight, p.inWidth)
+  p.fill === undefined && p.resample === undefined && p.scale === 1 && p.shift === 0 && isIdentity(p.pre, p.inHeight, p.inWidth)
 
 const outSizeOf = (p: Pending): readonly [number, number] =>
   p.post !== undefined ? [p.post.outHeight, p.post.outWidth] : [p.pre.outHeight, p.pre.outWidth]
@@ -38,6 +39,7 @@ const finish = (p: Pending, planes: number, write: WriteMode): GatherKernel => {
   const base = {
     kind: 'gather' as const, planes, inHeight: p.inHeight, inWidth: p.inWidth, outHeight, outWidth,
     pre: p.pre, scale: p.scale, shift: p.shift, write,
+    ...(p.fill === undefined ? {} : { fill: p.fill }),
   }
   return p.resample === undefined
     ? { ...base, post: identityMap(outHeight, outWidth) }
@@ -59,6 +61,9 @@ export const lower = (stages: readonly Stage[], planes: number, height: number, 
   for (const stage of stages) {
     switch (stage.kind) {
       case 'gather':
+        // A gather that can step outside the plane starts a kernel of its own unless nothing precedes it.
+        if (stage.fill !== undefined && !isTrivial(p)) flush()
+        if (stage.fill !== undefined) p.fill = stage.fill
         if (p.resample === undefined) p.pre = thenMap(p.pre, stage.map)
         else p.post = thenMap(p.post ?? identityMap(stage.inHeight, stage.inWidth), stage.map)
         break

@@ -36,15 +36,25 @@ export const renderGpuJs = (k: GatherKernel): string => {
   const aStride = pre.ii * k.inWidth + pre.ji
   const bStride = pre.ij * k.inWidth + pre.jj
   const origin = pre.i0 * k.inWidth + pre.j0
-  const at = `p * ${int(k.outHeight * k.outWidth)} + i * ${int(k.outWidth)} + j`
+  const outIndex = `p * ${int(k.outHeight * k.outWidth)} + i * ${int(k.outWidth)} + j`
+  // Source read at frame position (r, c): plain when the map stays inside, bounded after a translation.
+  const at = (r: string, c: string): string => {
+    if (k.fill === undefined) return `src[s + ${r} * ${int(aStride)} + ${c} * ${int(bStride)}]`
+    const si = `(${int(pre.ii)} * ${r} + ${int(pre.ij)} * ${c} + ${int(pre.i0)})`
+    const sj = `(${int(pre.ji)} * ${r} + ${int(pre.jj)} * ${c} + ${int(pre.j0)})`
+    const plane = `(srcBase + p * ${int(k.inHeight * k.inWidth)})`
+    const clamped = `src[${plane} + Math.min(Math.max(${si}, 0), ${int(k.inHeight - 1)}) * ${int(k.inWidth)} + Math.min(Math.max(${sj}, 0), ${int(k.inWidth - 1)})]`
+    if (k.fill === 'edge') return clamped
+    return `(${si} >= 0 && ${si} < ${int(k.inHeight)} && ${sj} >= 0 && ${sj} < ${int(k.inWidth)} ? ${clamped} : 0)`
+  }
   const sample = k.resample === undefined
-    ? `x = src[s + i * ${int(aStride)} + j * ${int(bStride)}];`
+    ? `x = ${at('i', 'j')};`
     : `const a = ${int(post.ii)} * i + ${int(post.ij)} * j + ${int(post.i0)};
   const b = ${int(post.ji)} * i + ${int(post.jj)} * j + ${int(post.j0)};
   for (let t = 0; t < ${int(k.resample.rows.taps)}; t++) {
     let inner = 0;
     for (let u = 0; u < ${int(k.resample.cols.taps)}; u++) {
-      inner += src[s + rowIndex[a * ${int(k.resample.rows.taps)} + t] * ${int(aStride)} + colIndex[b * ${int(k.resample.cols.taps)} + u] * ${int(bStride)}] * colWeight[b * ${int(k.resample.cols.taps)} + u];
+      inner += ${at(`rowIndex[a * ${int(k.resample.rows.taps)} + t]`, `colIndex[b * ${int(k.resample.cols.taps)} + u]`)} * colWeight[b * ${int(k.resample.cols.taps)} + u];
     }
     x += inner * rowWeight[a * ${int(k.resample.rows.taps)} + t];
   }`
@@ -56,6 +66,6 @@ export const renderGpuJs = (k: GatherKernel): string => {
   let x = 0;
   ${sample}
   const v = x * ${real(k.scale)} + ${real(k.shift)};
-  ${result(k.write, at)}
+  ${result(k.write, outIndex)}
 }`
 }

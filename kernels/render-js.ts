@@ -40,6 +40,52 @@ const writeStatement = (write: WriteMode): string => {
 const affineValue = (scale: number, shift: number): string =>
   scale === 1 && shift === 0 ? 'x' : scale === 1 ? `x + ${real(shift)}` : shift === 0 ? `x * ${real(scale)}` : `x * ${real(scale)} + ${real(shift)}`
 
+/** Reads the source at (si, sj) of plane base `s`, honouring the kernel's fill outside the plane. */
+export const readSource = (k: GatherKernel, si: string, sj: string): string => {
+  if (k.fill === undefined) return `src[s + (${si}) * ${int(k.inWidth)} + (${sj})]`
+  switch (k.fill) {
+    case 'zeros': return `((${si}) >= 0 && (${si}) < ${int(k.inHeight)} && (${sj}) >= 0 && (${sj}) < ${int(k.inWidth)} ? src[s + (${si}) * ${int(k.inWidth)} + (${sj})] : 0)`
+    case 'edge': return `src[s + Math.min(Math.max(${si}, 0), ${int(k.inHeight - 1)}) * ${int(k.inWidth)} + Math.min(Math.max(${sj}, 0), ${int(k.inWidth - 1)})]`
+  }
+}
+
+/** The body of a kernel whose source positions may fall outside the plane (after a translation). */
+const boundedBody = (k: GatherKernel): string => {
+  const post = k.post
+  const pre = k.pre
+  const frame = k.resample === undefined
+    ? `const a = i, b = j;`
+    : `const a = ${int(post.ii)} * i + ${int(post.ij)} * j + ${int(post.i0)};
+        const b = ${int(post.ji)} * i + ${int(post.jj)} * j + ${int(post.j0)};`
+  const at = (r: string, c: string): string =>
+    readSource(k, `${int(pre.ii)} * ${r} + ${int(pre.ij)} * ${c} + ${int(pre.i0)}`, `${int(pre.ji)} * ${r} + ${int(pre.jj)} * ${c} + ${int(pre.j0)}`)
+  const sample = k.resample === undefined
+    ? `x = ${at('a', 'b')};`
+    : `x = 0;
+        for (let t = 0; t < ${int(k.resample.rows.taps)}; t++) {
+          const r = rowIndex[a * ${int(k.resample.rows.taps)} + t];
+          let inner = 0;
+          for (let u = 0; u < ${int(k.resample.cols.taps)}; u++) { const c = colIndex[b * ${int(k.resample.cols.taps)} + u]; inner += ${at('r', 'c')} * colWeight[b * ${int(k.resample.cols.taps)} + u]; }
+          x += inner * rowWeight[a * ${int(k.resample.rows.taps)} + t];
+        }`
+  return `
+  let bad = -1;
+  for (let p = 0; p < ${int(k.planes)}; p++) {
+    const s = srcBase + p * ${int(k.inHeight * k.inWidth)};
+    const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
+    for (let i = 0; i < ${int(k.outHeight)}; i++) {
+      let x = 0, v = 0, o = d + i * ${int(k.outWidth)};
+      for (let j = 0; j < ${int(k.outWidth)}; j++, o++) {
+        ${frame}
+        ${sample}
+        v = ${affineValue(k.scale, k.shift)};
+        ${writeStatement(k.write)}
+      }
+    }
+  }
+  return bad;`
+}
+
 /** The body for a kernel with no resample: one affine map from output to source. */
 const gatherBody = (k: GatherKernel): string => {
   // Compose post (output → frame) with pre (frame → source): with no resample, post is the identity
@@ -105,6 +151,7 @@ const resampleBody = (k: GatherKernel, rowTaps: number, colTaps: number): string
 
 /** The function source for a kernel (a `function` expression). */
 export const renderJs = (k: GatherKernel): string => {
-  const body = k.resample === undefined ? gatherBody(k) : resampleBody(k, k.resample.rows.taps, k.resample.cols.taps)
+  const body = k.fill !== undefined ? boundedBody(k)
+    : k.resample === undefined ? gatherBody(k) : resampleBody(k, k.resample.rows.taps, k.resample.cols.taps)
   return `function gather(src, srcBase, dst, dstBase, rowIndex, rowWeight, colIndex, colWeight) {${body}\n}`
 }

@@ -25,6 +25,8 @@ const factorArb: fc.Arbitrary<AnyFactor> = fc.oneof(
     E.getOrElseW(() => T.hflip())(T.resize([[h, w]], { interpolation }))),
   fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })).map(([h, w]) => E.getOrElseW(() => T.hflip())(T.fiveCrops(h, w))),
   fc.subarray([-0.5, 0.25, 2], { minLength: 1 }).map((v) => E.getOrElseW(() => T.hflip())(T.add(v))),
+  fc.tuple(fc.subarray([[0, 1], [1, 0], [-2, 1], [0, -3]] as const, { minLength: 1 }), fc.constantFrom('zeros', 'edge' as const)).map(([d, fill]) =>
+    E.getOrElseW(() => T.hflip())(T.translate(d, { fill }))),
   fc.subarray([0.5, 2, -1], { minLength: 1 }).map((v) => E.getOrElseW(() => T.hflip())(T.multiply(v))),
 )
 

@@ -40,3 +40,15 @@ export const fiveCrop = <const H extends number, const W extends number>(height:
 /** `Compose([HorizontalFlip(), FiveCrops(h, w)])`: 10 views, labels only. @category aliases */
 export const tenCrop = <const H extends number, const W extends number>(height: H, width: W): E.Either<ParamError, Product<readonly [T.HorizontalFlip, T.FiveCrops<H, W>]>> =>
   E.Functor.map(T.fiveCrops(height, width), (f) => product(T.hflip(), f))
+
+/**
+ * `Translate` by ±`pixels` along each axis: 5 views (no shift, right, left, down, up).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, product, size } from 'tta-lens'
+ * const s = aliases.shifts(1)
+ * assert.ok(E.isRight(s) && size(product(...aliases.hflip().factors, ...s.right.factors)) === 10)
+ * @category aliases
+ */
+export const shifts = (pixels: number): E.Either<ParamError, Product<readonly [T.Translate<readonly [number, number]>]>> =>
+  E.Functor.map(T.translate([[0, pixels], [0, -pixels], [pixels, 0], [-pixels, 0]]), (f) => product(f))

@@ -28,14 +28,46 @@ import { geometry } from './laws.js'
 // model
 // -------------------------------------------------------------------------------------------------
 
-/** An NCHW tensor whose sizes are known only at run time. @category model */
+/**
+ * An NCHW tensor whose sizes are known only at run time.
+ * @example
+ * import fc from 'fast-check'
+ * import { laws } from 'tta-lens'
+ * const images: fc.Arbitrary<laws.arbitraries.ImageTensor> = laws.arbitraries.image()
+ * fc.assert(fc.property(images, (x) => x.shape.length === 4))
+ * @category model
+ */
 export type ImageTensor = Tensor<readonly [number, number, number, number]>
-/** Keypoints `[N, K, 2]`: normalised (x, y) in the last axis. @category model */
+/**
+ * Keypoints `[N, K, 2]`: normalised (x, y) in the last axis.
+ * @example
+ * import fc from 'fast-check'
+ * import { laws } from 'tta-lens'
+ * const points: fc.Arbitrary<laws.arbitraries.KeypointTensor> = laws.arbitraries.keypoints({ maxPoints: 17 })
+ * fc.assert(fc.property(points, (p) => p.shape[1] <= 17))
+ * @category model
+ */
 export type KeypointTensor = Tensor<readonly [number, number, 2]>
-/** Labels (class scores) `[N, classes]`. @category model */
+/**
+ * Labels (class scores) `[N, classes]`.
+ * @example
+ * import fc from 'fast-check'
+ * import { laws } from 'tta-lens'
+ * const scores: fc.Arbitrary<laws.arbitraries.LabelTensor> = laws.arbitraries.labels({ maxClasses: 1000 })
+ * fc.assert(fc.property(scores, (s) => s.shape[1] <= 1000))
+ * @category model
+ */
 export type LabelTensor = Tensor<readonly [number, number]>
 
-/** Sizes of generated images. @category model */
+/**
+ * Sizes of generated images.
+ * @example
+ * import fc from 'fast-check'
+ * import { laws } from 'tta-lens'
+ * const sizes: laws.arbitraries.ImageConstraints = { minSide: 4, maxSide: 16, square: true }
+ * fc.assert(fc.property(laws.arbitraries.image(sizes), (x) => x.shape[2] >= 4 && x.shape[3] <= 16))
+ * @category model
+ */
 export interface ImageConstraints {
   /** Smallest batch, default 1. */
   readonly minBatch?: number
@@ -53,7 +85,15 @@ export interface ImageConstraints {
   readonly square?: boolean
 }
 
-/** Shape `[n, c, h, w]` of a generated image. @category model */
+/**
+ * Shape `[n, c, h, w]` of a generated image.
+ * @example
+ * import fc from 'fast-check'
+ * import { laws } from 'tta-lens'
+ * const dims: laws.arbitraries.Dims4 = [1, 3, 2, 5]
+ * fc.assert(fc.property(laws.arbitraries.imageOfShape(dims), (m) => m.shape.join() === '1,3,2,5'))
+ * @category model
+ */
 export type Dims4 = readonly [number, number, number, number]
 
 // -------------------------------------------------------------------------------------------------
@@ -142,7 +182,14 @@ export const imageAndViewFrame = (spec: ViewSpec, c: ImageConstraints = {}): fc.
     return fc.integer({ min: 1, max: 3 }).chain((k) => imageOfShape([n, k, vh, vw])).map((y) => ({ x, y }))
   })
 
-/** The parameters of one smooth plane. @category model */
+/**
+ * The parameters of one smooth plane.
+ * @example
+ * import { laws } from 'tta-lens'
+ * const ramp: laws.arbitraries.SmoothPlane = { slopeY: 0, slopeX: 0.5, amplitude: 0, freqY: 0, freqX: 0, phase: 0 }
+ * assert.strictEqual(laws.arbitraries.smoothValue(ramp, 0, 1, 4, 2), 0.375)
+ * @category model
+ */
 export interface SmoothPlane {
   /** Slope along the height (per image height), in [-1/2, 1/2]. */
   readonly slopeY: number

@@ -31,13 +31,27 @@ import * as L from './laws.js'
 // model
 // -------------------------------------------------------------------------------------------------
 
-/** What `check` accepts: a factor, a product, or either of them still inside `custom`'s or a built-in's `Either`. @category model */
+/**
+ * What `check` accepts: a factor, a product, or either of them still inside `custom`'s or a
+ * built-in's `Either`.
+ * @example
+ * import { aliases, laws, transforms as T } from 'tta-lens'
+ * const subjects: readonly laws.Checkable[] = [T.hflip(), aliases.d4(), T.scale([2])]
+ * assert.strictEqual(subjects.length, 3)
+ * @category model
+ */
 export type Checkable =
   | AnyFactor
   | Product<readonly AnyFactor[]>
   | E.Either<ParamError, AnyFactor | Product<readonly AnyFactor[]>>
 
-/** @category model */
+/**
+ * @example
+ * import { aliases, laws } from 'tta-lens'
+ * const options: laws.CheckOptions = { numRuns: 500, seed: 42, pointTolerance: 0, images: { maxSide: 16 } }
+ * laws.check(aliases.d4(), options)
+ * @category model
+ */
 export interface CheckOptions {
   /** Runs per law and view; default 200. */
   readonly numRuns?: number
@@ -53,7 +67,16 @@ export interface CheckOptions {
   readonly smooth?: A.ImageConstraints
 }
 
-/** One law checked on one view. @category model */
+/**
+ * One law checked on one view.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, laws } from 'tta-lens'
+ * const report = laws.check(aliases.vflip())
+ * const runs: readonly laws.LawRun[] = E.isRight(report) ? report.right.laws : []
+ * assert.ok(runs.every((r) => r.numRuns === 200))
+ * @category model
+ */
 export interface LawRun {
   readonly law: L.LawName
   /** The view's name (for D4 laws `D4`, for merge laws the merge mode). */
@@ -69,7 +92,14 @@ export interface LawRun {
   readonly maxError?: number
 }
 
-/** @category model */
+/**
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, laws } from 'tta-lens'
+ * const report = laws.check(aliases.flip())
+ * assert.ok(E.isRight(report) && report.right.subject === 'HorizontalFlip × VerticalFlip' && report.right.views === 4)
+ * @category model
+ */
 export interface LawReport {
   /** What was checked, e.g. `HorizontalFlip × Rotate90`. */
   readonly subject: string
@@ -79,7 +109,20 @@ export interface LawReport {
   readonly minRuns: number
 }
 
-/** The first law that failed, with fast-check's counterexample. @category model */
+/**
+ * The first law that failed, with fast-check's counterexample.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { custom, laws } from 'tta-lens'
+ * const noop = custom({
+ *   name: 'noop',
+ *   forward: { from: ['N', 'C', 'H', 'W'], to: ['N', 'C', 'W', 'H'], source: (i, j) => [j, i] },
+ *   backward: { from: ['N', 'C', 'W', 'H'], to: ['N', 'C', 'H', 'W'], source: (i, j) => [i, j] },
+ * })
+ * const verdict = laws.check(noop)
+ * if (E.isLeft(verdict)) console.log(verdict.left.message)   // law 'bounds' fails for view 'noop(true)': …
+ * @category model
+ */
 export interface LawViolation {
   readonly law: L.LawName
   readonly view: string

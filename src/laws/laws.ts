@@ -40,7 +40,16 @@ import type { Tensor } from '../tensor/tensor.js'
 // model
 // -------------------------------------------------------------------------------------------------
 
-/** Every law the kit knows, by name. @category model */
+/**
+ * Every law the kit knows, by name.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, laws } from 'tta-lens'
+ * const report = laws.check(aliases.hflip())
+ * const names: readonly laws.LawName[] = E.isRight(report) ? report.right.laws.map((l) => l.law) : []
+ * assert.ok(names.includes('iso'))
+ * @category model
+ */
 export type LawName =
   | 'iso'
   | 'retraction'
@@ -65,13 +74,24 @@ export type LawName =
 /**
  * The outcome of one law on one input. `applied: false` means the input was outside the law's
  * domain (a lossy view that cannot be made from so small an image), so it held vacuously.
+ * @example
+ * import { dihedral4, laws } from 'tta-lens'
+ * const r: laws.LawResult = laws.groupInverse(dihedral4.d4(1, false))
+ * assert.ok(r.holds ? r.applied : r.reason.length > 0)
  * @category model
  */
 export type LawResult =
   | { readonly holds: true; readonly applied: boolean; readonly error?: number }
   | { readonly holds: false; readonly reason: string }
 
-/** Plain tensor data: a run-time shape and row-major values. Any `Tensor` is one. @category model */
+/**
+ * Plain tensor data: a run-time shape and row-major values. Any `Tensor` is one.
+ * @example
+ * import { laws } from 'tta-lens'
+ * const d: laws.Data = { shape: [1, 1, 1, 2], data: Float32Array.of(0, 1) }
+ * assert.strictEqual(laws.firstDifference(d, d), undefined)
+ * @category model
+ */
 export interface Data {
   readonly shape: readonly number[]
   readonly data: Float32Array
@@ -222,6 +242,10 @@ export const iso = (spec: ViewSpec, x: Data, y: Data): LawResult => {
  * `ry`, `rx` (≥ 1) how many input pixels the coarsest plane of the view squeezes into one, per axis.
  * A resample can only blur over about one coarse pixel, so its error scales with both; a wrong
  * undo (a flip forgotten, a crop misplaced) moves values by many pixels and exceeds it.
+ * @example
+ * import { aliases, laws } from 'tta-lens'
+ * const tight: laws.LossyBound = { absolute: 0.17, perStep: 0 }   // bilinear ×0.5 on smooth images
+ * laws.check(aliases.flip(), { lossyBound: tight })
  * @category model
  */
 export interface LossyBound {
@@ -399,8 +423,9 @@ const checkStages = (what: string, stages: readonly Stage[], height: number, wid
     if (s.kind === 'gather') {
       const m = s.map
       if (s.inHeight !== h || s.inWidth !== w) return `${where} expects a ${s.inHeight}x${s.inWidth} input but gets ${h}x${w}`
+      // A gather with a fill rule (a translation) reads outside on purpose: the fill stands in there.
       const corners: readonly (readonly [number, number])[] = [[0, 0], [0, m.outWidth - 1], [m.outHeight - 1, 0], [m.outHeight - 1, m.outWidth - 1]]
-      for (const [i, j] of corners) {
+      for (const [i, j] of s.fill === undefined ? corners : []) {
         const si = m.ii * i + m.ij * j + m.i0
         const sj = m.ji * i + m.jj * j + m.j0
         if (si < 0 || si >= h || sj < 0 || sj >= w) return `${where} reads (${si}, ${sj}) outside its ${h}x${w} input at output (${i}, ${j})`
@@ -428,8 +453,9 @@ const checkStages = (what: string, stages: readonly Stage[], height: number, wid
 
 /**
  * Bounds law: every gather of the view, built-in or custom, forward (augment) and backward (mask
- * undo), reads integer pixels inside its input. A custom gather that reads out of range would
- * silently take a neighbouring row's pixel (or NaN) instead of failing.
+ * undo), reads integer pixels inside its input (a gather with a fill rule, a translation, reads
+ * outside on purpose and is exempt). A custom gather that reads out of range would silently take a
+ * neighbouring row's pixel (or NaN) instead of failing.
  * @example
  * import { aliases, laws, views } from 'tta-lens'
  * for (const v of views(aliases.d4())) assert.ok(laws.bounds(v, 3, 5).holds)
@@ -670,7 +696,13 @@ export const afterMatchesPointMaps = (second: D4Element, first: D4Element, p: re
 
 /** Modes whose results go through log/exp or square roots: compared with a relative tolerance. */
 const inexact = (mode: MergeMode): boolean => mode === 'gmean' || mode === 'tsharpen'
-/** Relative tolerance of `gmean` and `tsharpen` (float32 output of float64 log/exp/sqrt sums). @category utils */
+/**
+ * Relative tolerance of `gmean` and `tsharpen` (float32 output of float64 log/exp/sqrt sums).
+ * @example
+ * import { laws } from 'tta-lens'
+ * assert.ok(laws.mergeTolerance < 1e-5)
+ * @category utils
+ */
 export const mergeTolerance = 1e-6
 
 const mergeAll = (mode: MergeMode, shape: readonly number[], views: readonly Float32Array[]): E.Either<string, Float32Array> => {

@@ -118,7 +118,7 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
       if (E.isLeft(stages)) return stages
       undo = stages.right
     } else if (task === 'keypoints') {
-      const points = undoPoint(view.steps)
+      const points = undoPoint(view.steps, sizes.right)
       if (E.isLeft(points)) return points
     }
     sized.push({ view: index, height: vh, width: vw, augment: augment.right, undo })

@@ -36,11 +36,18 @@ export interface Effects {
 const writeOf = (merge: Exclude<MergeMode, 'vote'>): WriteMode =>
   merge === 'gmean' ? 'add-log' : merge === 'tsharpen' ? 'add-sqrt' : merge === 'max' ? 'max' : merge === 'min' ? 'min' : 'add'
 
-/** The merged values from a reduced accumulator. */
-const finalize = (merge: Exclude<MergeMode, 'vote'>, acc: Float64Array, n: number): Float32Array =>
-  merge === 'mean' || merge === 'tsharpen' ? Float32Array.from(acc, (v) => v / n)
-    : merge === 'gmean' ? Float32Array.from(acc, (v) => Math.exp(v / n))
-      : Float32Array.from(acc)
+/**
+ * The merged values from a reduced accumulator. Plain loops: `Float32Array.from(acc, mapFn)` calls
+ * the mapping function through the generic iteration path, about 30× slower here (≈150 ms for a
+ * 2×512×512 mask; see docs/benchmarks.md).
+ */
+const finalize = (merge: Exclude<MergeMode, 'vote'>, acc: Float64Array, n: number): Float32Array => {
+  if (merge !== 'mean' && merge !== 'tsharpen' && merge !== 'gmean') return Float32Array.from(acc)
+  const out = new Float32Array(acc.length)
+  if (merge === 'gmean') for (let i = 0; i < acc.length; i++) out[i] = Math.exp((acc[i] ?? Number.NaN) / n)
+  else for (let i = 0; i < acc.length; i++) out[i] = (acc[i] ?? Number.NaN) / n
+  return out
+}
 
 const refusal = (merge: MergeMode, view: string, index: number): TtaError =>
   mergeError(merge === 'gmean' || merge === 'tsharpen'
@@ -57,7 +64,9 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
     return E.left(shapeError(`the plan was made for an image of [${plan.image.join(',')}] but got [${image.shape.join(',')}]`))
   }
   const source = { data: image.data, offset: 0, planes: n * c, height: h, width: w }
-  const buffers = new Map<string, Float32Array>()
+  // One batch buffer at a time, reused while consecutive chunks have the same shape: keeping one
+  // per shape (a full chunk and a remainder) would hold both for the whole run, past the plan's estimate.
+  let batch: { readonly key: string; readonly data: Float32Array } | undefined
   let output: RawTensor | undefined
   let acc: Float64Array | undefined
   let vote: Accumulator | undefined
@@ -71,14 +80,15 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
         if (chunk === undefined) return E.left(shapeError(`plan step names chunk ${step.chunk}, which does not exist`))
         const key = chunk.input.join('x')
         const perView = n * c * chunk.viewHeight * chunk.viewWidth
-        const buffer = buffers.get(key) ?? new Float32Array(chunk.input.reduce((a, d) => a * d, 1))
-        buffers.set(key, buffer)
+        if (batch?.key !== key) batch = { key, data: new Float32Array(chunk.input.reduce((a, d) => a * d, 1)) }
+        const buffer = batch.data
         await effects.backend.augment(step.stages, source, buffer, step.slot * perView)
         break
       }
       case 'CallModel': {
-        const buffer = buffers.get(step.input.join('x'))
+        const buffer = batch?.key === step.input.join('x') ? batch.data : undefined
         if (buffer === undefined) return E.left(shapeError(`chunk ${step.chunk} was called before it was filled`))
+        output = undefined // the previous chunk's prediction is merged: let it go while the model allocates the next
         const called = await effects.callModel({ shape: step.input, data: buffer })
         if (E.isLeft(called)) return called
         const out = called.right
@@ -109,7 +119,7 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
           // Normalise by the size of the view the model saw (ttach uses the input's size: wrong after a turn).
           const normalised = effects.pixelKeypoints === true
             ? block.map((v, i) => (i % 2 === 0 ? v / chunk.viewWidth : v / chunk.viewHeight)) : block.slice()
-          const back = deaugmentKeypointsData(view, [n, perImage / 2, 2], normalised)
+          const back = deaugmentKeypointsData(view, [n, perImage / 2, 2], normalised, h, w)
           if (E.isLeft(back)) return back
           shape = [n, perImage]
           values = { data: back.right, offset: 0, planes: 1, height: 1, width: per }

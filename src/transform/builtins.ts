@@ -225,3 +225,38 @@ export const fiveCrops = <const H extends number, const W extends number>(height
     ? E.right(makeFactor('FiveCrops', 'crop_fn', cropAnchors.map((anchor) =>
       option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), ['label']))
     : E.left(paramError(`FiveCrops needs positive integer sizes, got ${height}x${width}`))
+
+/** @category transforms */
+export type Translate<D extends readonly [number, number]> = Factor<'Translate', D | readonly [0, 0], { readonly map: 'same' }, Every>
+
+/**
+ * Shift the image by whole pixels, `[dy, dx]` each (down and right are positive); `[0, 0]` is
+ * prepended when missing. Not in ttach; small shifts are what helps small-image classifiers.
+ * A lossy lens with exact shape: pixels shifted in from outside read `fill` (default `'zeros'`);
+ * a mask comes back shifted the other way with its own edge standing in for what left the frame;
+ * keypoints move back exactly; labels are invariant.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * const t = T.translate([[0, 1], [0, -1]])
+ * assert.ok(E.isRight(t) && t.right.options.length === 3)
+ * assert.ok(E.isLeft(T.translate([[0.5, 0]])))
+ * @category transforms
+ */
+export const translate = <const D extends readonly (readonly [number, number])[]>(
+  shifts: D,
+  options: { readonly fill?: 'zeros' | 'edge' } = {},
+): E.Either<ParamError, Translate<D[number]>> => {
+  const list: readonly (readonly [number, number])[] = shifts
+  const bad = list.find((d) => d.length !== 2 || !d.every(Number.isSafeInteger))
+  if (bad !== undefined) return E.left(paramError(`Translate shifts must be [dy, dx] whole pixels, got [${bad.join(',')}]`))
+  if (list.length === 0) return E.left(paramError('Translate needs at least one shift'))
+  const fill: unknown = options.fill ?? 'zeros'
+  if (fill !== 'zeros' && fill !== 'edge') return E.left(paramError(`Translate fill must be 'zeros' or 'edge', got '${String(fill)}'`))
+  const none: readonly [0, 0] = [0, 0]
+  const params: readonly (D[number] | readonly [0, 0])[] = list.some(([dy, dx]) => dy === 0 && dx === 0) ? shifts : [none, ...shifts]
+  return E.right(makeFactor('Translate', 'shift', params.map((d) => {
+    const [dy, dx] = d
+    return option(d, `[${dy},${dx}]`, dy === 0 && dx === 0 ? [] : [{ op: 'translate', dy, dx, fill }], dy === 0 && dx === 0 ? 'iso' : 'lossy')
+  }), every))
+}

@@ -14,14 +14,29 @@ import type { Dim, ImageShape, Shape, ShowShape } from '../tensor/shape.js'
 export type OddQuarterAngle = 90 | 270 | 450 | 630 | 810 | 990 | -90 | -270 | -450 | -630 | -810 | -990
 /** Angles whose turn keeps height and width (within ±1080°). @category type-level */
 export type EvenQuarterAngle = 0 | 180 | 360 | 540 | 720 | 900 | 1080 | -180 | -360 | -540 | -720 | -900 | -1080
-/** A literal right angle the compiler can check. Other `number`s are checked at run time. @category type-level */
+/** The common literal right angles. Any literal multiple of 90 is checked ({@link QuarterOf}); other `number`s at run time. @category type-level */
 export type RightAngle = OddQuarterAngle | EvenQuarterAngle
+
+type DigitTally = { '0': []; '1': [0]; '2': [0, 0]; '3': [0, 0, 0]; '4': [0, 0, 0, 0]; '5': [0, 0, 0, 0, 0]; '6': [0, 0, 0, 0, 0, 0]; '7': [0, 0, 0, 0, 0, 0, 0]; '8': [0, 0, 0, 0, 0, 0, 0, 0]; '9': [0, 0, 0, 0, 0, 0, 0, 0, 0] }
+type Mod9<T extends readonly unknown[]> = T extends readonly [0, 0, 0, 0, 0, 0, 0, 0, 0, ...infer R] ? R : T
+/** The digit sum of a decimal string, mod 9; -1 when it is not all digits. */
+type DigitSumMod9<S extends string, Acc extends readonly unknown[] = []> = S extends `${infer D extends keyof DigitTally}${infer R}`
+  ? DigitSumMod9<R, Mod9<[...Acc, ...DigitTally[D]]>>
+  : S extends '' ? Acc['length'] : -1
+/**
+ * Is a numeric literal a multiple of 90, and is the number of quarter turns odd (H and W swap)?
+ * Decimal digits, no arithmetic: `n = 90k` exactly when `n` ends in 0 and the digits before sum to a
+ * multiple of 9; `k` is odd exactly when the digit before that 0 is. @category type-level
+ */
+export type QuarterOf<A extends number> = (`${A}` extends `-${infer M}` ? M : `${A}`) extends `${infer R}0`
+  ? (DigitSumMod9<R> extends 0 ? (R extends `${string}${1 | 3 | 5 | 7 | 9}` ? 'odd' : 'even') : 'none')
+  : 'none'
 
 /** `unknown` when every literal angle is a right angle, else an error naming the bad one. @category type-level */
 export type CheckAngles<A extends readonly number[]> = [BadAngles<A[number]>] extends [never]
   ? unknown
   : { readonly error: `Rotate90 turns by multiples of 90°, and ${BadAngles<A[number]>}° is not one` }
-type BadAngles<A> = A extends number ? (number extends A ? never : A extends RightAngle ? never : A) : never
+type BadAngles<A> = A extends number ? (number extends A ? never : QuarterOf<A> extends 'none' ? A : never) : never
 
 /** A dimension scaled by a factor, kept symbolic. @category type-level */
 export type Scaled<D extends Dim, K extends number> = K extends 1 ? D : `${D}×${K}`
@@ -46,7 +61,7 @@ export type ShapeMap =
 export type Swap<S extends Shape> = S extends readonly [infer B, infer C, infer H, infer W] ? readonly [B, C, W, H] : S
 
 type TurnOf<S extends Shape, A extends number> = A extends unknown
-  ? number extends A ? S | Swap<S> : A extends OddQuarterAngle ? Swap<S> : S
+  ? number extends A ? S | Swap<S> : QuarterOf<A> extends 'odd' ? Swap<S> : S
   : never
 
 type ScaleOf<S extends Shape, K extends number> = K extends unknown

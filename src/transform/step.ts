@@ -47,11 +47,19 @@ export type Step =
       readonly alignCorners: boolean
     }
   | { readonly op: 'pointwise'; readonly scale: number; readonly shift: number }
+  | { readonly op: 'translate'; readonly dy: number; readonly dx: number; readonly fill: Fill }
   | { readonly op: 'custom'; readonly geometry: CustomGeometry }
+
+/**
+ * What a gather reads where its source position falls outside the plane: `zeros`, or the nearest
+ * `edge` pixel. Only translations step outside; every other map stays inside by construction.
+ * @category model
+ */
+export type Fill = 'zeros' | 'edge'
 
 /** A step resolved against a concrete plane size: what a backend runs. @category model */
 export type Stage =
-  | { readonly kind: 'gather'; readonly inHeight: number; readonly inWidth: number; readonly map: AffineIndexMap }
+  | { readonly kind: 'gather'; readonly inHeight: number; readonly inWidth: number; readonly map: AffineIndexMap; readonly fill?: Fill }
   | { readonly kind: 'resample'; readonly outHeight: number; readonly outWidth: number; readonly mode: Interpolation; readonly alignCorners: boolean }
   | { readonly kind: 'pointwise'; readonly scale: number; readonly shift: number }
   | {
@@ -63,6 +71,12 @@ export type Stage =
     }
 
 type Size = readonly [number, number]
+
+/** Output (i, j) reads input (i − dy, j − dx): the content moves down by dy and right by dx. */
+const translateStage = (dy: number, dx: number, fill: Fill, height: number, width: number): Stage => ({
+  kind: 'gather', inHeight: height, inWidth: width, fill,
+  map: { outHeight: height, outWidth: width, ii: 1, ij: 0, i0: -dy, ji: 0, jj: 1, j0: -dx },
+})
 
 /** Top-left corner of a crop window, as ttach's crop functions place it. @category geometry */
 export const cropOrigin = (anchor: CropAnchor, height: number, width: number, ch: number, cw: number): Size => {
@@ -79,7 +93,9 @@ export const cropOrigin = (anchor: CropAnchor, height: number, width: number, ch
 export const stepOutSize = (step: Step, height: number, width: number): E.Either<ShapeError, Size> => {
   switch (step.op) {
     case 'd4': return E.right(d4OutSize(step.element, height, width))
-    case 'pointwise': return E.right([height, width])
+    case 'pointwise':
+    case 'translate':
+      return E.right([height, width])
     case 'crop':
       return step.height > height || step.width > width
         ? E.left(shapeError(`FiveCrops of ${step.height}x${step.width} does not fit inside a ${height}x${width} image`))
@@ -120,18 +136,34 @@ export const chainSizes = (steps: readonly Step[], height: number, width: number
 const isIdentityStage = (stage: Stage): boolean => {
   if (stage.kind === 'pointwise') return stage.scale === 1 && stage.shift === 0
   if (stage.kind !== 'gather') return false
+  if (stage.fill !== undefined && (stage.map.i0 !== 0 || stage.map.j0 !== 0)) return false
   const id = identityMap(stage.inHeight, stage.inWidth)
   const m = stage.map
   return m.outHeight === id.outHeight && m.outWidth === id.outWidth && m.ii === 1 && m.ij === 0 && m.i0 === 0 && m.ji === 0 && m.jj === 1 && m.j0 === 0
+}
+
+type GatherStage = Extract<Stage, { kind: 'gather' }>
+
+/**
+ * Two gathers fuse into one when the bounds check of the result, done in the first one's source
+ * frame, means the same as checking where the translation happened: so a translation may follow
+ * only maps that keep the whole plane (flips, turns), not a crop, and two fills must agree.
+ */
+const canFuse = (first: GatherStage, second: GatherStage): boolean => {
+  if (second.fill === undefined) return true
+  if (first.fill !== undefined && first.fill !== second.fill) return false
+  return first.map.outHeight * first.map.outWidth === first.inHeight * first.inWidth
 }
 
 /** Appends a stage, fusing gathers and pointwise ops with their neighbours and dropping identities. */
 const pushFused = (stages: Stage[], stage: Stage): void => {
   const last = stages[stages.length - 1]
   let fused: Stage = stage
-  if (last?.kind === 'gather' && stage.kind === 'gather') {
+  if (last?.kind === 'gather' && stage.kind === 'gather' && canFuse(last, stage)) {
     stages.pop()
-    fused = { kind: 'gather', inHeight: last.inHeight, inWidth: last.inWidth, map: thenMap(last.map, stage.map) }
+    const fill = last.fill ?? stage.fill
+    const map = thenMap(last.map, stage.map)
+    fused = fill === undefined ? { kind: 'gather', inHeight: last.inHeight, inWidth: last.inWidth, map } : { kind: 'gather', inHeight: last.inHeight, inWidth: last.inWidth, map, fill }
   } else if (last?.kind === 'pointwise' && stage.kind === 'pointwise') {
     stages.pop()
     fused = { kind: 'pointwise', scale: last.scale * stage.scale, shift: last.shift * stage.scale + stage.shift }
@@ -161,6 +193,7 @@ export const resolveAugment = (steps: readonly Step[], height: number, width: nu
           break
         }
         case 'resample': stages.push({ kind: 'resample', outHeight: oh, outWidth: ow, mode: step.mode, alignCorners: step.alignCorners }); break
+        case 'translate': pushFused(stages, translateStage(step.dy, step.dx, step.fill, h, w)); break
         case 'pointwise':
           pointwise = { kind: 'pointwise', scale: pointwise.scale * step.scale, shift: pointwise.shift * step.scale + step.shift }
           break
@@ -193,6 +226,8 @@ export const resolveUndoMask = (steps: readonly Step[], height: number, width: n
         case 'crop': return E.left(undoError('FiveCrops cannot put a mask back into the full frame: the rest of the image was never seen'))
         case 'resample': stages.push({ kind: 'resample', outHeight: h, outWidth: w, mode: step.mode, alignCorners: step.alignCorners }); break
         case 'pointwise': break
+        // Pixels that left the frame are gone: the mask's own edge stands in for them.
+        case 'translate': pushFused(stages, translateStage(-step.dy, -step.dx, 'edge', vh, vw)); break
         case 'custom': {
           const g = step.geometry
           stages.push({ kind: 'custom', name: g.name, outHeight: h, outWidth: w, source: (i, j) => g.backward(i, j, vh, vw) })
@@ -207,12 +242,18 @@ export const resolveUndoMask = (steps: readonly Step[], height: number, width: n
  * Maps one normalised keypoint predicted on the view back into the input frame.
  * @category geometry
  */
-export const undoPoint = (steps: readonly Step[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
+export const undoPoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
   const moves: ((x: number, y: number) => readonly [number, number])[] = []
   for (let k = steps.length - 1; k >= 0; k--) {
     const step = steps[k]
     if (step === undefined) continue
     switch (step.op) {
+      case 'translate': {
+        const [h, w] = sizes?.[k] ?? [Number.NaN, Number.NaN]
+        if (!(h > 0 && w > 0)) return E.left(undoError('moving keypoints back through Translate needs the image size'))
+        moves.push((x, y) => [x - step.dx / w, y - step.dy / h])
+        break
+      }
       case 'd4': {
         const back = inverse(step.element)
         moves.push((x, y) => d4MovePoint(back, x, y))
@@ -239,10 +280,16 @@ export const undoPoint = (steps: readonly Step[]): E.Either<UndoError, (x: numbe
  * {@link undoPoint} inverts (`undoPoint(steps) ∘ movePoint(steps) = id`, checked by the law kit).
  * @category geometry
  */
-export const movePoint = (steps: readonly Step[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
+export const movePoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
   const moves: ((x: number, y: number) => readonly [number, number])[] = []
-  for (const step of steps) {
+  for (const [k, step] of steps.entries()) {
     switch (step.op) {
+      case 'translate': {
+        const [h, w] = sizes?.[k] ?? [Number.NaN, Number.NaN]
+        if (!(h > 0 && w > 0)) return E.left(undoError('moving keypoints through Translate needs the image size'))
+        moves.push((x, y) => [x + step.dx / w, y + step.dy / h])
+        break
+      }
       case 'd4': {
         const element = step.element
         moves.push((x, y) => d4MovePoint(element, x, y))

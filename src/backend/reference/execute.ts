@@ -4,7 +4,7 @@
  *
  * @since 0.1.0
  */
-import type { Stage } from '../../transform/step.js'
+import type { Fill, Stage } from '../../transform/step.js'
 import { resamplePlanes } from './resample.js'
 
 /** A batch of planes: `planes` = N·C consecutive `height`×`width` planes. @category model */
@@ -15,15 +15,20 @@ export interface Planes {
   readonly width: number
 }
 
-const gather = (src: Planes, outHeight: number, outWidth: number, source: (i: number, j: number) => readonly [number, number]): Planes => {
+const gather = (src: Planes, outHeight: number, outWidth: number, source: (i: number, j: number) => readonly [number, number], fill?: Fill): Planes => {
   const out = new Float32Array(src.planes * outHeight * outWidth)
   const inPlane = src.height * src.width
   const outPlane = outHeight * outWidth
   for (let i = 0; i < outHeight; i++) {
     for (let j = 0; j < outWidth; j++) {
-      const [si, sj] = source(i, j)
-      const from = si * src.width + sj
+      const [ri, rj] = source(i, j)
+      const inside = ri >= 0 && ri < src.height && rj >= 0 && rj < src.width
       const to = i * outWidth + j
+      if (!inside && fill === 'zeros') continue // already 0
+      // 'edge' reads the nearest pixel of the plane; without a fill every map stays inside.
+      const si = Math.min(Math.max(ri, 0), src.height - 1)
+      const sj = Math.min(Math.max(rj, 0), src.width - 1)
+      const from = si * src.width + sj
       for (let p = 0; p < src.planes; p++) out[p * outPlane + to] = src.data[p * inPlane + from] ?? Number.NaN
     }
   }
@@ -35,7 +40,7 @@ export const runStage = (src: Planes, stage: Stage): Planes => {
   switch (stage.kind) {
     case 'gather': {
       const m = stage.map
-      return gather(src, m.outHeight, m.outWidth, (i, j) => [m.ii * i + m.ij * j + m.i0, m.ji * i + m.jj * j + m.j0])
+      return gather(src, m.outHeight, m.outWidth, (i, j) => [m.ii * i + m.ij * j + m.i0, m.ji * i + m.jj * j + m.j0], stage.fill)
     }
     case 'custom':
       return gather(src, stage.outHeight, stage.outWidth, stage.source)

@@ -46,11 +46,13 @@ export const deaugmentMaskData = (spec: ViewSpec, shape: readonly number[], data
         })))
 
 /** Untyped core: keypoints `[..., 2]` as normalised (x, y), back into the input frame. @category execution */
-export const deaugmentKeypointsData = (spec: ViewSpec, shape: readonly number[], data: Float32Array): E.Either<ShapeError | UndoError, Float32Array> => {
+export const deaugmentKeypointsData = (spec: ViewSpec, shape: readonly number[], data: Float32Array, height?: number, width?: number): E.Either<ShapeError | UndoError, Float32Array> => {
   if (shape.length < 1 || shape[shape.length - 1] !== 2) {
     return E.left(shapeError(`keypoints must end in a dimension of 2 (x, y) but have shape [${shape.join(',')}]`))
   }
-  return E.Functor.map(undoPoint(spec.steps), (move) => {
+  const sizes = height === undefined || width === undefined ? E.right(undefined) : chainSizes(spec.steps, height, width)
+  if (E.isLeft(sizes)) return sizes
+  return E.Functor.map(undoPoint(spec.steps, sizes.right), (move) => {
     const out = new Float32Array(data.length)
     for (let p = 0; p < data.length; p += 2) {
       const [x, y] = move(data[p] ?? Number.NaN, data[p + 1] ?? Number.NaN)
@@ -76,8 +78,11 @@ export interface MaskView {
 }
 /** @category model */
 export interface KeypointsView {
-  /** ttach's `deaugment_keypoints`: normalised (x, y) in the last axis. */
-  readonly deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>) => E.Either<ShapeError | UndoError, Tensor<K>>
+  /**
+   * ttach's `deaugment_keypoints`: normalised (x, y) in the last axis. Views with a Translate also
+   * need the `original` image, for its size.
+   */
+  readonly deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>, original?: Tensor<ImageShape>) => E.Either<ShapeError | UndoError, Tensor<K>>
 }
 /** A view whose type offers exactly the undos every factor of the product supports. @category model */
 export type View<Fs extends readonly AnyFactor[]> = BaseView<Fs>
@@ -94,8 +99,8 @@ const runnable = <Fs extends readonly AnyFactor[]>(spec: ViewSpec): BaseView<Fs>
       mask.shape[0] !== n
         ? E.left(shapeError(`the mask has batch ${mask.shape[0]} but the image has batch ${n}`))
         : E.Functor.map(deaugmentMaskData(spec, mask.shape, mask.data, h, w), (t) => assumeShape<readonly [S[0], M[1], S[2], S[3]]>(t.shape, t.data))),
-  deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>) =>
-    E.Functor.map(deaugmentKeypointsData(spec, keypoints.shape, keypoints.data), (data) => assumeShape<K>(keypoints.shape, data)),
+  deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>, original?: Tensor<ImageShape>) =>
+    E.Functor.map(deaugmentKeypointsData(spec, keypoints.shape, keypoints.data, original?.shape[2], original?.shape[3]), (data) => assumeShape<K>(keypoints.shape, data)),
 })
 
 /**
