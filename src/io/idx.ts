@@ -1,0 +1,55 @@
+/**
+ * IDX files (the MNIST / Fashion-MNIST format), plain or gzipped, decoded with a check of the
+ * magic number, element type and sizes before any value is read.
+ * @since 0.3.0
+ */
+import { gunzipSync } from 'node:zlib'
+import { readFile } from 'node:fs/promises'
+import * as E from 'fp-ts/lib/Either.js'
+import { shapeError, type ShapeError } from '../errors.js'
+
+/** @category model */
+export interface IdxArray {
+  readonly shape: readonly number[]
+  readonly data: Uint8Array
+}
+
+/**
+ * Decodes an unsigned-byte IDX buffer (gzipped or not).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { decodeIdx } from 'tta-lens'
+ * const bytes = Uint8Array.of(0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9)
+ * assert.deepStrictEqual(decodeIdx(bytes), E.right({ shape: [3], data: Uint8Array.of(7, 8, 9) }))
+ * assert.ok(E.isLeft(decodeIdx(Uint8Array.of(1, 2, 3))))
+ * @category constructors
+ */
+export const decodeIdx = (input: Uint8Array): E.Either<ShapeError, IdxArray> => {
+  let bytes = input
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes)
+    } catch (e) {
+      return E.left(shapeError(`corrupt gzip data: ${e instanceof Error ? e.message : String(e)}`))
+    }
+  }
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) return E.left(shapeError('not an IDX file (bad magic number)'))
+  if (bytes[2] !== 0x08) return E.left(shapeError(`only unsigned-byte IDX files are supported (type 0x${(bytes[2] ?? 0).toString(16)})`))
+  const rank = bytes[3] ?? 0
+  const header = 4 + 4 * rank
+  if (rank === 0 || bytes.length < header) return E.left(shapeError('IDX header is truncated'))
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false))
+  const count = shape.reduce((a, d) => a * d, 1)
+  if (bytes.length !== header + count) return E.left(shapeError(`IDX data holds ${bytes.length - header} values but the header says [${shape.join(',')}] = ${count}`))
+  return E.right({ shape, data: bytes.slice(header) })
+}
+
+/** Reads and decodes an IDX file. @category constructors */
+export const readIdx = async (path: string): Promise<E.Either<ShapeError, IdxArray>> => {
+  try {
+    return decodeIdx(await readFile(path))
+  } catch (e) {
+    return E.left(shapeError(`cannot read ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`))
+  }
+}
