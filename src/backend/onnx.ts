@@ -154,3 +154,35 @@ export const load = <const In extends Shape, const Outs extends Readonly<Record<
   return E.right(Object.assign(call, { signature, inputName, outputNames, release: () => session.release() }))
 }
 
+
+/**
+ * Loads a model and takes its signature from the file itself: its one input, and the output named
+ * `output` (default: the first). For the CLI and quick use; code should declare a signature with
+ * {@link load} so that a model that changes under it is caught.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { onnx } from 'tta-lens'
+ * const model = await onnx.open('spec/fixtures/models/cls_gap_softmax.onnx')()
+ * assert.ok(E.isRight(model) && model.right.signature.output?.join() === 'N,5')
+ * @category constructors
+ */
+export const open = (source: string | Uint8Array, options: { readonly output?: string; readonly threads?: number } = {}): TE.TaskEither<ModelError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> => async () => {
+  let session: ort.InferenceSession
+  try {
+    const bytes = typeof source === 'string' ? await readFile(source) : source
+    session = await ort.InferenceSession.create(bytes)
+  } catch (e) {
+    return E.left(modelError(`cannot open ${typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'} as an ONNX model: ${describeError(e)}`, e))
+  }
+  const [input, ...more] = session.inputMetadata
+  const output = options.output === undefined ? session.outputMetadata[0] : session.outputMetadata.find((m) => m.name === options.output)
+  await session.release()
+  if (input === undefined || more.length > 0) return E.left(modelError(`the model has ${session.inputNames.length} inputs; tta-lens feeds exactly one image input`))
+  if (output === undefined) return E.left(modelError(`the model has no output '${options.output ?? ''}'; its outputs are ${session.outputNames.join(', ')}`))
+  const shapeOf = (m: ort.InferenceSession.ValueMetadata): readonly Dim[] => (m.isTensor ? m.shape : [])
+  return load(source, {
+    inputs: { [input.name]: shapeOf(input) },
+    outputs: { [output.name]: shapeOf(output) },
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+  })()
+}

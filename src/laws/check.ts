@@ -48,7 +48,7 @@ export type Checkable =
 /**
  * @example
  * import { aliases, laws } from 'tta-lens'
- * const options: laws.CheckOptions = { numRuns: 500, seed: 42, pointTolerance: 0, images: { maxSide: 16 } }
+ * const options: laws.CheckOptions = { numRuns: 250, seed: 42, pointTolerance: 0, images: { maxSide: 16 } }
  * laws.check(aliases.d4(), options)
  * @category model
  */
@@ -120,7 +120,8 @@ export interface LawReport {
  *   backward: { from: ['N', 'C', 'W', 'H'], to: ['N', 'C', 'H', 'W'], source: (i, j) => [i, j] },
  * })
  * const verdict = laws.check(noop)
- * if (E.isLeft(verdict)) console.log(verdict.left.message)   // law 'bounds' fails for view 'noop(true)': …
+ * assert.ok(E.isLeft(verdict) && verdict.left.law === 'bounds' && verdict.left.view === 'noop(true)')
+ * // verdict.left.message: law 'bounds' fails for view 'noop(true)': undo stage 0 (custom 'noop') reads (1, 0) outside …
  * @category model
  */
 export interface LawViolation {
@@ -269,7 +270,7 @@ const lawsOfView = (
   }
   if (targets.includes('keypoints')) {
     const tolerance = options.pointTolerance ?? 1e-6
-    planned.push((s) => runLaw('keypoints', name, at, A.keypoints(), (k) => L.keypointRoundTrip(spec, k, tolerance), s))
+    planned.push((s) => runLaw('keypoints', name, at, fc.tuple(A.keypoints(), A.imageDims(options.images)), ([k, [, , h, w]]) => L.keypointRoundTrip(spec, k, tolerance, [h, w]), s))
     const permutes = spec.kind === 'iso' && L.geometry(spec).steps.every((st) => st.op === 'd4' || st.op === 'custom')
     if (permutes) {
       planned.push((s) => runLaw('keypoint-pixel', name, at, A.pixel(options.images), (px) => L.keypointPixel(spec, px, Math.max(tolerance, 1e-9)), s))

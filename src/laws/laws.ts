@@ -239,9 +239,11 @@ export const iso = (spec: ViewSpec, x: Data, y: Data): LawResult => {
 /**
  * A lossy view's error allowance on an input x: `absolute + perStep · (sy·ry + sx·rx)`, where
  * `sy`, `sx` are x's largest one-pixel steps down and across (how fast the picture changes) and
- * `ry`, `rx` (≥ 1) how many input pixels the coarsest plane of the view squeezes into one, per axis.
- * A resample can only blur over about one coarse pixel, so its error scales with both; a wrong
- * undo (a flip forgotten, a crop misplaced) moves values by many pixels and exceeds it.
+ * `ry`, `rx` ({@link coarsestRatios}) how far a value may travel per axis: how many input pixels
+ * the coarsest plane of the view squeezes into one, plus any translation. A resample can only blur
+ * over about one coarse pixel, and a translation refills the shifted-out border from the edge, so
+ * the error scales with both; a wrong undo (a flip forgotten) moves values by many pixels and
+ * exceeds it.
  * @example
  * import { aliases, laws } from 'tta-lens'
  * const tight: laws.LossyBound = { absolute: 0.17, perStep: 0 }   // bilinear ×0.5 on smooth images
@@ -278,9 +280,11 @@ export const largestSteps = (x: Data): readonly [number, number] => {
 }
 
 /**
- * How many input pixels the coarsest plane along the view's chain squeezes into one, per input
- * axis (height, width), at least 1. Quarter turns (and custom gathers that swap the sides) are
- * followed, so a turned, halved view counts its halving against the right axis.
+ * How far, in input pixels, the view's round trip may carry a value along each input axis
+ * (height, width): the coarsest plane's squeeze (how many input pixels it packs into one, at least
+ * 1), plus the pixels a translation shifts out of the frame (they come back as the edge's value).
+ * Quarter turns (and custom gathers that swap the sides) are followed, so a turned, halved view
+ * counts its halving against the right axis.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { laws, product, views, transforms as T } from 'tta-lens'
@@ -294,6 +298,8 @@ export const coarsestRatios = (spec: ViewSpec, height: number, width: number): r
   let swapped = false
   let ry = 1
   let rx = 1
+  let shiftY = 0
+  let shiftX = 0
   spec.steps.forEach((step, k) => {
     const [ih = 1, iw = 1] = sizes.right[k] ?? []
     const [oh = 1, ow = 1] = sizes.right[k + 1] ?? []
@@ -301,8 +307,13 @@ export const coarsestRatios = (spec: ViewSpec, height: number, width: number): r
     const [sh, sw] = swapped ? [ow, oh] : [oh, ow]
     ry = Math.max(ry, height / sh)
     rx = Math.max(rx, width / sw)
+    if (step.op === 'translate') {
+      const [dy, dx] = swapped ? [step.dx, step.dy] : [step.dy, step.dx]
+      shiftY += Math.abs(dy) * (height / sh)
+      shiftX += Math.abs(dx) * (width / sw)
+    }
   })
-  return [ry, rx]
+  return [ry + shiftY, rx + shiftX]
 }
 
 /**
@@ -483,9 +494,11 @@ const closePoint = (a: readonly [number, number], b: readonly [number, number], 
 const showPoint = ([x, y]: readonly [number, number]): string => `(${x}, ${y})`
 
 /**
- * Keypoint round trip: with `move` the view's forward point map ({@link movePoint}) and `undo`
- * the public `deaugmentKeypoints`, `undo(move(p)) = p` and `move(undo(p)) = p` within `tolerance`
- * (exact for flips and turns on binary-fraction points).
+ * Keypoint round trip: with `move` the view's forward point map (`movePoint`) and `undo` the
+ * public `deaugmentKeypoints`, `undo(move(p)) = p` and `move(undo(p)) = p` within `tolerance`
+ * (exact for flips and turns on binary-fraction points). `size` is the image's (height, width),
+ * needed by views that shift by whole pixels (Translate); a view that cannot be made from an image
+ * of that size is outside the law's domain.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, laws, tensor, views } from 'tta-lens'
@@ -493,8 +506,11 @@ const showPoint = ([x, y]: readonly [number, number]): string => `(${x}, ${y})`
  * if (E.isRight(points)) for (const v of views(aliases.d4())) assert.ok(laws.keypointRoundTrip(v, points.right, 0).holds)
  * @category laws
  */
-export const keypointRoundTrip = (spec: ViewSpec, points: Data, tolerance: number): LawResult => {
-  const move = movePoint(spec.steps)
+export const keypointRoundTrip = (spec: ViewSpec, points: Data, tolerance: number, size?: readonly [number, number]): LawResult => {
+  const sizes = size === undefined ? E.right(undefined) : chainSizes(spec.steps, size[0], size[1])
+  if (E.isLeft(sizes)) return vacuous
+  const [h, w] = size ?? []
+  const move = movePoint(spec.steps, sizes.right)
   if (E.isLeft(move)) return fail(`the view undoes keypoints but has no forward point map: ${move.left.message}`)
   const moved = new Float32Array(points.data.length)
   for (let p = 0; p + 1 < points.data.length; p += 2) {
@@ -502,11 +518,11 @@ export const keypointRoundTrip = (spec: ViewSpec, points: Data, tolerance: numbe
     moved[p] = x
     moved[p + 1] = y
   }
-  const back = deaugmentKeypointsData(spec, points.shape, moved)
-  if (E.isLeft(back)) return fail(`deaugmentKeypoints fails: ${back.left.message}`)
+  const back = deaugmentKeypointsData(spec, points.shape, moved, h, w)
+  if (E.isLeft(back)) return fail(`deaugmentKeypoints fails${size === undefined ? '' : ` for a ${size[0]}x${size[1]} image`}: ${back.left.message}`)
   const d = firstDifference({ shape: points.shape, data: back.right }, points, tolerance)
   if (d !== undefined) return fail(`undo(move(p)) ≠ p, ${d}`)
-  const undone = deaugmentKeypointsData(spec, points.shape, points.data)
+  const undone = deaugmentKeypointsData(spec, points.shape, points.data, h, w)
   if (E.isLeft(undone)) return fail(`deaugmentKeypoints fails: ${undone.left.message}`)
   for (let p = 0; p + 1 < points.data.length; p += 2) {
     const want: readonly [number, number] = [points.data[p] ?? Number.NaN, points.data[p + 1] ?? Number.NaN]

@@ -10,7 +10,7 @@ const units: Readonly<Record<string, number>> = {
 }
 
 /** @category model */
-export type Budget = number | `${number}${string}`
+export type Budget = number | string
 
 /**
  * Parses a byte budget.

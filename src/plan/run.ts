@@ -10,7 +10,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { mergeError, modelError, shapeError, type TtaError } from '../errors.js'
 import { writeIdentity, type WriteMode } from '../../kernels/ir.js'
-import type { Backend } from '../backend/backend.js'
+import type { Backend, PlaneBlock } from '../backend/backend.js'
 import { deaugmentKeypointsData } from '../backend/reference/views.js'
 import { reduceValue } from '../backend/reference/backend.js'
 import { accumulator, voteLayout, type Accumulator, type MergeMode } from '../merge/merge.js'
@@ -68,6 +68,12 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
   // per shape (a full chunk and a remainder) would hold both for the whole run, past the plan's estimate.
   let batch: { readonly key: string; readonly data: Float32Array } | undefined
   let output: RawTensor | undefined
+  // Chunk data is held only by `output` and these three, all cleared before the next model call: a
+  // suspended async function keeps its locals' last values, so a block-scoped view of the previous
+  // prediction would keep all of it alive while the model allocates the next one.
+  let called: E.Either<TtaError, RawTensor> | undefined
+  let block: Float32Array | undefined
+  let values: PlaneBlock | undefined
   let acc: Float64Array | undefined
   let vote: Accumulator | undefined
   let merged: readonly number[] = []
@@ -88,14 +94,16 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
       case 'CallModel': {
         const buffer = batch?.key === step.input.join('x') ? batch.data : undefined
         if (buffer === undefined) return E.left(shapeError(`chunk ${step.chunk} was called before it was filled`))
-        output = undefined // the previous chunk's prediction is merged: let it go while the model allocates the next
-        const called = await effects.callModel({ shape: step.input, data: buffer })
+        output = undefined // the previous chunk's prediction is merged: let it go
+        block = undefined
+        values = undefined
+        called = await effects.callModel({ shape: step.input, data: buffer })
         if (E.isLeft(called)) return called
-        const out = called.right
-        if (out.shape[0] !== step.input[0]) {
-          return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned a batch of ${out.shape[0]}`))
+        if (called.right.shape[0] !== step.input[0]) {
+          return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned a batch of ${called.right.shape[0]}`))
         }
-        output = out
+        output = called.right
+        called = undefined
         break
       }
       case 'DeaugmentMerge': {
@@ -104,9 +112,8 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
         if (output === undefined || chunk === undefined || view === undefined) return E.left(shapeError('plan steps are out of order'))
         const [, k = 1, ...rest] = output.shape
         const per = output.data.length / chunk.views.length
-        const block = output.data.subarray(step.slot * per, (step.slot + 1) * per)
+        block = output.data.subarray(step.slot * per, (step.slot + 1) * per)
         let shape: readonly number[]
-        let values: { data: Float32Array; offset: number; planes: number; height: number; width: number }
         if (plan.task === 'segmentation') {
           if (output.shape.length !== 4 || rest[0] !== chunk.viewHeight || rest[1] !== chunk.viewWidth) {
             return E.left(shapeError(`a segmentation model must return [N,K,${chunk.viewHeight},${chunk.viewWidth}] for view '${view.name}', but gave [${output.shape.join(',')}]`))

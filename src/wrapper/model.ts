@@ -24,7 +24,7 @@ export type Model<In extends Shape = Shape, Out extends ModelOutput = ModelOutpu
 /** The declared input shape of a model type (`Shape` when undeclared). @category type-level */
 export type ModelInput<M> = M extends (batch: Tensor<infer In>, ...extra: never) => unknown ? In : Shape
 /** The extra arguments a model takes after the batch. @category type-level */
-export type ModelExtra<M> = M extends (batch: never, ...extra: infer X) => unknown ? X : never
+export type ModelExtra<M> = M extends (batch: never, ...extra: infer X) => unknown ? ([X] extends [never] ? [] : X) : []
 /** The tensor a model returns, after picking `Key` from a record output. @category type-level */
 export type ModelTensor<M, Key> = M extends (batch: never, ...extra: never) => Promise<infer O>
   ? O extends Tensor<Shape> ? O : Key extends keyof O ? O[Key] : Tensor<Shape>

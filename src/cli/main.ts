@@ -1,0 +1,309 @@
+/**
+ * The `tta-lens` command line: `run` (images or folders in, predictions out), `eval` (accuracy
+ * per policy on a labelled IDX set or class folders), `explain` (the plan, dry-run against the
+ * model), `bench` (single pass vs TTA). Everything here calls the library; the CLI only parses,
+ * reads, writes and reports.
+ *
+ * @since 0.3.0
+ */
+import { readdir, readFile, stat, mkdir, access } from 'node:fs/promises'
+import { basename, extname, join, resolve } from 'node:path'
+import { Command, InvalidArgumentError, Option } from 'commander'
+import { SingleBar, Presets } from 'cli-progress'
+import * as E from 'fp-ts/lib/Either.js'
+import {
+  buildPlan, dryRun, explain, mergeModes, onnx, parsePolicy, productFromConfig, showP, tensor, views, wrap,
+  type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName,
+} from '../index.js'
+import { encodeNpy, encodePng, greyFromMap, readImage, writeAtomic, type Preprocess } from '../io/image.js'
+import { readIdx } from '../io/idx.js'
+import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
+import { showBytes } from '../plan/budget.js'
+
+type Task = 'classification' | 'segmentation' | 'keypoints'
+const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif'])
+
+const fail = (message: string): never => {
+  process.stderr.write(`tta-lens: ${message}\n`)
+  process.exit(2)
+}
+const orFail = <A>(either: E.Either<TtaError, A>): A => (E.isLeft(either) ? fail(`${either.left._tag}: ${either.left.message}`) : either.right)
+
+const numbers = (value: string): readonly number[] => {
+  const list = value.split(',').map(Number)
+  if (list.some((v) => !Number.isFinite(v))) throw new InvalidArgumentError(`expected comma-separated numbers, got '${value}'`)
+  return list
+}
+const hw = (value: string): readonly [number, number] => {
+  const m = /^(\d+)x(\d+)$/.exec(value)
+  if (m === null) throw new InvalidArgumentError(`expected HEIGHTxWIDTH, got '${value}'`)
+  return [Number(m[1]), Number(m[2])]
+}
+const positive = (value: string): number => {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`)
+  return n
+}
+
+interface Common {
+  readonly model: string
+  readonly task: Task
+  readonly tta: string
+  readonly config?: string
+  readonly merge: MergeMode
+  readonly budget?: string
+  readonly threads?: number
+  readonly backend: BackendName
+  readonly outputName?: string
+  readonly channels: 1 | 3
+  readonly size?: readonly [number, number]
+  readonly mean?: readonly number[]
+  readonly std?: readonly number[]
+  readonly bgr?: boolean
+  readonly coordinates: 'pixels' | 'normalized'
+}
+
+const withCommon = (command: Command): Command => command
+  .requiredOption('-m, --model <file.onnx>', 'ONNX model (one image input)')
+  .addOption(new Option('-t, --task <task>', 'what the model predicts').choices(['classification', 'segmentation', 'keypoints']).default('classification'))
+  .option('--tta <policy>', 'transforms: none, hflip, vflip, flip, d4, rotate90:A,B, multiscale:K,K[/mode], fivecrop:HxW, tencrop:HxW, shifts:PX, joined with +', 'd4')
+  .option('--config <file.json>', 'transforms as JSON ({"transforms": [...]}), instead of --tta')
+  .addOption(new Option('--merge <mode>', 'how views are merged').choices([...mergeModes]).default('mean'))
+  .option('--budget <bytes>', "memory budget, e.g. '512MiB' (sets how many views share a model call)")
+  .option('--threads <n>', 'onnxruntime intra-op threads', positive)
+  .addOption(new Option('--backend <name>', 'where kernels run').choices(['js', 'reference', 'gpujs']).default('js'))
+  .option('--output-name <name>', 'model output to use (default: the first)')
+  .addOption(new Option('--channels <n>', 'decode images as 1 (grey) or 3 (RGB) channels').choices(['1', '3']).default('3').argParser((v) => (v === '1' ? 1 : 3)))
+  .option('--size <HxW>', 'resize images to HEIGHTxWIDTH before the model', hw)
+  .option('--mean <a,b,c>', 'per-channel mean, subtracted after scaling pixels to 0..1', numbers)
+  .option('--std <a,b,c>', 'per-channel std, divided after subtracting the mean', numbers)
+  .option('--bgr', 'feed channels in BGR order')
+  .addOption(new Option('--coordinates <kind>', 'keypoint outputs are in pixels or normalised').choices(['pixels', 'normalized']).default('pixels'))
+
+const policyOf = async (options: Common): Promise<Product<readonly AnyFactor[]>> => {
+  if (options.config === undefined) return orFail(parsePolicy(options.tta))
+  let json: unknown
+  try {
+    json = JSON.parse(await readFile(options.config, 'utf8'))
+  } catch (e) {
+    return fail(`cannot read the transform config ${options.config}: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  return orFail(productFromConfig(json))
+}
+
+const preprocessOf = (o: Common): Preprocess => ({
+  channels: o.channels,
+  ...(o.size === undefined ? {} : { size: o.size }),
+  ...(o.mean === undefined ? {} : { mean: o.mean }),
+  ...(o.std === undefined ? {} : { std: o.std }),
+  ...(o.bgr === true ? { bgr: true } : {}),
+})
+
+const executionOf = (o: Common): ExecutionOptions => ({ backend: o.backend, ...(o.budget === undefined ? {} : { budget: o.budget }) })
+
+const openModel = async (o: Common) =>
+  orFail(await onnx.open(o.model, { ...(o.outputName === undefined ? {} : { output: o.outputName }), ...(o.threads === undefined ? {} : { threads: o.threads }) })())
+
+const progress = (total: number, label: string): SingleBar => {
+  const bar = new SingleBar({ format: `${label} {bar} {value}/{total} {item}`, hideCursor: true, noTTYOutput: false, stream: process.stderr }, Presets.shades_classic)
+  bar.start(total, 0, { item: '' })
+  return bar
+}
+
+const expandInputs = async (inputs: readonly string[]): Promise<{ files: string[]; missing: string[] }> => {
+  const files: string[] = []
+  const missing: string[] = []
+  for (const input of inputs) {
+    try {
+      const info = await stat(input)
+      if (info.isDirectory()) {
+        const entries = (await readdir(input, { withFileTypes: true })).filter((d) => d.isFile() && imageExtensions.has(extname(d.name).toLowerCase()))
+        files.push(...entries.map((d) => join(input, d.name)).sort())
+      } else files.push(input)
+    } catch {
+      missing.push(input)
+    }
+  }
+  return { files, missing }
+}
+
+const exists = async (path: string): Promise<boolean> => access(path).then(() => true, () => false)
+
+const runCommand = async (inputs: readonly string[], o: Common & { readonly out: string; readonly force?: boolean }): Promise<void> => {
+  const product = await policyOf(o)
+  const model = await openModel(o)
+  const { files, missing } = await expandInputs(inputs)
+  await mkdir(o.out, { recursive: true })
+  const inputPaths = new Set(files.map((f) => resolve(f)))
+  let done = 0
+  let skipped = 0
+  const failures: string[] = missing.map((m) => `${m}: no such file or folder`)
+  const bar = progress(files.length, 'run')
+  const execution = { ...executionOf(o), merge: o.merge }
+  for (const file of files) {
+    const stem = basename(file, extname(file))
+    const outputs = o.task === 'segmentation' ? [join(o.out, `${stem}.mask.png`), join(o.out, `${stem}.mask.npy`)] : [join(o.out, `${stem}.json`)]
+    bar.increment(0, { item: basename(file) })
+    if (outputs.some((p) => inputPaths.has(resolve(p)))) {
+      failures.push(`${file}: its output would overwrite an input; choose another --out`)
+      bar.increment()
+      continue
+    }
+    if (o.force !== true && (await Promise.all(outputs.map(exists))).every(Boolean)) {
+      skipped++
+      bar.increment()
+      continue
+    }
+    const image = await readImage(file, preprocessOf(o))
+    if (E.isLeft(image)) {
+      failures.push(`${file}: ${image.left.message}`)
+      bar.increment()
+      continue
+    }
+    const { tensor, height, width } = image.right
+    const result = o.task === 'segmentation'
+      ? await wrap.segmentation(model, product, execution).run(tensor)()
+      : o.task === 'keypoints'
+        ? await wrap.keypoints(model, product, { ...execution, merge: o.merge === 'vote' ? 'mean' : o.merge, coordinates: o.coordinates }).run(tensor)()
+        : await wrap.classification(model, product, execution).run(tensor)()
+    if (E.isLeft(result)) {
+      failures.push(`${file}: ${result.left._tag}: ${result.left.message}`)
+      bar.increment()
+      continue
+    }
+    const { shape, data } = result.right
+    if (o.task === 'segmentation') {
+      // PNG: the probability of the last channel (foreground for 1- and 2-channel masks); NPY: everything.
+      const k = shape[1] ?? 1
+      const plane = data.subarray((k - 1) * height * width, k * height * width)
+      await writeAtomic(outputs[0] ?? '', await encodePng(greyFromMap(plane), height, width, 1))
+      await writeAtomic(outputs[1] ?? '', encodeNpy(data, shape))
+    } else {
+      const scores = Array.from(data)
+      const record = o.task === 'classification'
+        ? { image: file, policy: o.config ?? o.tta, merge: o.merge, class: argmaxRows(data, 1)[0], scores }
+        : { image: file, policy: o.config ?? o.tta, merge: o.merge, keypoints: scores }
+      await writeAtomic(outputs[0] ?? '', `${JSON.stringify(record, null, 2)}\n`)
+    }
+    done++
+    bar.increment()
+  }
+  bar.stop()
+  for (const f of failures) process.stderr.write(`failed: ${f}\n`)
+  process.stdout.write(`${done} written, ${skipped} already done (skipped), ${failures.length} failed → ${o.out}\n`)
+  await model.release()
+  process.exitCode = failures.length > 0 ? 1 : 0
+}
+
+const evalCommand = async (o: Common & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number }): Promise<void> => {
+  const model = await openModel(o)
+  let set: { shape: readonly [number, number, number, number]; images: Float32Array; labels: Uint8Array }
+  if (o.idx !== undefined) {
+    const [imagesPath = '', labelsPath = ''] = o.idx
+    const images = orFail(await readIdx(imagesPath))
+    const labels = orFail(await readIdx(labelsPath))
+    const [count = 0, h = 0, w = 0] = images.shape
+    const n = Math.min(count, o.limit ?? count)
+    set = { shape: [n, 1, h, w], images: Float32Array.from(images.data.subarray(0, n * h * w), (v) => v / 255), labels: labels.data.subarray(0, n) }
+  } else if (o.folder !== undefined) {
+    const classes = (await readdir(o.folder, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    const tensors: Float32Array[] = []
+    const labels: number[] = []
+    let shape: readonly number[] = []
+    for (const [label, name] of classes.entries()) {
+      const { files } = await expandInputs([join(o.folder, name)])
+      for (const file of files.slice(0, o.limit)) {
+        const image = await readImage(file, preprocessOf(o))
+        if (E.isLeft(image)) { process.stderr.write(`skipped: ${image.left.message}\n`); continue }
+        if (shape.length > 0 && image.right.tensor.shape.some((d, i) => d !== shape[i])) fail(`${file} is ${image.right.tensor.shape.join('x')} but earlier images are ${shape.join('x')}: pass --size`)
+        shape = image.right.tensor.shape
+        tensors.push(image.right.tensor.data)
+        labels.push(label)
+      }
+    }
+    const [, c = 0, h = 0, w = 0] = shape
+    const images = new Float32Array(tensors.length * c * h * w)
+    tensors.forEach((t, i) => images.set(t, i * t.length))
+    set = { shape: [tensors.length, c, h, w], images, labels: Uint8Array.from(labels) }
+  } else {
+    return fail('eval needs --idx IMAGES LABELS or --folder DIR')
+  }
+  const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
+  if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
+  const bar = progress(policies.length * set.shape[0], 'eval')
+  let finished = 0
+  const results = orFail(await evaluateClassifier(model, set, policies, {
+    ...executionOf(o), merge: o.merge, imagesPerRun: o.batch,
+    onProgress: (policy, done, total) => { bar.update(finished + done, { item: policy }); if (done === total) finished += total },
+  }))
+  bar.stop()
+  process.stdout.write(`${'policy'.padEnd(28)}${'views'.padStart(6)}${'accuracy'.padStart(10)}${'fixed'.padStart(7)}${'broken'.padStart(8)}  ${'McNemar'.padEnd(12)}${'ms/image'.padStart(9)}\n`)
+  for (const r of results) {
+    process.stdout.write(`${r.policy.padEnd(28)}${String(r.views).padStart(6)}${`${(100 * r.accuracy).toFixed(2)}%`.padStart(10)}${String(r.fixed).padStart(7)}${String(r.broken).padStart(8)}  ${(r.policy === results[0]?.policy ? '—' : showP(r.p)).padEnd(12)}${r.msPerImage.toFixed(3).padStart(9)}\n`)
+  }
+  await model.release()
+}
+
+const explainCommand = async (o: Common & { readonly shape: readonly number[] }): Promise<void> => {
+  const product = await policyOf(o)
+  const model = await openModel(o)
+  const plan = orFail(buildPlan(o.task, views(product), o.shape, { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }), signature: model.signature }))
+  process.stdout.write(`${explain(plan)}\n`)
+  const checked = dryRun(plan, model.signature)
+  if (E.isLeft(checked)) fail(`dry run: ${checked.left.message}`)
+  else process.stdout.write(`dry run against the model's metadata [${model.signature.input?.join(',') ?? '?'}]: ok · result ${checked.right.result === undefined ? 'shape known after the first call' : `[${checked.right.result.join(',')}]`}\n`)
+  await model.release()
+}
+
+const benchCommand = async (o: Common & { readonly shape: readonly number[]; readonly runs: number }): Promise<void> => {
+  const product = await policyOf(o)
+  const model = await openModel(o)
+  const [n = 1, c = 3, h = 224, w = 224] = o.shape
+  const input = orFail(tensor([n, c, h, w], Float32Array.from({ length: n * c * h * w }, (_, i) => ((i * 2654435761) % 1000) / 1000)))
+  const tta = o.task === 'segmentation' ? wrap.segmentation(model, product, { ...executionOf(o), merge: o.merge })
+    : wrap.classification(model, product, { ...executionOf(o), merge: o.merge })
+  const single = wrap.classification(model, orFail(parsePolicy('none')), executionOf(o))
+  const time = async (f: () => Promise<unknown>): Promise<number> => { const t = performance.now(); await f(); return performance.now() - t }
+  await tta.run(input)()
+  const passes: number[] = []
+  const ttas: number[] = []
+  for (let r = 0; r < o.runs; r++) {
+    passes.push(await time(() => (o.task === 'segmentation' ? model(input) : single.run(input)())))
+    ttas.push(await time(() => tta.run(input)()))
+  }
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
+  const plan = orFail(buildPlan(o.task, views(product), [n, c, h, w], { merge: o.merge }))
+  process.stdout.write(`single pass: ${median(passes).toFixed(1)} ms · TTA (${plan.views.length} views, ${plan.chunks.length} calls): ${median(ttas).toFixed(1)} ms · ` +
+    `${(median(ttas) / median(passes)).toFixed(2)}× · peak ≈ ${showBytes(plan.memory.peak)} (median of ${o.runs}, backend ${o.backend})\n`)
+  await model.release()
+}
+
+const program = new Command()
+  .name('tta-lens')
+  .description('Test-time augmentation for ONNX image models')
+  .showHelpAfterError()
+
+withCommon(program.command('run').description('predict with TTA for images or folders; outputs JSON (labels, keypoints) or PNG + NPY (masks)'))
+  .argument('<inputs...>', 'image files or folders')
+  .requiredOption('-o, --out <dir>', 'where outputs go (a rerun skips outputs that exist)')
+  .option('--force', 'recompute outputs that already exist')
+  .action((inputs: string[], options: Common & { out: string; force?: boolean }) => runCommand(inputs, options))
+
+withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set'))
+  .option('--idx <images> <labels>', 'IDX image and label files (gzipped or not), pixels scaled to 0..1')
+  .option('--folder <dir>', 'one sub-folder of images per class, classes in name order')
+  .option('--policies <list>', "policies separated by ';' or spaces, 'none' first", 'none;hflip;shifts:1;hflip+shifts:1;d4')
+  .option('--limit <n>', 'use only the first n images', positive)
+  .option('--batch <n>', 'images per run', positive, 500)
+  .action((options: Common & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number }) => evalCommand(options))
+
+withCommon(program.command('explain').description('the plan in words, dry-run against the model before any data'))
+  .requiredOption('--shape <NxCxHxW>', 'image shape', (v) => v.split('x').map((d) => positive(d)))
+  .action((options: Common & { shape: number[] }) => explainCommand(options))
+
+withCommon(program.command('bench').description('time a single pass against TTA on a synthetic image'))
+  .requiredOption('--shape <NxCxHxW>', 'image shape', (v) => v.split('x').map((d) => positive(d)))
+  .option('--runs <n>', 'timed repetitions', positive, 5)
+  .action((options: Common & { shape: number[]; runs: number }) => benchCommand(options))
+
+await program.parseAsync(process.argv)
