@@ -73,7 +73,10 @@ const withCommon = (command: Command): Command => command
   .option('--threads <n>', 'onnxruntime intra-op threads', positive)
   .addOption(new Option('--backend <name>', 'where kernels run').choices(['js', 'reference', 'gpujs']).default('js'))
   .option('--output-name <name>', 'model output to use (default: the first)')
-  .addOption(new Option('--channels <n>', 'decode images as 1 (grey) or 3 (RGB) channels').choices(['1', '3']).default('3').argParser((v) => (v === '1' ? 1 : 3)))
+  .addOption(new Option('--channels <n>', 'decode images as 1 (grey) or 3 (RGB) channels').default(3).argParser((v): 1 | 3 => {
+    if (v !== '1' && v !== '3') throw new InvalidArgumentError(`expected 1 or 3, got '${v}'`)
+    return v === '1' ? 1 : 3
+  }))
   .option('--size <HxW>', 'resize images to HEIGHTxWIDTH before the model', hw)
   .option('--mean <a,b,c>', 'per-channel mean, subtracted after scaling pixels to 0..1', numbers)
   .option('--std <a,b,c>', 'per-channel std, divided after subtracting the mean', numbers)
