@@ -19,8 +19,10 @@ const tta = async (...args: string[]): Promise<{ code: number; stdout: string; s
     const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 60_000 })
     return { code: 0, stdout, stderr }
   } catch (e) {
-    const failed = e as { code?: number; stdout?: string; stderr?: string }
-    return { code: failed.code ?? -1, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' }
+    // execFile rejects with the exit code and the captured output on a non-zero exit.
+    const field = (name: string): unknown => (typeof e === 'object' && e !== null && name in e ? Reflect.get(e, name) : undefined)
+    const code = field('code')
+    return { code: typeof code === 'number' ? code : -1, stdout: String(field('stdout') ?? ''), stderr: String(field('stderr') ?? '') }
   }
 }
 

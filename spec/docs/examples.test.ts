@@ -205,8 +205,10 @@ describe('TSDoc @examples', () => {
   describe('run', () => {
     for (const g of generated) {
       it(`${g.example.file}:${g.example.line}`, async () => {
-        const module = (await import(pathToFileURL(g.path).href)) as { readonly default: () => Promise<void> }
-        await module.default()
+        const module: unknown = await import(pathToFileURL(g.path).href)
+        const run: unknown = typeof module === 'object' && module !== null && 'default' in module ? module.default : undefined
+        if (typeof run !== 'function') throw new Error(`${g.path} has no default export to run`)
+        await Reflect.apply(run, undefined, [])
       })
     }
   })
