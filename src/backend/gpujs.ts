@@ -24,15 +24,44 @@ export type GpuJsMode = 'webgpu' | 'headlessgl' | 'webasm' | 'cpu'
 
 const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
 
+/**
+ * gpu.js finds WebGPU at `navigator.gpu`, which Node lacks: install Dawn's (the `webgpu` package)
+ * there when it loads. Returns why it could not, or undefined when WebGPU is there.
+ */
+const provideWebGpu = async (): Promise<string | undefined> => {
+  const existing: unknown = Reflect.get(globalThis, 'navigator')
+  if (typeof existing === 'object' && existing !== null && 'gpu' in existing && existing.gpu !== undefined) return undefined
+  try {
+    const dawn: unknown = await import('webgpu')
+    const create: unknown = typeof dawn === 'object' && dawn !== null && 'create' in dawn ? dawn.create : undefined
+    const globals: unknown = typeof dawn === 'object' && dawn !== null && 'globals' in dawn ? dawn.globals : undefined
+    if (typeof create !== 'function' || typeof globals !== 'object' || globals === null) return 'the webgpu package has no create()'
+    Object.assign(globalThis, globals)
+    const gpu: unknown = Reflect.apply(create, undefined, [[]])
+    if (existing === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true })
+    else Object.defineProperty(existing, 'gpu', { value: gpu, configurable: true })
+    return undefined
+  } catch (e) {
+    return `Dawn (the webgpu package) did not load: ${describeError(e)}`
+  }
+}
+
 /** Picks the first mode that works, with the reason every earlier mode was skipped. */
 const pickMode = async (only?: GpuJsMode): Promise<{ gpu: GPU; mode: GpuJsMode; skipped: readonly string[] }> => {
   const skipped: string[] = []
   const order: readonly GpuJsMode[] = only === undefined ? ['webgpu', 'headlessgl', 'webasm', 'cpu'] : [only]
   for (const mode of order) {
     try {
-      if (mode === 'webgpu' && !(await GPU.isWebGPUAvailable())) {
-        skipped.push('webgpu: no WebGPU adapter')
-        continue
+      if (mode === 'webgpu') {
+        const provided = await provideWebGpu()
+        if (provided !== undefined) {
+          skipped.push(`webgpu: ${provided}`)
+          continue
+        }
+        if (!(await GPU.isWebGPUAvailable())) {
+          skipped.push('webgpu: no WebGPU adapter')
+          continue
+        }
       }
       if (mode === 'headlessgl' && !GPU.isHeadlessGLSupported) {
         skipped.push('headlessgl: did not initialise (no GL context; the optional `gl` package is not built)')
