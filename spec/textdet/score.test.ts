@@ -23,7 +23,8 @@ describe('scoreBoxes', () => {
   })
 
   it('matches one-to-one: a duplicate is a false positive', () => {
-    const s = scoreBoxes([truth[0]!, truth[0]!, [0, 41, 100, 61]], truth)
+    const first: Box = [0, 0, 100, 20]
+    const s = scoreBoxes([first, first, [0, 41, 100, 61]], truth)
     expect([s.tp, s.fp, s.fn]).toEqual([2, 1, 1])
     expect(s.precision).toBeCloseTo(2 / 3, 12)
     expect(s.recall).toBeCloseTo(2 / 3, 12)

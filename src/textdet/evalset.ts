@@ -1,0 +1,88 @@
+/**
+ * The text-detection evaluation set in `assets/textdet/` (made by `tools/textdet/make_eval_set.py`):
+ * reading its ground truth and its images.
+ *
+ * @since 0.3.0
+ */
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import * as TE from 'fp-ts/lib/TaskEither.js'
+import * as t from 'io-ts'
+import sharp from 'sharp'
+import type { RgbImage } from './preprocess.js'
+
+/** A file that cannot be read or does not have the expected content. @category errors */
+export interface DataError {
+  readonly _tag: 'DataError'
+  readonly message: string
+  readonly cause?: unknown
+}
+
+const dataError = (message: string, cause?: unknown): DataError =>
+  cause === undefined ? { _tag: 'DataError', message } : { _tag: 'DataError', message, cause }
+
+const describe = (e: unknown): string => (e instanceof Error ? e.message : String(e))
+
+const LineCodec = t.type({
+  box: t.tuple([t.number, t.number, t.number, t.number]),
+  text: t.string,
+  vertical: t.boolean,
+})
+const ImageCodec = t.type({
+  file: t.string,
+  width: t.number,
+  height: t.number,
+  turn: t.number,
+  photo: t.string,
+  lines: t.array(LineCodec),
+})
+const TruthCodec = t.type({ images: t.array(ImageCodec) })
+
+/** One text line of the ground truth: its ink box, its text, and whether it runs vertically. @category model */
+export type TruthLine = t.TypeOf<typeof LineCodec>
+/** One image of the set: its file (relative to the set's folder), size, the quarter turn applied (0, 90 = counter-clockwise, 270), the photo it was cut from, and its lines. @category model */
+export type TruthImage = t.TypeOf<typeof ImageCodec>
+
+/** The repository's evaluation set. @category model */
+export const EVAL_SET_DIR = new URL('../../assets/textdet/', import.meta.url).pathname
+
+/**
+ * Reads and checks `truth.json` of an evaluation set.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { readTruth, EVAL_SET_DIR } from '../../../src/textdet/index.js'
+ * const truth = await readTruth(EVAL_SET_DIR)()
+ * assert.ok(E.isRight(truth) && truth.right.length === 80)
+ * assert.ok(E.isRight(truth) && truth.right.every((im) => im.lines.length >= 3 && im.width % 32 === 0 && im.height % 32 === 0))
+ * @category constructors
+ */
+export const readTruth = (dir: string = EVAL_SET_DIR): TE.TaskEither<DataError, readonly TruthImage[]> => async () => {
+  const path = join(dir, 'truth.json')
+  let json: unknown
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'))
+  } catch (e) {
+    return E.left(dataError(`cannot read ${path}: ${describe(e)}`, e))
+  }
+  const decoded = TruthCodec.decode(json)
+  return E.isRight(decoded) ? E.right(decoded.right.images) : E.left(dataError(`${path} is not an evaluation set's truth.json`))
+}
+
+/**
+ * Decodes an image file to 8-bit RGB with sharp (alpha dropped, grey expanded to RGB).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { readImage, EVAL_SET_DIR } from '../../../src/textdet/index.js'
+ * const image = await readImage(`${EVAL_SET_DIR}images/000.jpg`)()
+ * assert.ok(E.isRight(image) && image.right.channels === 3 && image.right.data.length === image.right.width * image.right.height * 3)
+ * @category constructors
+ */
+export const readImage = (path: string): TE.TaskEither<DataError, RgbImage> => async () => {
+  try {
+    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+    return E.right({ data, width: info.width, height: info.height, channels: info.channels })
+  } catch (e) {
+    return E.left(dataError(`cannot decode ${path}: ${describe(e)}`, e))
+  }
+}
