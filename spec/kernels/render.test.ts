@@ -1,0 +1,64 @@
+/**
+ * Generated kernel source: snapshots of what each renderer writes for representative views, and
+ * the guarantees that make generating code safe — numbers only, validated, never user text.
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { describe, expect, it } from 'vitest'
+import { aliases, orThrow, product, resolveAugment, resolveUndoMask, transforms as T, views } from '../../src/index.js'
+import { lower } from '../../kernels/lower.js'
+import { int, real, renderJs } from '../../kernels/render-js.js'
+import { fitsFloat32Indices, renderGpuJs } from '../../kernels/render-gpujs.js'
+import type { GatherKernel, Kernel } from '../../kernels/ir.js'
+import { gpujsBackend } from '../../src/backend/gpujs.js'
+
+const gathers = (kernels: readonly Kernel[]): GatherKernel[] => kernels.flatMap((k) => (k.kind === 'gather' ? [k] : []))
+
+const cases: readonly { name: string; kernels: () => readonly Kernel[] }[] = [
+  { name: 'd4 rot90 view, augment', kernels: () => lower(orThrow(resolveAugment(views(aliases.d4())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store') },
+  { name: 'hflip, undo into a mean', kernels: () => lower(orThrow(resolveUndoMask(views(aliases.hflip())[1]?.steps ?? [], 4, 6)), 2, 4, 6, 'add') },
+  { name: 'flip · bilinear ×2 · multiply, augment', kernels: () => lower(orThrow(resolveAugment(views(product(T.vflip(), orThrow(T.scale([2], { interpolation: 'bilinear' })), orThrow(T.multiply([0.5]))))[7]?.steps ?? [], 3, 5)), 1, 3, 5, 'store') },
+  { name: 'translate with zeros, augment', kernels: () => lower(orThrow(resolveAugment(views(product(orThrow(T.translate([[1, -2]]))))[1]?.steps ?? [], 4, 4)), 1, 4, 4, 'store') },
+  { name: 'nearest ×0.5 undo into a gmean', kernels: () => lower(orThrow(resolveUndoMask(views(product(orThrow(T.scale([0.5]))))[1]?.steps ?? [], 8, 6)), 1, 8, 6, 'add-log') },
+]
+
+describe('generated kernel source', () => {
+  for (const c of cases) {
+    it(`js: ${c.name}`, () => {
+      const sources = gathers(c.kernels()).map(renderJs)
+      expect(sources.length).toBeGreaterThan(0)
+      expect(sources.join('\n\n')).toMatchSnapshot()
+    })
+    it(`gpu.js: ${c.name}`, () => {
+      expect(gathers(c.kernels()).map(renderGpuJs).join('\n\n')).toMatchSnapshot()
+    })
+  }
+
+  it('a flip with a plain store renders as strided row walks, a row-contiguous map as row copies', () => {
+    const vflip = gathers(lower(orThrow(resolveAugment(views(aliases.vflip())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
+    expect(vflip.map(renderJs).join()).toMatch(/dst\.set\(src\.subarray/)
+    const hflip = gathers(lower(orThrow(resolveAugment(views(aliases.hflip())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
+    expect(hflip.map(renderJs).join()).toMatch(/q \+= -1/)
+  })
+
+  it('accepts only finite numbers (and integers where indices are): nothing else can reach the source', () => {
+    expect(int(42)).toBe('42')
+    expect(real(-0.5)).toBe('-0.5')
+    expect(real(-0)).toBe('-0')
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 1.5, 2 ** 60]) expect(() => int(bad)).toThrow(RangeError)
+    for (const bad of [Number.NaN, Number.NEGATIVE_INFINITY]) expect(() => real(bad)).toThrow(RangeError)
+    // A transform parameter that is not a finite number never becomes a kernel: it is refused at construction.
+    expect(E.isLeft(T.add([Number.NaN]))).toBe(true)
+    expect(E.isLeft(T.multiply([Number.POSITIVE_INFINITY]))).toBe(true)
+  })
+
+  it('gpu.js kernels whose flat indices reach 2^24 are refused, not silently wrong', async () => {
+    const [kernel] = gathers(lower(orThrow(resolveAugment(views(aliases.hflip())[1]?.steps ?? [], 2048, 2048)), 4, 2048, 2048, 'store'))
+    expect(kernel).toBeDefined()
+    if (kernel === undefined) return
+    expect(fitsFloat32Indices(kernel, 4 * 2048 * 2048)).toBe(false)
+    const backend = await gpujsBackend('cpu')
+    const src = { data: new Float32Array(4 * 2048 * 2048), offset: 0, planes: 4, height: 2048, width: 2048 }
+    await expect(Promise.resolve().then(() => backend.augment(views(aliases.hflip())[1]?.steps === undefined ? [] : orThrow(resolveAugment(views(aliases.hflip())[1]?.steps ?? [], 2048, 2048)), src, new Float32Array(4 * 2048 * 2048), 0)))
+      .rejects.toThrow(/limit 2\^24/)
+  })
+})
