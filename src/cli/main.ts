@@ -202,6 +202,7 @@ const evalCommand = async (o: Common & { readonly idx?: readonly string[]; reado
   const model = await openModel(o)
   let set: { shape: readonly [number, number, number, number]; images: Float32Array; labels: Uint8Array }
   if (o.idx !== undefined) {
+    if (o.idx.length !== 2) fail(`--idx takes two files, images then labels; got ${o.idx.length}`)
     const [imagesPath = '', labelsPath = ''] = o.idx
     const images = orFail(await readIdx(imagesPath))
     const labels = orFail(await readIdx(labelsPath))
@@ -293,7 +294,7 @@ withCommon(program.command('run').description('predict with TTA for images or fo
   .action((inputs: string[], options: Common & { out: string; force?: boolean }) => runCommand(inputs, options))
 
 withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set'))
-  .option('--idx <images> <labels>', 'IDX image and label files (gzipped or not), pixels scaled to 0..1')
+  .option('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
   .option('--folder <dir>', 'one sub-folder of images per class, classes in name order')
   .option('--policies <list>', "policies separated by ';' or spaces, 'none' first", 'none;hflip;shifts:1;hflip+shifts:1;d4')
   .option('--limit <n>', 'use only the first n images', positive)
