@@ -44,3 +44,4 @@ export { productFromConfig, parsePolicy, TransformConfig } from './config/transf
 export { mcnemar, showP } from './eval/stats.js'
 export { decodeIdx, readIdx, type IdxArray } from './io/idx.js'
 export * as textdet from './textdet/index.js'
+export { evaluateClassifier, argmaxRows, type LabelledSet, type PolicyResult } from './eval/classify.js'
