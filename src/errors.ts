@@ -5,7 +5,7 @@
  * @since 0.1.0
  */
 
-/** @category errors */
+/** A tensor whose shape or data length does not match what was declared or expected. @category errors */
 export interface ShapeError {
   readonly _tag: 'ShapeError'
   readonly message: string
@@ -36,23 +36,72 @@ export interface ModelError {
   readonly cause?: unknown
 }
 
-/** @category errors */
+/** Every error the library returns; match on `_tag` to handle each kind. @category errors */
 export type TtaError = ShapeError | ParamError | MergeError | UndoError | ModelError
 
-/** @category constructors */
+/**
+ * Builds a {@link ShapeError}. Use it in your own adapters (a preprocessing step, a model loader)
+ * so that their failures travel in the same `Either` and match on the same `_tag` as the library's.
+ * @example
+ * import { shapeError, type TtaError } from 'tta-lens'
+ * const e: TtaError = shapeError('expected 784 pixels, got 783')
+ * assert.deepStrictEqual(e, { _tag: 'ShapeError', message: 'expected 784 pixels, got 783' })
+ * @category constructors
+ */
 export const shapeError = (message: string): ShapeError => ({ _tag: 'ShapeError', message })
-/** @category constructors */
+/**
+ * Builds a {@link ParamError}, for a parameter your own code validates before it reaches the
+ * library (a scale read from a config file, say).
+ * @example
+ * import { paramError } from 'tta-lens'
+ * const e = paramError('scale must be > 0, got -1')
+ * assert.strictEqual(e._tag, 'ParamError')
+ * assert.strictEqual(e.message, 'scale must be > 0, got -1')
+ * @category constructors
+ */
 export const paramError = (message: string): ParamError => ({ _tag: 'ParamError', message })
-/** @category constructors */
+/**
+ * Builds a {@link MergeError}, for a custom merge step that meets values it cannot combine.
+ * @example
+ * import { mergeError } from 'tta-lens'
+ * assert.deepStrictEqual(mergeError('NaN in view 3'), { _tag: 'MergeError', message: 'NaN in view 3' })
+ * @category constructors
+ */
 export const mergeError = (message: string): MergeError => ({ _tag: 'MergeError', message })
-/** @category constructors */
+/**
+ * Builds an {@link UndoError}, for a custom step that cannot map a prediction back to the input frame.
+ * @example
+ * import { undoError } from 'tta-lens'
+ * assert.deepStrictEqual(undoError('a crop has no mask undo'), { _tag: 'UndoError', message: 'a crop has no mask undo' })
+ * @category constructors
+ */
 export const undoError = (message: string): UndoError => ({ _tag: 'UndoError', message })
-/** @category constructors */
+/**
+ * Builds a {@link ModelError}, keeping what the model threw as `cause` so it can be inspected later;
+ * without a cause the key is absent (not `undefined`), which matters under `exactOptionalPropertyTypes`.
+ * @example
+ * import { modelError } from 'tta-lens'
+ * const boom = new Error('CUDA out of memory')
+ * assert.strictEqual(modelError('the model failed', boom).cause, boom)
+ * assert.ok(!('cause' in modelError('the model failed')))
+ * @category constructors
+ */
 export const modelError = (message: string, cause?: unknown): ModelError =>
   cause === undefined ? { _tag: 'ModelError', message } : { _tag: 'ModelError', message, cause }
 
 /**
- * Thrown only by {@link orThrow}, for scripts that prefer exceptions to `Either`.
+ * Thrown only by {@link orThrow}, for scripts that prefer exceptions to `Either`. The original
+ * error is kept as `error`, so a `catch` can still match on its `_tag`.
+ * @example
+ * import { orThrow, TtaException, tensor } from 'tta-lens'
+ * try {
+ *   orThrow(tensor([2, 2], [1, 2, 3]))
+ *   assert.fail('a 3-value tensor of shape [2,2] must not be built')
+ * } catch (e) {
+ *   assert.ok(e instanceof TtaException)
+ *   assert.strictEqual(e.error._tag, 'ShapeError')
+ *   assert.match(e.message, /^ShapeError: shape \[2,2\] needs 4 values/)
+ * }
  * @category errors
  */
 export class TtaException extends Error {

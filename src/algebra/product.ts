@@ -16,7 +16,7 @@ import type { Shape } from '../tensor/shape.js'
 /** Any factor, whatever its parameters. @category model */
 export type AnyFactor = Factor<string, unknown, ShapeMap, Target>
 
-/** @category model */
+/** A product of factors (ttach's `Compose`): its views are every combination of the factors' parameters. @category model */
 export interface Product<Fs extends readonly AnyFactor[]> {
   readonly _tag: 'Product'
   readonly factors: Fs
@@ -40,7 +40,18 @@ export interface ViewSpec {
 
 /** Shape maps of the factors, in order. @category type-level */
 export type MapsOf<Fs extends readonly AnyFactor[]> = { readonly [K in keyof Fs]: MapOf<Fs[K]> }
-/** Targets that every factor of the product can undo (checked per factor, not over the union). @category type-level */
+/**
+ * Targets that every factor of the product can undo (checked per factor, not over the union): what
+ * decides which wrappers accept a product.
+ * @example
+ * import type { CommonUndo, transforms } from 'tta-lens'
+ * type Fs = readonly [transforms.HorizontalFlip, transforms.FiveCrops<4, 4>]
+ * const label: CommonUndo<Fs> = 'label'
+ * // @ts-expect-error FiveCrops cannot undo masks, so the product cannot either
+ * const mask: CommonUndo<Fs> = 'mask'
+ * assert.deepStrictEqual([label, mask], ['label', 'mask'])
+ * @category type-level
+ */
 export type CommonUndo<Fs extends readonly AnyFactor[]> = Fs extends readonly [infer F, ...infer R extends readonly AnyFactor[]]
   ? UndoOf<F> & CommonUndo<R>
   : Target
@@ -48,7 +59,17 @@ export type CommonUndo<Fs extends readonly AnyFactor[]> = Fs extends readonly [i
 export type BlockerOf<Fs extends readonly AnyFactor[], T extends Target> = Fs extends readonly [infer F, ...infer R extends readonly AnyFactor[]]
   ? T extends UndoOf<F> ? BlockerOf<R, T> : F extends Factor<infer N, unknown, ShapeMap, Target> ? N : never
   : never
-/** The union of the shapes of all views of the product for input shape `S`. @category type-level */
+/**
+ * The union of the shapes of all views of the product for input shape `S`: what a model must accept.
+ * @example
+ * import type { ShowShape, ViewShapes, transforms } from 'tta-lens'
+ * type Shapes = ViewShapes<readonly [transforms.HorizontalFlip, transforms.Rotate90<90>], readonly [1, 3, 4, 6]>
+ * const all: readonly ShowShape<Shapes>[] = ['[1,3,4,6]', '[1,3,6,4]']
+ * // @ts-expect-error no view changes the batch or the channels
+ * const none: ShowShape<Shapes> = '[1,1,4,6]'
+ * assert.strictEqual([...all, none].length, 3)
+ * @category type-level
+ */
 export type ViewShapes<Fs extends readonly AnyFactor[], S extends Shape> = ApplyMaps<MapsOf<Fs> extends infer Ms extends readonly ShapeMap[] ? Ms : [], S>
 
 /**
@@ -61,21 +82,58 @@ export type ViewShapes<Fs extends readonly AnyFactor[], S extends Shape> = Apply
  */
 export const product = <const Fs extends readonly AnyFactor[]>(...factors: Fs): Product<Fs> => ({ _tag: 'Product', factors })
 
-/** The product with no factors: one view, the identity. @category constructors */
+/**
+ * The product with no factors: one view, the identity. It is the "no TTA" baseline to compare a
+ * policy against, and the unit of {@link sequence}.
+ * @example
+ * import { aliases, identity, sequence, size, views } from 'tta-lens'
+ * assert.strictEqual(size(identity), 1)
+ * assert.strictEqual(views(identity)[0]?.name, 'identity')
+ * assert.strictEqual(size(sequence(identity, aliases.flip())), size(aliases.flip()))
+ * @category constructors
+ */
 export const identity: Product<readonly []> = product()
 
-/** Run the views of `first`, then of `second`, for every pair (the product of the two). @category combinators */
+/**
+ * Run the views of `first`, then of `second`, for every pair (the product of the two): combine
+ * ready-made policies, such as an alias with your own factors, without unpacking them.
+ * @example
+ * import { aliases, sequence, size, views } from 'tta-lens'
+ * const p = sequence(aliases.hflip(), aliases.vflip())
+ * assert.strictEqual(size(p), 4)
+ * assert.deepStrictEqual(views(p).map((v) => v.name), views(aliases.flip()).map((v) => v.name))
+ * @category combinators
+ */
 export const sequence = <const A extends readonly AnyFactor[], const B extends readonly AnyFactor[]>(
   first: Product<A>,
   second: Product<B>,
 ): Product<readonly [...A, ...B]> => ({ _tag: 'Product', factors: [...first.factors, ...second.factors] })
 
-/** Number of views. @category utils */
+/**
+ * Number of views, without enumerating them: the number of model calls' worth of work a policy costs
+ * (ttach runs one call per view).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, size } from 'tta-lens'
+ * assert.strictEqual(size(aliases.d4()), 8)
+ * assert.deepStrictEqual(E.Functor.map(aliases.tenCrop(24, 24), size), E.right(10))
+ * @category utils
+ */
 export const size = (p: Product<readonly AnyFactor[]>): number => p.factors.reduce((n, f) => n * f.options.length, 1)
 
 /**
  * Collapses adjacent flips/turns into one D4 element and adjacent pointwise ops into one, and
- * drops identities. Resamples and crops are kept where they are.
+ * drops identities. Resamples and crops are kept where they are. Every view's steps are already
+ * simplified; use it on chains you build yourself.
+ * @example
+ * import { simplify, dihedral4 } from 'tta-lens'
+ * const steps = simplify([
+ *   { op: 'd4', element: dihedral4.d4(1, false) },
+ *   { op: 'd4', element: dihedral4.d4(3, false) },       // a full turn: gone
+ *   { op: 'pointwise', scale: 2, shift: 0 },
+ *   { op: 'pointwise', scale: 1, shift: 1 },             // 2x, then +1: one affine
+ * ])
+ * assert.deepStrictEqual(steps, [{ op: 'pointwise', scale: 2, shift: 1 }])
  * @category combinators
  */
 export const simplify = (steps: readonly Step[]): readonly Step[] => {
@@ -131,7 +189,16 @@ export const views = (p: Product<readonly AnyFactor[]>): readonly ViewSpec[] => 
 
 /**
  * When every view is a flip/turn chain, the D4 element of each view: the product "is" a multiset of
- * dihedral elements, and `distinct` says how many different ones there are.
+ * dihedral elements, and `distinct` says how many different ones there are — fewer than the views
+ * means some views repeat work. `undefined` when a view does anything else.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, dihedral, product, transforms as T } from 'tta-lens'
+ * assert.deepStrictEqual(dihedral(aliases.flip())?.names, ['id', 'hflip·rot180', 'hflip', 'rot180'])
+ * const twice = product(T.hflip(), T.hflip())                 // 4 views, 2 different elements
+ * assert.strictEqual(dihedral(twice)?.distinct, 2)
+ * const crops = aliases.fiveCrop(2, 2)
+ * assert.ok(E.isRight(crops) && dihedral(crops.right) === undefined)
  * @category destructors
  */
 export const dihedral = (p: Product<readonly AnyFactor[]>): { readonly elements: readonly D4Element[]; readonly names: readonly string[]; readonly distinct: number } | undefined => {

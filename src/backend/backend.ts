@@ -18,10 +18,10 @@ export interface PlaneBlock<A extends Float32Array | Float64Array = Float32Array
   readonly width: number
 }
 
-/** @category model */
+/** The built-in backends, by the name the wrappers' `backend` option and the CLI take. @category model */
 export type BackendName = 'reference' | 'js' | 'gpujs'
 
-/** @category model */
+/** How a plan's stages are executed on data; pass one as the `backend` option to choose where kernels run. @category model */
 export interface Backend {
   readonly name: BackendName
   /** What actually runs, and why (e.g. `gpujs webasm: no WebGPU adapter; headlessgl did not initialise`). */

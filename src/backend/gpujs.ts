@@ -94,7 +94,16 @@ const flatten = (out: KernelOutput, k: GatherKernel, into: (o: number, v: number
 }
 
 /**
- * Creates the gpu.js backend (async: probing WebGPU is). Pass a mode to force one.
+ * Creates the gpu.js backend (async: probing WebGPU is). Pass a mode to force one. Worth it only
+ * where a GPU mode starts; `detail` says which mode runs and why better ones were skipped.
+ * @example
+ * import { gpujsBackend, orThrow, resolveAugment, dihedral4 } from 'tta-lens'
+ * const backend = await gpujsBackend('cpu')   // forced: gpu.js's CPU mode works everywhere
+ * assert.ok(backend.detail.startsWith('gpujs cpu'))
+ * const mirror = orThrow(resolveAugment([{ op: 'd4', element: dihedral4.d4(0, true) }], 2, 3))
+ * const out = new Float32Array(6)
+ * await backend.augment(mirror, { data: Float32Array.of(0, 1, 2, 3, 4, 5), offset: 0, planes: 1, height: 2, width: 3 }, out, 0)
+ * assert.deepStrictEqual(Array.from(out), [2, 1, 0, 5, 4, 3])
  * @category constructors
  */
 export const gpujsBackend = async (only?: GpuJsMode): Promise<Backend> => {

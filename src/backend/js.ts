@@ -81,7 +81,20 @@ const runKernels = (kernels: readonly Kernel[], src: PlaneBlock<Float32Array>, d
 
 const lastIsOpaque = (kernels: readonly Kernel[]): boolean => kernels[kernels.length - 1]?.kind === 'opaque'
 
-/** @category constructors */
+/**
+ * The default CPU backend: each view's fused stages run as generated JavaScript, compiled once per
+ * kernel. `reduce` maps a prediction back and merges it in the same pass, and reports the first
+ * value the merge refuses.
+ * @example
+ * import { jsBackend, orThrow, resolveAugment, dihedral4 } from 'tta-lens'
+ * const mirror = orThrow(resolveAugment([{ op: 'd4', element: dihedral4.d4(0, true) }], 2, 3))
+ * const src = { data: Float32Array.of(1, -1, 1, 1, 1, 1), offset: 0, planes: 1, height: 2, width: 3 }
+ * const acc = new Float64Array(6)
+ * assert.strictEqual(jsBackend().reduce(mirror, src, acc, 'add'), -1)       // all accepted
+ * assert.strictEqual(acc[1], -1)
+ * assert.strictEqual(jsBackend().reduce(mirror, src, acc, 'add-log'), 1)   // log of -1: refused at index 1
+ * @category constructors
+ */
 export const jsBackend = (): Backend => ({
   name: 'js',
   detail: 'js: generated JavaScript kernels (one fused gather per view where the chain allows)',

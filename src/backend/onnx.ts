@@ -45,7 +45,16 @@ export type OnnxModel<In extends Shape, Outs extends Readonly<Record<string, Sha
     readonly release: () => Promise<void>
   }
 
-/** One declared output gives a tensor; several give a record (pick one with `outputKey`). @category type-level */
+/**
+ * One declared output gives a tensor; several give a record (pick one with `outputKey`).
+ * @example
+ * import { orThrow, zeros, type onnx } from 'tta-lens'
+ * const mask: onnx.OutputOf<{ readonly mask: readonly ['N', 2, 'H', 'W'] }> = orThrow(zeros([1, 2, 4, 4]))
+ * const both: onnx.OutputOf<{ readonly mask: readonly ['N', 2, 'H', 'W']; readonly edges: readonly ['N', 1, 'H', 'W'] }> =
+ *   { mask, edges: orThrow(zeros([1, 1, 4, 4])) }
+ * assert.deepStrictEqual([both.mask.shape[1], both.edges.shape[1]], [2, 1])
+ * @category type-level
+ */
 export type OutputOf<Outs extends Readonly<Record<string, Shape>>> = keyof Outs extends infer K
   ? [K] extends [string] ? (IsUnion<K> extends true ? { readonly [P in keyof Outs]: Tensor<Outs[P]> } : Tensor<Outs[K & keyof Outs]>) : never
   : never

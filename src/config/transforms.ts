@@ -28,9 +28,19 @@ const FactorCodec = t.union([
   t.type({ name: t.literal('fiveCrops'), height: t.number, width: t.number }),
   t.intersection([t.type({ name: t.literal('translate'), shifts: t.array(Pair) }), t.partial({ fill: t.keyof({ zeros: null, edge: null }) })]),
 ])
-/** The JSON form of a transform product. @category model */
+/**
+ * The JSON form of a transform product, as an io-ts codec: decode a config file with it to get a
+ * typed value (or the reasons it is malformed) before building the product.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { TransformConfig } from 'tta-lens'
+ * const config = TransformConfig.decode({ transforms: [{ name: 'scale', scales: [0.75], interpolation: 'bilinear' }] })
+ * assert.ok(E.isRight(config) && config.right.transforms[0]?.name === 'scale')
+ * assert.ok(E.isLeft(TransformConfig.decode({ transforms: [{ name: 'shear' }] })))
+ * @category model
+ */
 export const TransformConfig = t.type({ transforms: t.array(FactorCodec) })
-/** @category model */
+/** A decoded transform config: the value {@link TransformConfig} accepts. @category model */
 export type TransformConfig = t.TypeOf<typeof TransformConfig>
 
 const factorFrom = (f: t.TypeOf<typeof FactorCodec>): E.Either<ParamError, AnyFactor> => {

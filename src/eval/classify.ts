@@ -17,7 +17,7 @@ import type { ExecutionOptions } from '../wrapper/execute.js'
 import type { ModelOutput } from '../wrapper/model.js'
 import { mcnemar } from './stats.js'
 
-/** @category model */
+/** Images and their true classes, for {@link evaluateClassifier}. @category model */
 export interface LabelledSet {
   /** `[N, C, H, W]` images, already preprocessed for the model. */
   readonly shape: readonly [number, number, number, number]
@@ -25,7 +25,7 @@ export interface LabelledSet {
   readonly labels: ArrayLike<number>
 }
 
-/** @category model */
+/** One policy's score on a labelled set, compared with the first policy (usually no TTA). @category model */
 export interface PolicyResult {
   readonly policy: string
   readonly views: number
@@ -42,7 +42,18 @@ export interface PolicyResult {
   readonly predictions: Int32Array
 }
 
-/** Index of the largest value in each row of `[rows, classes]` scores (first on ties). @category utils */
+/**
+ * Index of the largest value in each row of `[rows, classes]` scores (first on ties): the predicted
+ * class of each image in a batch of scores.
+ * @example
+ * import { argmaxRows } from 'tta-lens'
+ * const scores = Float32Array.of(
+ *   0.1, 0.7, 0.2,   // image 0: class 1
+ *   0.5, 0.5, 0,     // image 1: a tie, the first class wins
+ * )
+ * assert.deepStrictEqual(Array.from(argmaxRows(scores, 2)), [1, 0])
+ * @category utils
+ */
 export const argmaxRows = (scores: Float32Array, rows: number): Int32Array => {
   const classes = scores.length / rows
   const out = new Int32Array(rows)
@@ -55,7 +66,22 @@ export const argmaxRows = (scores: Float32Array, rows: number): Int32Array => {
 }
 
 /**
- * Runs each policy over the set in batches and compares it with the first (give `none` first).
+ * Runs each policy over the set in batches and compares it with the first (give `none` first):
+ * accuracy, predictions fixed and broken, and McNemar's p-value — whether TTA really helps this
+ * model, measured rather than assumed.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, evaluateClassifier, identity, orThrow, tensor, type LabelledSet, type Tensor } from 'tta-lens'
+ * // A "classifier" that answers "which pixel is brighter, left (0) or right (1)?": mirroring it
+ * // averages the two answers away, and the tie goes to class 0.
+ * const model = async (x: Tensor<readonly ['N', 1, 1, 2]>) => orThrow(tensor([x.shape[0], 2], x.data))
+ * const set: LabelledSet = { shape: [2, 1, 1, 2], images: Float32Array.of(1, 0, 0, 1), labels: [0, 1] }
+ * const results = await evaluateClassifier(model, set, [
+ *   { name: 'none', product: identity },
+ *   { name: 'hflip', product: aliases.hflip() },
+ * ])
+ * assert.ok(E.isRight(results))
+ * assert.deepStrictEqual(results.right.map((r) => [r.policy, r.accuracy, r.broken]), [['none', 1, 0], ['hflip', 0.5, 1]])
  * @category evaluation
  */
 export const evaluateClassifier = async (

@@ -39,6 +39,15 @@ export const mcnemar = (fixed: number, broken: number): number => {
   return Math.min(1, 2 * Math.exp(logTail))
 }
 
-/** Compact p-value text: `p = 0.0006`, `p ≈ 1e-48`. @category statistics */
+/**
+ * Compact p-value text for tables: two significant digits from 0.001 up (`p = 0.032`), one digit
+ * in exponent form below (`p ≈ 6e-4`, `p ≈ 1e-48`).
+ * @example
+ * import { mcnemar, showP } from 'tta-lens'
+ * assert.strictEqual(showP(0.0321), 'p = 0.032')
+ * assert.strictEqual(showP(0.00061), 'p ≈ 6e-4')
+ * assert.strictEqual(showP(mcnemar(5, 5)), 'p = 1.0')
+ * @category statistics
+ */
 export const showP = (p: number): string =>
   p >= 0.001 ? `p = ${p.toPrecision(2)}` : `p ≈ ${p.toExponential(0)}`

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type ShapeError } from '../errors.js'
 
-/** @category model */
+/** A decoded IDX file: its shape from the header and its unsigned bytes, row-major. @category model */
 export interface IdxArray {
   readonly shape: readonly number[]
   readonly data: Uint8Array
@@ -45,7 +45,17 @@ export const decodeIdx = (input: Uint8Array): E.Either<ShapeError, IdxArray> => 
   return E.right({ shape, data: bytes.slice(header) })
 }
 
-/** Reads and decodes an IDX file. @category constructors */
+/**
+ * Reads and decodes an IDX file, such as the MNIST or Fashion-MNIST test set; a missing or
+ * unreadable file is a `Left`, not an exception.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { readIdx } from 'tta-lens'
+ * const labels = await readIdx('assets/fashion-mnist/t10k-labels-idx1-ubyte.gz')
+ * assert.ok(E.isRight(labels) && labels.right.shape.join() === '10000' && labels.right.data[0] === 9)
+ * assert.ok(E.isLeft(await readIdx('no/such/file.idx')))
+ * @category constructors
+ */
 export const readIdx = async (path: string): Promise<E.Either<ShapeError, IdxArray>> => {
   try {
     return decodeIdx(await readFile(path))

@@ -46,10 +46,13 @@ export type Checkable =
   | E.Either<ParamError, AnyFactor | Product<readonly AnyFactor[]>>
 
 /**
+ * How hard {@link check} tries: runs per law, a seed to replay a failure, tolerances and image sizes.
  * @example
+ * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, laws } from 'tta-lens'
  * const options: laws.CheckOptions = { numRuns: 250, seed: 42, pointTolerance: 0, images: { maxSide: 16 } }
- * laws.check(aliases.d4(), options)
+ * const report = laws.check(aliases.d4(), options)
+ * assert.ok(E.isRight(report) && report.right.minRuns === 250)
  * @category model
  */
 export interface CheckOptions {
@@ -93,6 +96,7 @@ export interface LawRun {
 }
 
 /**
+ * What {@link check} returns when every law holds: the subject, its views, and each law run.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, laws } from 'tta-lens'

@@ -21,13 +21,30 @@ import { mergeError, shapeError, type MergeError, type ShapeError } from '../err
 import type { Shape, ShapeFits, ShowShape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 
-/** @category model */
+/** How the views' predictions are combined into one: ttach's six modes plus a majority `vote` of the argmax class. @category model */
 export type MergeMode = 'mean' | 'gmean' | 'sum' | 'max' | 'min' | 'tsharpen' | 'vote'
 
-/** @category model */
+/**
+ * Every merge mode, in a fixed order: for CLI help, option lists and loops that try each mode.
+ * @example
+ * import { mergeModes, parseMergeMode } from 'tta-lens'
+ * assert.deepStrictEqual(mergeModes, ['mean', 'gmean', 'sum', 'max', 'min', 'tsharpen', 'vote'])
+ * assert.ok(mergeModes.every((m) => parseMergeMode(m)._tag === 'Right'))
+ * @category model
+ */
 export const mergeModes: readonly MergeMode[] = ['mean', 'gmean', 'sum', 'max', 'min', 'tsharpen', 'vote']
 
-/** Checks a merge mode that arrives as a string from untyped code. @category constructors */
+/**
+ * Checks a merge mode that arrives as a string from untyped code (a CLI flag, a JSON config), with an
+ * error that lists the valid modes.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { parseMergeMode } from 'tta-lens'
+ * assert.deepStrictEqual(parseMergeMode('gmean'), E.right('gmean'))
+ * const bad = parseMergeMode('median')
+ * assert.ok(E.isLeft(bad) && bad.left._tag === 'MergeError' && bad.left.message.includes('mean, gmean'))
+ * @category constructors
+ */
 export const parseMergeMode = (mode: unknown): E.Either<MergeError, MergeMode> => {
   const found = mergeModes.find((m) => m === mode)
   return found === undefined
@@ -48,7 +65,16 @@ const firstBad = (view: Float32Array, bad: (v: number) => boolean): number => vi
 
 /**
  * A streaming accumulator. `layout` places the class axis for `vote`: `outer` blocks of `classes`
- * rows of `inner` values.
+ * rows of `inner` values. Use it to merge predictions you produce one at a time (your own loop over
+ * views) without holding them all.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { accumulator } from 'tta-lens'
+ * const acc = accumulator('mean', 2)
+ * assert.ok(E.isRight(acc.add(Float32Array.of(1, 2))) && E.isRight(acc.add(Float32Array.of(3, 6))))
+ * assert.deepStrictEqual(acc.result(), E.right(Float32Array.of(2, 4)))
+ * assert.ok(E.isLeft(acc.add(Float32Array.of(1))))   // wrong length: refused, state unchanged
+ * assert.strictEqual(acc.count(), 2)
  * @category constructors
  */
 export const accumulator = (
@@ -148,7 +174,16 @@ export const accumulator = (
   return { add, result, count: () => n }
 }
 
-/** The class-axis layout used by `vote` for a prediction of this shape. @category utils */
+/**
+ * The class-axis layout used by `vote` for a prediction of this shape: axis 1 holds the classes
+ * (axis 0 for rank 1). Pass it to {@link accumulator} when voting yourself.
+ * @example
+ * import { voteLayout } from 'tta-lens'
+ * assert.deepStrictEqual(voteLayout([2, 10]), { outer: 2, classes: 10, inner: 1 })        // [N, classes]
+ * assert.deepStrictEqual(voteLayout([1, 3, 4, 4]), { outer: 1, classes: 3, inner: 16 })   // [N, K, H, W]
+ * assert.deepStrictEqual(voteLayout([5]), { outer: 1, classes: 5, inner: 1 })
+ * @category utils
+ */
 export const voteLayout = (shape: readonly number[]): { outer: number; classes: number; inner: number } => {
   if (shape.length < 2) return { outer: 1, classes: shape[0] ?? 1, inner: 1 }
   const [outer = 1, classes = 1, ...rest] = shape
@@ -158,7 +193,18 @@ export const voteLayout = (shape: readonly number[]): { outer: number; classes: 
 type ShapeOf<T> = T extends Tensor<infer S> ? S : never
 /** The shapes among `R` that cannot be `F`'s (an untracked `number` dim could be anything). */
 type Unlike<F extends Shape, R> = R extends Shape ? (ShapeFits<R, F> extends true ? (ShapeFits<F, R> extends true ? never : R) : R) : never
-/** `unknown` when all tensors may have the first one's shape, else an error naming both shapes. @category type-level */
+/**
+ * `unknown` when all tensors may have the first one's shape, else an error naming both shapes: how
+ * {@link merge} rejects a mismatch at compile time.
+ * @example
+ * import type { CheckSameShapes, Tensor } from 'tta-lens'
+ * const ok: CheckSameShapes<readonly [Tensor<readonly [1, 10]>, Tensor<readonly [1, 10]>]> = 'no error'
+ * const bad: CheckSameShapes<readonly [Tensor<readonly [1, 10]>, Tensor<readonly [1, 5]>]> =
+ *   { error: 'cannot merge tensors of different shapes: [1,10] and [1,5]' }
+ * assert.strictEqual(ok, 'no error')
+ * assert.match(bad.error, /\[1,5\]/)
+ * @category type-level
+ */
 export type CheckSameShapes<T extends readonly Tensor<Shape>[]> = T extends readonly [infer F, ...infer R]
   ? [Unlike<ShapeOf<F>, ShapeOf<R[number]>>] extends [never]
     ? unknown

@@ -9,7 +9,7 @@ const units: Readonly<Record<string, number>> = {
   b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30,
 }
 
-/** @category model */
+/** A memory budget: a number of bytes, or text such as `'512MiB'` or `'2GB'`. @category model */
 export type Budget = number | string
 
 /**
@@ -33,7 +33,15 @@ export const parseBudget = (budget: unknown): E.Either<ParamError, number> => {
   return bytes > 0 ? E.right(bytes) : E.left(paramError(`a memory budget must be positive, got ${String(budget)}`))
 }
 
-/** Human-readable bytes for explanations. @category utils */
+/**
+ * Human-readable bytes for explanations, in binary units with one decimal.
+ * @example
+ * import { showBytes } from 'tta-lens'
+ * assert.strictEqual(showBytes(512), '512 B')
+ * assert.strictEqual(showBytes(1536), '1.5 KiB')
+ * assert.strictEqual(showBytes(3 * 2 ** 20), '3.0 MiB')
+ * @category utils
+ */
 export const showBytes = (bytes: number): string =>
   bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB`
     : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB`

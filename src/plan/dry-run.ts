@@ -11,7 +11,7 @@ import type { Dim } from '../tensor/shape.js'
 import { bindShape } from '../tensor/tensor.js'
 import type { ModelSignature, Plan } from './plan.js'
 
-/** @category model */
+/** What {@link dryRun} found: each model call's input (and output, when the signature gives one) and the merged shape. @category model */
 export interface DryRunReport {
   readonly calls: readonly { readonly chunk: number; readonly input: readonly number[]; readonly output?: readonly number[] }[]
   /** The merged prediction's shape, when the output signature makes it knowable. */
@@ -29,7 +29,16 @@ const resolveDims = (spec: readonly Dim[], bound: ReadonlyMap<string, number>): 
 }
 
 /**
- * Checks a plan against a model signature.
+ * Checks a plan against a model signature: catches a view the model cannot take (a turn of a
+ * non-square image for a fixed-size model, a batch over the limit) before any data is touched.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, buildPlan, dryRun, orThrow, views } from 'tta-lens'
+ * const plan = orThrow(buildPlan('segmentation', views(aliases.d4()), [1, 3, 4, 6], { merge: 'mean' }))
+ * const report = dryRun(plan, { input: ['N', 3, 'H', 'W'], output: ['N', 2, 'H', 'W'] })
+ * assert.ok(E.isRight(report) && report.right.result?.join() === '1,2,4,6')
+ * const fixed = dryRun(plan, { input: ['N', 3, 4, 6] })   // the turned views are 6x4
+ * assert.ok(E.isLeft(fixed) && fixed.left.message.includes('Rotate90(90)'))
  * @category interpreters
  */
 export const dryRun = (plan: Plan, signature: ModelSignature): E.Either<ShapeError, DryRunReport> => {

@@ -8,6 +8,8 @@ import { showBytes } from './budget.js'
 import type { Plan } from './plan.js'
 
 /**
+ * A plan in words: its views, chunks, kernels, model calls and memory, one line each. Use it to see
+ * why a run is slow or large before starting it (the CLI's `explain`).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, buildPlan, explain, views } from 'tta-lens'

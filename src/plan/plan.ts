@@ -15,7 +15,7 @@ import type { Dim } from '../tensor/shape.js'
 import { chainSizes, resolveAugment, resolveUndoMask, undoPoint, type Stage } from '../transform/step.js'
 import { parseBudget, showBytes, type Budget } from './budget.js'
 
-/** @category model */
+/** What the model predicts, which decides how each view's prediction is mapped back. @category model */
 export type Task = 'segmentation' | 'classification' | 'keypoints'
 
 /** What is known of a model before it runs (from an ONNX file's metadata, or declared). @category model */
@@ -38,7 +38,7 @@ export interface Chunk {
   readonly input: readonly [number, number, number, number]
 }
 
-/** @category model */
+/** One instruction of a plan: augment a view into a chunk, call the model, map a view back and merge, finish. @category model */
 export type PlanStep =
   | { readonly tag: 'Augment'; readonly chunk: number; readonly view: number; readonly slot: number; readonly stages: readonly Stage[] }
   | { readonly tag: 'CallModel'; readonly chunk: number; readonly input: readonly number[] }
@@ -58,7 +58,7 @@ export interface MemoryEstimate {
   readonly budget: number | undefined
 }
 
-/** @category model */
+/** Everything a run will do, as data: views, chunks, steps and the memory estimate (see {@link buildPlan}). @category model */
 export interface Plan {
   readonly task: Task
   readonly image: readonly [number, number, number, number]
@@ -71,7 +71,7 @@ export interface Plan {
   readonly outputChannels: number
 }
 
-/** @category model */
+/** What {@link buildPlan} needs besides the task, views and image: merge mode, budget, batch limits, the model's signature. @category model */
 export interface PlanOptions {
   readonly merge: MergeMode
   /** Byte budget for the run (bytes, or text such as `'512MiB'`); sets the chunk size. */
@@ -94,7 +94,19 @@ const outputChannelsOf = (task: Task, channels: number, signature: ModelSignatur
 
 /**
  * Builds the plan, or says why there is none: a view that does not fit the image, a target the
- * views cannot undo, a batch the model cannot take, a budget too small for one view.
+ * views cannot undo, a batch the model cannot take, a budget too small for one view. Use it to
+ * inspect or tune a run (chunks, memory) before any data or model is involved.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, buildPlan, views } from 'tta-lens'
+ * // d4 on a 4x6 image: 4 views stay 4x6 and 4 become 6x4, so two model calls of 4 views each.
+ * const plan = buildPlan('segmentation', views(aliases.d4()), [1, 3, 4, 6], { merge: 'mean' })
+ * assert.ok(E.isRight(plan))
+ * assert.deepStrictEqual(plan.right.chunks.map((c) => c.input), [[4, 3, 4, 6], [4, 3, 6, 4]])
+ * const small = buildPlan('segmentation', views(aliases.d4()), [1, 3, 4, 6], { merge: 'mean', maxBatch: 2 })
+ * assert.ok(E.isRight(small) && small.right.chunks.length === 4)
+ * const crops = E.Functor.map(aliases.fiveCrop(2, 2), (p) => buildPlan('segmentation', views(p), [1, 3, 4, 6], { merge: 'mean' }))
+ * assert.ok(E.isRight(crops) && E.isLeft(crops.right))   // crops cannot put a mask back
  * @category constructors
  */
 export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonly number[], options: PlanOptions): E.Either<TtaError, Plan> => {

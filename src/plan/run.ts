@@ -55,7 +55,22 @@ const refusal = (merge: MergeMode, view: string, index: number): TtaError =>
     : `view '${view}' has NaN at index ${index}`)
 
 /**
- * Runs a plan on an image. Returns the merged prediction in the input's frame.
+ * Runs a plan on an image. Returns the merged prediction in the input's frame. The wrappers call
+ * it for you; call it directly to supply your own backend or model-calling effect (logging,
+ * batching across processes, a remote model).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, buildPlan, orThrow, referenceBackend, runPlan, views } from 'tta-lens'
+ * const plan = orThrow(buildPlan('segmentation', views(aliases.d4()), [1, 1, 2, 3], { merge: 'mean' }))
+ * const image = { shape: [1, 1, 2, 3], data: Float32Array.of(0, 1, 2, 3, 4, 5) }
+ * let calls = 0
+ * // An identity "model": every view is undone exactly, so the merge is the image itself.
+ * const mask = await runPlan(plan, image, {
+ *   backend: referenceBackend(),
+ *   callModel: async (x) => { calls++; return E.right(x) },
+ * })
+ * assert.ok(E.isRight(mask) && mask.right.data.join() === '0,1,2,3,4,5')
+ * assert.strictEqual(calls, 2)   // 8 views in 2 chunks (2x3 and 3x2)
  * @category interpreters
  */
 export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor>> => {

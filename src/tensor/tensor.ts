@@ -16,7 +16,15 @@ export type { Tensor } from './trusted.js'
 
 const describe = (shape: readonly number[]): string => `[${shape.join(',')}]`
 
-/** Number of elements of a run-time shape. @category utils */
+/**
+ * Number of elements of a run-time shape: the length a tensor's `data` must have, and what to
+ * allocate for a buffer of that shape.
+ * @example
+ * import { sizeOf } from 'tta-lens'
+ * assert.strictEqual(sizeOf([2, 3, 4, 5]), 120)
+ * assert.strictEqual(sizeOf([]), 1)   // a scalar holds one value
+ * @category utils
+ */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
 
 const checkDims = (shape: readonly unknown[]): E.Either<ShapeError, readonly number[]> => {
@@ -54,7 +62,17 @@ export const tensor = <const S extends readonly number[]>(
     return E.right(assumeShape<S>(dims, Float32Array.from(data)))
   })
 
-/** A tensor of zeros. @category constructors */
+/**
+ * A tensor of zeros, with the shape checked as in {@link tensor}: a starting buffer, a blank mask
+ * or a dummy input for a dry run without inventing data.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { zeros } from 'tta-lens'
+ * const z = zeros([1, 2, 3])
+ * assert.ok(E.isRight(z) && z.right.data.length === 6 && z.right.data.every((v) => v === 0))
+ * assert.ok(E.isLeft(zeros([2, 0])))   // every dimension must be a positive integer
+ * @category constructors
+ */
 export const zeros = <const S extends readonly number[]>(shape: S): E.Either<ShapeError, Tensor<S>> =>
   E.Functor.map(checkDims(shape), (dims) => assumeShape<S>(dims, new Float32Array(sizeOf(dims))))
 
@@ -126,7 +144,16 @@ export const bindShape = (spec: readonly Dim[], dims: readonly number[]): E.Eith
 /** The run-time shape as a plain number array. @category utils */
 export const dims = <S extends Shape>(t: Tensor<S>): readonly number[] => t.shape
 
-/** Value at a multi-index (row-major). @category utils */
+/**
+ * Value at a multi-index (row-major), for reading single entries without computing flat offsets by
+ * hand. The index is not bounds-checked: keep each entry inside its dimension.
+ * @example
+ * import { at, orThrow, tensor } from 'tta-lens'
+ * const t = orThrow(tensor([2, 3], [0, 1, 2, 3, 4, 5]))
+ * assert.strictEqual(at(t, [1, 2]), 5)
+ * assert.strictEqual(at(t, [0, 1]), 1)
+ * @category utils
+ */
 export const at = (t: Tensor<Shape>, index: readonly number[]): number => {
   let flat = 0
   for (const [axis, size] of t.shape.entries()) flat = flat * size + (index[axis] ?? 0)

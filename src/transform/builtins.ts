@@ -15,7 +15,16 @@ import { d4 } from '../algebra/d4.js'
 import { makeFactor, type Factor, type FactorOption, type Kind } from './factor.js'
 import type { CheckAngles } from './shape-map.js'
 
-/** The angle check, for aliases that forward angles. @internal */
+/**
+ * The angle check, for aliases that forward angles: {@link CheckAngles} under another name.
+ * @example
+ * import type { transforms } from 'tta-lens'
+ * const ok: transforms.CheckAnglesOf<readonly [90, -180]> = 'no error'
+ * const bad: transforms.CheckAnglesOf<readonly [90, 45]> = { error: 'Rotate90 turns by multiples of 90°, and 45° is not one' }
+ * assert.strictEqual(ok, 'no error')
+ * assert.match(bad.error, /45°/)
+ * @internal
+ */
 export type CheckAnglesOf<A extends readonly number[]> = CheckAngles<A>
 import { interpolations, type CropAnchor, type Interpolation, type Step } from './step.js'
 
@@ -28,9 +37,9 @@ const withIdentity = <P>(identity: P, params: readonly P[], same: (a: P, b: P) =
 
 const option = <P>(param: P, label: string, steps: readonly Step[], kind: Kind): FactorOption<P> => ({ param, label, steps, kind })
 
-/** @category transforms */
+/** The factor type of {@link hflip}: params `false | true`, shape unchanged, every target undoable. @category transforms */
 export type HorizontalFlip = Factor<'HorizontalFlip', boolean, { readonly map: 'same' }, Every>
-/** @category transforms */
+/** The factor type of {@link vflip}: params `false | true`, shape unchanged, every target undoable. @category transforms */
 export type VerticalFlip = Factor<'VerticalFlip', boolean, { readonly map: 'same' }, Every>
 
 /**
@@ -53,7 +62,7 @@ export const hflip = (): HorizontalFlip =>
 export const vflip = (): VerticalFlip =>
   makeFactor('VerticalFlip', 'apply', [false, true].map((p) => option(p, String(p), p ? [{ op: 'd4', element: d4(2, true) }] : [], 'iso')), every)
 
-/** @category transforms */
+/** The factor type of {@link rotate90} with angles `A` (plus 0): odd quarter turns swap H and W in the view shapes. @category transforms */
 export type Rotate90<A extends number> = Factor<'Rotate90', A | 0, { readonly map: 'turn'; readonly angle: A | 0 }, Every>
 
 /**
@@ -75,7 +84,16 @@ export const rotate90 = <const A extends readonly number[]>(angles: A & CheckAng
   return E.right(quarterTurns<A[number]>(angles))
 }
 
-/** Rotate90 for angles already known to be right angles (aliases with literal angles). @internal */
+/**
+ * Rotate90 for angles already known to be right angles (aliases with literal angles): no `Either`,
+ * because nothing is validated — pass only multiples of 90. 0 is prepended when missing.
+ * @example
+ * import { transforms as T } from 'tta-lens'
+ * const turns = T.quarterTurns([90, 270])
+ * assert.deepStrictEqual(turns.options.map((o) => o.param), [0, 90, 270])
+ * assert.strictEqual(turns.options[0]?.steps.length, 0)   // 0° is the identity: no steps
+ * @internal
+ */
 export const quarterTurns = <A extends number>(angles: readonly A[]): Rotate90<A> =>
   makeFactor('Rotate90', 'angle', withIdentity<A | 0>(0, angles).map((a) => {
     const turns = a / 90
@@ -107,7 +125,7 @@ const checkResample = (what: string, options: ResampleOptions): E.Either<ParamEr
 const resampleKind = (mode: Interpolation, factor: number): Kind =>
   factor === 1 ? 'iso' : (mode === 'nearest' || mode === 'nearest-exact') && Number.isInteger(factor) && factor > 1 ? 'retraction' : 'lossy'
 
-/** @category transforms */
+/** The factor type of {@link scale} with factors `K` (plus 1): view sizes are kept as symbolic terms such as `'H×0.5'`. @category transforms */
 export type Scale<K extends number> = Factor<'Scale', K | 1, { readonly map: 'scale'; readonly factor: K | 1 }, Every>
 
 /**
@@ -130,7 +148,7 @@ export const scale = <const K extends readonly number[]>(scales: K, options: Res
       option(k, String(k), k === 1 ? [] : [{ op: 'resample', target: { by: 'factor', factor: k }, mode, alignCorners }], resampleKind(mode, k))), every))
 }
 
-/** @category transforms */
+/** A spatial size `[height, width]`, as {@link resize} and {@link Resize} take it. @category transforms */
 export type Size = readonly [number, number]
 /**
  * Resize to each size in `Z`; `O` is the `originalSize`, whose view is the identity (no resize at
@@ -167,9 +185,9 @@ export const resize = <const Z extends readonly Size[], const O extends Size = n
   })
 }
 
-/** @category transforms */
+/** The factor type of {@link add} with offsets `V` (plus 0): pixel values change, shapes and targets do not. @category transforms */
 export type Add<V extends number> = Factor<'Add', V | 0, { readonly map: 'same' }, Every>
-/** @category transforms */
+/** The factor type of {@link multiply} with factors `V` (plus 1): pixel values change, shapes and targets do not. @category transforms */
 export type Multiply<V extends number> = Factor<'Multiply', V | 1, { readonly map: 'same' }, Every>
 
 const finite = (what: string, values: readonly number[]): E.Either<ParamError, readonly number[]> => {
@@ -203,10 +221,20 @@ export const multiply = <const V extends readonly number[]>(factors: V): E.Eithe
   E.Functor.map(finite('Multiply', factors), () => makeFactor('Multiply', 'factor', withIdentity<V[number] | 1>(1, factors).map((v) =>
     option(v, String(v), v === 1 ? [] : [{ op: 'pointwise', scale: v, shift: 0 }], 'invariant')), every))
 
-/** @category transforms */
+/** The factor type of {@link fiveCrops}: every view is `H`×`W`, and only labels can be undone. @category transforms */
 export type FiveCrops<H extends number, W extends number> = Factor<'FiveCrops', CropAnchor, { readonly map: 'crop'; readonly size: readonly [H, W] }, 'label'>
 
-/** ttach's order of the five crops. @category transforms */
+/**
+ * ttach's order of the five crops: the order of {@link fiveCrops}' views, so results can be matched
+ * with ttach's view by view.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * assert.deepStrictEqual(T.cropAnchors, ['crop_lt', 'crop_lb', 'crop_rb', 'crop_rt', 'center_crop'])
+ * const c = T.fiveCrops(2, 2)
+ * assert.ok(E.isRight(c) && c.right.options.map((o) => o.param).join() === T.cropAnchors.join())
+ * @category transforms
+ */
 export const cropAnchors: readonly CropAnchor[] = ['crop_lt', 'crop_lb', 'crop_rb', 'crop_rt', 'center_crop']
 
 /**
@@ -226,7 +254,7 @@ export const fiveCrops = <const H extends number, const W extends number>(height
       option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), ['label']))
     : E.left(paramError(`FiveCrops needs positive integer sizes, got ${height}x${width}`))
 
-/** @category transforms */
+/** The factor type of {@link translate} with shifts `D` (plus `[0, 0]`): shape unchanged, every target undoable. @category transforms */
 export type Translate<D extends readonly [number, number]> = Factor<'Translate', D | readonly [0, 0], { readonly map: 'same' }, Every>
 
 /**

@@ -23,7 +23,7 @@ export interface GatherSpec<From extends ImageShape, To extends ImageShape> {
   readonly source: (i: number, j: number, height: number, width: number) => readonly [number, number]
 }
 
-/** @category model */
+/** What {@link custom} takes: a name, the forward and backward gathers with their shape patterns, and optional keypoint maps. @category model */
 export interface CustomSpec<Name extends string, F extends ImageShape, T extends ImageShape, BF extends ImageShape, BT extends ImageShape> {
   readonly name: Name
   readonly forward: GatherSpec<F, T>

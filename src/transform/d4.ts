@@ -9,10 +9,10 @@
  * @since 0.1.0
  */
 
-/** @category model */
+/** A number of quarter turns, reduced mod 4. @category model */
 export type Quarter = 0 | 1 | 2 | 3
 
-/** @category model */
+/** One of the 8 flips and quarter turns: mirror left–right if `flip`, then turn `turns` quarters counter-clockwise. @category model */
 export interface D4Element {
   readonly turns: Quarter
   readonly flip: boolean
@@ -64,7 +64,18 @@ const quarterTurnMap = (h: number, w: number): AffineIndexMap => ({
   outHeight: w, outWidth: h, ii: 0, ij: 1, i0: 0, ji: -1, jj: 0, j0: w - 1,
 })
 
-/** The gather map of a D4 element on an h×w plane. @category geometry */
+/**
+ * The gather map of a D4 element on an h×w plane: where each output pixel reads from, as one
+ * integer affine map that can be fused with crops and other flips before anything is copied.
+ * @example
+ * import { d4IndexMap, dihedral4 } from 'tta-lens'
+ * // A quarter turn of a 2x3 plane is 3x2, and output (i, j) reads input (j, 2 − i).
+ * const m = d4IndexMap(dihedral4.d4(1, false), 2, 3)
+ * assert.deepStrictEqual([m.outHeight, m.outWidth], [3, 2])
+ * const read = (i: number, j: number) => [m.ii * i + m.ij * j + m.i0, m.ji * i + m.jj * j + m.j0]
+ * assert.deepStrictEqual(read(0, 0), [0, 2])   // top-left of the view is the input's top-right
+ * @category geometry
+ */
 export const d4IndexMap = (g: D4Element, height: number, width: number): AffineIndexMap => {
   let map = g.flip ? mirrorMap(height, width) : identityMap(height, width)
   for (let k = 0; k < g.turns; k++) map = thenMap(map, quarterTurnMap(map.outHeight, map.outWidth))
@@ -77,6 +88,11 @@ export const d4OutSize = (g: D4Element, height: number, width: number): readonly
 
 /**
  * Where a keypoint (x, y), normalised to [0, 1] with x along the width, lands after the element.
+ * Normalised coordinates make it independent of the image size, even when a turn swaps H and W.
+ * @example
+ * import { d4MovePoint, dihedral4 } from 'tta-lens'
+ * assert.deepStrictEqual(d4MovePoint(dihedral4.d4(0, true), 0.25, 0.5), [0.75, 0.5])    // mirror
+ * assert.deepStrictEqual(d4MovePoint(dihedral4.d4(1, false), 0.25, 0.75), [0.75, 0.75]) // bottom-left → bottom-right
  * @category geometry
  */
 export const d4MovePoint = (g: D4Element, x: number, y: number): readonly [number, number] => {

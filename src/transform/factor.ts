@@ -17,7 +17,11 @@ import type { Step } from './step.js'
 /** What a view's prediction can be mapped back from. Images are always augmentable. @category model */
 export type Target = 'mask' | 'label' | 'keypoints'
 
-/** @category model */
+/**
+ * How exactly a view's prediction comes back: `iso` (exactly, both ways), `retraction` (exactly,
+ * one way), `lossy` (exact shape, values within a bound) or `invariant` (nothing to undo).
+ * @category model
+ */
 export type Kind = 'iso' | 'retraction' | 'lossy' | 'invariant'
 
 /** One parameter value of a factor, with its geometry. @category model */
@@ -32,7 +36,7 @@ export interface FactorOption<P> {
 
 declare const shapeMapType: unique symbol
 
-/** @category model */
+/** One transform with its parameter list (ttach's transform class with its params); its type carries the shape map and the undoable targets. @category model */
 export interface Factor<Name extends string = string, P = unknown, M extends ShapeMap = ShapeMap, U extends Target = Target> {
   readonly _tag: 'Factor'
   /** ttach's class name, e.g. `HorizontalFlip`. */
@@ -45,11 +49,39 @@ export interface Factor<Name extends string = string, P = unknown, M extends Sha
   readonly [shapeMapType]?: M
 }
 
-/** The shape map of a factor type. @category type-level */
+/**
+ * The shape map of a factor type: how its views change an NCHW shape.
+ * @example
+ * import type { MapOf, transforms } from 'tta-lens'
+ * const map: MapOf<transforms.Scale<0.5>> = { map: 'scale', factor: 0.5 }
+ * // @ts-expect-error a Scale<0.5> only scales by 0.5 or 1
+ * const other: MapOf<transforms.Scale<0.5>> = { map: 'scale', factor: 2 }
+ * assert.deepStrictEqual([map.factor, other.factor], [0.5, 2])
+ * @category type-level
+ */
 export type MapOf<F> = F extends Factor<string, unknown, infer M, Target> ? M : never
-/** The targets a factor type can undo. @category type-level */
+/**
+ * The targets a factor type can undo: which wrappers accept it.
+ * @example
+ * import type { UndoOf, transforms } from 'tta-lens'
+ * const crops: UndoOf<transforms.FiveCrops<4, 4>> = 'label'
+ * // @ts-expect-error crops cannot put a mask back into the full frame
+ * const mask: UndoOf<transforms.FiveCrops<4, 4>> = 'mask'
+ * const flips: readonly UndoOf<transforms.HorizontalFlip>[] = ['mask', 'label', 'keypoints']
+ * assert.deepStrictEqual([crops, mask, flips.length], ['label', 'mask', 3])
+ * @category type-level
+ */
 export type UndoOf<F> = F extends Factor<string, unknown, ShapeMap, infer U> ? U : never
-/** The parameter type of a factor type. @category type-level */
+/**
+ * The parameter type of a factor type, as a view's `params` entry holds it.
+ * @example
+ * import type { ParamOf, transforms } from 'tta-lens'
+ * const angles: readonly ParamOf<transforms.Rotate90<90 | 180>>[] = [0, 90, 180]
+ * // @ts-expect-error 270 is not among the factor's angles
+ * const missing: ParamOf<transforms.Rotate90<90 | 180>> = 270
+ * assert.deepStrictEqual([...angles, missing], [0, 90, 180, 270])
+ * @category type-level
+ */
 export type ParamOf<F> = F extends Factor<string, infer P, ShapeMap, Target> ? P : never
 
 /** Joins kinds along a chain: lossy absorbs everything, retraction absorbs iso, invariant is neutral. @category utils */

@@ -14,7 +14,16 @@ import type { Dim, ImageShape, Shape, ShowShape } from '../tensor/shape.js'
 export type OddQuarterAngle = 90 | 270 | 450 | 630 | 810 | 990 | -90 | -270 | -450 | -630 | -810 | -990
 /** Angles whose turn keeps height and width (within ±1080°). @category type-level */
 export type EvenQuarterAngle = 0 | 180 | 360 | 540 | 720 | 900 | 1080 | -180 | -360 | -540 | -720 | -900 | -1080
-/** The common literal right angles. Any literal multiple of 90 is checked ({@link QuarterOf}); other `number`s at run time. @category type-level */
+/**
+ * The common literal right angles. Any literal multiple of 90 is checked ({@link QuarterOf}); other `number`s at run time.
+ * @example
+ * import type { RightAngle } from 'tta-lens'
+ * const turns: readonly RightAngle[] = [90, -270, 1080]
+ * // @ts-expect-error 45 is not a right angle
+ * const half: RightAngle = 45
+ * assert.deepStrictEqual([...turns, half].map((a) => Math.abs(a % 90)), [0, 0, 0, 45])
+ * @category type-level
+ */
 export type RightAngle = OddQuarterAngle | EvenQuarterAngle
 
 type DigitTally = { '0': []; '1': [0]; '2': [0, 0]; '3': [0, 0, 0]; '4': [0, 0, 0, 0]; '5': [0, 0, 0, 0, 0]; '6': [0, 0, 0, 0, 0, 0]; '7': [0, 0, 0, 0, 0, 0, 0]; '8': [0, 0, 0, 0, 0, 0, 0, 0]; '9': [0, 0, 0, 0, 0, 0, 0, 0, 0] }
@@ -32,23 +41,61 @@ export type QuarterOf<A extends number> = (`${A}` extends `-${infer M}` ? M : `$
   ? (DigitSumMod9<R> extends 0 ? (R extends `${string}${1 | 3 | 5 | 7 | 9}` ? 'odd' : 'even') : 'none')
   : 'none'
 
-/** `unknown` when every literal angle is a right angle, else an error naming the bad one. @category type-level */
+/**
+ * `unknown` when every literal angle is a right angle, else an error naming the bad one: what makes
+ * `rotate90([45])` fail to compile.
+ * @example
+ * import type { CheckAngles } from 'tta-lens'
+ * const ok: CheckAngles<readonly [0, 90, 3690]> = 'no error'
+ * const bad: CheckAngles<readonly [90, 100]> = { error: 'Rotate90 turns by multiples of 90°, and 100° is not one' }
+ * assert.strictEqual(ok, 'no error')
+ * assert.match(bad.error, /100°/)
+ * @category type-level
+ */
 export type CheckAngles<A extends readonly number[]> = [BadAngles<A[number]>] extends [never]
   ? unknown
   : { readonly error: `Rotate90 turns by multiples of 90°, and ${BadAngles<A[number]>}° is not one` }
 type BadAngles<A> = A extends number ? (number extends A ? never : QuarterOf<A> extends 'none' ? A : never) : never
 
-/** A dimension scaled by a factor, kept symbolic. @category type-level */
+/**
+ * A dimension scaled by a factor, kept symbolic: the view shapes of `Scale` read `'H×0.5'` instead of
+ * a computed number, which keeps type-checking cheap.
+ * @example
+ * import type { Scaled } from 'tta-lens'
+ * const half: Scaled<'H', 0.5> = 'H×0.5'
+ * const same: Scaled<224, 1> = 224
+ * assert.deepStrictEqual([half, same], ['H×0.5', 224])
+ * @category type-level
+ */
 export type Scaled<D extends Dim, K extends number> = K extends 1 ? D : `${D}×${K}`
-/** Undoes {@link Scaled}: `Unscaled<Scaled<D, K>, K>` is `D`. @category type-level */
+/**
+ * Undoes {@link Scaled}: `Unscaled<Scaled<D, K>, K>` is `D`, so a mask scaled back is known to have
+ * the input's size.
+ * @example
+ * import type { Scaled, Unscaled } from 'tta-lens'
+ * const back: Unscaled<Scaled<224, 2>, 2> = 224
+ * const named: Unscaled<Scaled<'W', 0.5>, 0.5> = 'W'
+ * const other: Unscaled<'W', 2> = 'W÷2'   // nothing to cancel: kept symbolic
+ * assert.deepStrictEqual([back, named, other], [224, 'W', 'W÷2'])
+ * @category type-level
+ */
 export type Unscaled<D extends Dim, K extends number> = K extends 1
   ? D
   : D extends `${infer X}×${K}` ? (X extends `${infer N extends number}` ? N : X) : `${D}÷${K}`
 
-/** Is a numeric literal an integer? (`2` yes, `1.5` no; plain `number` unknown → false) @category type-level */
+/**
+ * Is a numeric literal an integer? (`2` yes, `1.5` no; plain `number` unknown → false)
+ * @example
+ * import type { IsInteger } from 'tta-lens'
+ * const two: IsInteger<2> = true
+ * const half: IsInteger<1.5> = false
+ * const unknownNumber: IsInteger<number> = false
+ * assert.deepStrictEqual([two, half, unknownNumber], [true, false, false])
+ * @category type-level
+ */
 export type IsInteger<K extends number> = number extends K ? false : `${K}` extends `${string}.${string}` ? false : true
 
-/** @category type-level */
+/** How one factor's views change an NCHW shape, as a phantom type on the factor (see {@link ApplyMap}). @category type-level */
 export type ShapeMap =
   | { readonly map: 'same' }
   | { readonly map: 'turn'; readonly angle: number }
@@ -82,7 +129,18 @@ type Bind<P extends Shape, S extends Shape, Acc = unknown> = P extends readonly 
   : Acc
 type Subst<P extends Shape, B> = { readonly [K in keyof P]: P[K] extends keyof B ? B[P[K]] : P[K] }
 
-/** The shape(s) of the views that map `M` makes from an input of shape `S`. @category type-level */
+/**
+ * The shape(s) of the views that map `M` makes from an input of shape `S`: a union when the factor's
+ * options give different shapes.
+ * @example
+ * import type { ApplyMap, ShowShape } from 'tta-lens'
+ * type Turned = ApplyMap<{ readonly map: 'turn'; readonly angle: 0 | 90 }, readonly [1, 3, 'H', 'W']>
+ * const shapes: readonly ShowShape<Turned>[] = ['[1,3,H,W]', '[1,3,W,H]']
+ * // @ts-expect-error the batch and channel dims never move
+ * const wrong: ShowShape<Turned> = '[3,1,H,W]'
+ * assert.strictEqual([...shapes, wrong].length, 3)
+ * @category type-level
+ */
 export type ApplyMap<M extends ShapeMap, S extends Shape> = S extends Shape
   ? M extends { readonly map: 'same' } ? S
     : M extends { readonly map: 'turn'; readonly angle: infer A extends number } ? TurnOf<S, A>
@@ -94,7 +152,15 @@ export type ApplyMap<M extends ShapeMap, S extends Shape> = S extends Shape
     : never
   : never
 
-/** Applies a list of maps in order (first transform first). @category type-level */
+/**
+ * Applies a list of maps in order (first transform first), as a product does with its factors.
+ * @example
+ * import type { ApplyMaps, ShowShape } from 'tta-lens'
+ * type Views = ApplyMaps<[{ readonly map: 'scale'; readonly factor: 2 }, { readonly map: 'crop'; readonly size: readonly [4, 4] }], readonly [1, 3, 8, 8]>
+ * const view: ShowShape<Views> = '[1,3,4,4]'
+ * assert.strictEqual(view, '[1,3,4,4]')
+ * @category type-level
+ */
 export type ApplyMaps<Ms extends readonly ShapeMap[], S extends Shape> = Ms extends readonly [infer M extends ShapeMap, ...infer R extends readonly ShapeMap[]]
   ? ApplyMaps<R, ApplyMap<M, S>>
   : S

@@ -36,7 +36,7 @@ export interface CustomGeometry {
   }
 }
 
-/** @category model */
+/** The geometry of one transform parameter as data; a view is a chain of steps, resolved into stages for a concrete size. @category model */
 export type Step =
   | { readonly op: 'd4'; readonly element: D4Element }
   | { readonly op: 'crop'; readonly anchor: CropAnchor; readonly height: number; readonly width: number }
@@ -121,7 +121,20 @@ export const stepOutSize = (step: Step, height: number, width: number): E.Either
 const describeResample = (step: Extract<Step, { op: 'resample' }>): string =>
   step.target.by === 'factor' ? `by ${step.target.factor}` : `to ${step.target.height}x${step.target.width}`
 
-/** The sizes of the plane before each step and after the last one. @category geometry */
+/**
+ * The sizes of the plane before each step and after the last one: how to learn a view's size for an
+ * input, or why the chain does not fit it, before any pixel is touched.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { chainSizes, dihedral4 } from 'tta-lens'
+ * const turnThenCrop = chainSizes([
+ *   { op: 'd4', element: dihedral4.d4(1, false) },
+ *   { op: 'crop', anchor: 'center_crop', height: 2, width: 2 },
+ * ], 2, 3)
+ * assert.deepStrictEqual(turnThenCrop, E.right([[2, 3], [3, 2], [2, 2]]))
+ * assert.ok(E.isLeft(chainSizes([{ op: 'crop', anchor: 'crop_lt', height: 4, width: 4 }], 2, 3)))
+ * @category geometry
+ */
 export const chainSizes = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError, readonly Size[]> => {
   const sizes: Size[] = [[height, width]]
   for (const step of steps) {
@@ -174,6 +187,16 @@ const pushFused = (stages: Stage[], stage: Stage): void => {
 /**
  * The stages that augment an input plane of `height`×`width`: every run of flips, turns and crops
  * becomes one affine gather, every run of Add/Multiply one pointwise op, and identities vanish.
+ * Use it to see (or execute with a `Backend`) exactly what a view does to an image of a given size.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { resolveAugment, dihedral4 } from 'tta-lens'
+ * const stages = resolveAugment([
+ *   { op: 'd4', element: dihedral4.d4(0, true) },
+ *   { op: 'd4', element: dihedral4.d4(0, true) },   // a second mirror cancels the first
+ *   { op: 'pointwise', scale: 2, shift: 0 },
+ * ], 2, 3)
+ * assert.deepStrictEqual(stages, E.right([{ kind: 'pointwise', scale: 2, shift: 0 }]))
  * @category geometry
  */
 export const resolveAugment = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError, readonly Stage[]> =>
@@ -210,7 +233,16 @@ export const resolveAugment = (steps: readonly Step[], height: number, width: nu
 
 /**
  * The stages that put a mask predicted on the view back into the input frame: the steps undone in
- * reverse order. A crop has no undo for masks (the rest of the frame was never seen).
+ * reverse order. A crop has no undo for masks (the rest of the frame was never seen), so this is
+ * also how to ask whether a chain can serve segmentation at all.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { describeStage, resolveUndoMask, dihedral4 } from 'tta-lens'
+ * // A 2x3 image turned a quarter is 3x2; the undo turns the 3x2 mask back to 2x3.
+ * const back = resolveUndoMask([{ op: 'd4', element: dihedral4.d4(1, false) }], 2, 3)
+ * assert.deepStrictEqual(E.Functor.map(back, (s) => s.map(describeStage)), E.right(['gather 3x2 → 2x3 reading (-j + 2, i)']))
+ * const crop = resolveUndoMask([{ op: 'crop', anchor: 'center_crop', height: 2, width: 2 }], 4, 4)
+ * assert.ok(E.isLeft(crop) && crop.left._tag === 'UndoError')
  * @category geometry
  */
 export const resolveUndoMask = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError | UndoError, readonly Stage[]> =>
@@ -239,7 +271,17 @@ export const resolveUndoMask = (steps: readonly Step[], height: number, width: n
   })
 
 /**
- * Maps one normalised keypoint predicted on the view back into the input frame.
+ * Maps one normalised keypoint predicted on the view back into the input frame. `sizes` (from
+ * {@link chainSizes}) is needed only when the chain has a Translate, whose shift is in pixels.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { undoPoint, dihedral4, type Step } from 'tta-lens'
+ * const back = undoPoint([{ op: 'd4', element: dihedral4.d4(0, true) }])   // a left–right mirror
+ * assert.ok(E.isRight(back))
+ * assert.deepStrictEqual(back.right(0.75, 0.25), [0.25, 0.25])
+ * const shifted: readonly Step[] = [{ op: 'translate', dy: 0, dx: 1, fill: 'zeros' }]
+ * assert.ok(E.isLeft(undoPoint(shifted)))                            // pixels, but no size given
+ * assert.deepStrictEqual(E.Functor.map(undoPoint(shifted, [[4, 4], [4, 4]]), (f) => f(0.5, 0.5)), E.right([0.25, 0.5]))
  * @category geometry
  */
 export const undoPoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
@@ -310,7 +352,16 @@ export const movePoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Ei
   return E.right((x, y) => moves.reduce<readonly [number, number]>(([px, py], move) => move(px, py), [x, y]))
 }
 
-/** A stage in words, for explanations and the demo. @category utils */
+/**
+ * A stage in words, for explanations and the demo: what `explain` prints for each view, handy when
+ * a view does something unexpected.
+ * @example
+ * import { describeStage } from 'tta-lens'
+ * assert.strictEqual(describeStage({ kind: 'pointwise', scale: 1.1, shift: 0 }), 'pointwise x·1.1 + 0')
+ * assert.strictEqual(describeStage({ kind: 'resample', outHeight: 4, outWidth: 6, mode: 'bilinear', alignCorners: true }),
+ *   'resample (bilinear, align corners) → 4x6')
+ * @category utils
+ */
 export const describeStage = (stage: Stage): string => {
   switch (stage.kind) {
     case 'gather': {

@@ -16,7 +16,7 @@ import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from
 
 type LabelShape<T, N> = T extends Tensor<infer O> ? (O extends readonly [unknown, ...infer R] ? readonly [N, ...R] : readonly [N, number]) : readonly [N, number]
 
-/** @category model */
+/** What {@link classification} returns: the views, the plan for an image, and `run`. @category model */
 export interface ClassificationTTA<M, Fs extends readonly AnyFactor[], Key> {
   readonly views: readonly ViewSpec[]
   /** The plan `run` would follow for an image (see `explain`). */

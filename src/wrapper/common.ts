@@ -14,7 +14,18 @@ import type { ExecutionOptions } from './execute.js'
 
 type Word<T extends Target> = T extends 'mask' ? 'a mask' : T extends 'keypoints' ? 'keypoints' : 'labels'
 
-/** `unknown` when every factor can undo `T`, else an error naming the factor that cannot. @category type-level */
+/**
+ * `unknown` when every factor can undo `T`, else an error naming the factor that cannot: why
+ * `wrap.segmentation(model, aliases.tenCrop(…))` does not compile.
+ * @example
+ * import type { transforms, wrap } from 'tta-lens'
+ * const ok: wrap.CheckUndo<readonly [transforms.HorizontalFlip], 'mask'> = 'no error'
+ * const bad: wrap.CheckUndo<readonly [transforms.HorizontalFlip, transforms.FiveCrops<4, 4>], 'mask'> =
+ *   { error: 'FiveCrops cannot put a mask back into the full frame' }
+ * assert.strictEqual(ok, 'no error')
+ * assert.match(bad.error, /^FiveCrops/)
+ * @category type-level
+ */
 export type CheckUndo<Fs extends readonly AnyFactor[], T extends Target> = T extends CommonUndo<Fs>
   ? unknown
   : { readonly error: `${BlockerOf<Fs, T>} cannot put ${Word<T>} back into the full frame` }

@@ -52,7 +52,17 @@ export const signatureOf = (model: unknown): ModelSignature | undefined => {
 
 const backendCache = new Map<BackendName, Promise<Backend>>()
 
-/** A backend by name (gpu.js is probed once per process). @category constructors */
+/**
+ * A backend by name (gpu.js is probed once per process): the same instance every time, so asking
+ * for one per run costs nothing.
+ * @example
+ * import { backendNamed } from 'tta-lens'
+ * const js = await backendNamed('js')
+ * assert.strictEqual(js.name, 'js')
+ * assert.strictEqual(await backendNamed('js'), js)
+ * assert.strictEqual((await backendNamed('reference')).name, 'reference')
+ * @category constructors
+ */
 export const backendNamed = (name: BackendName): Promise<Backend> => {
   const hit = backendCache.get(name)
   if (hit !== undefined) return hit

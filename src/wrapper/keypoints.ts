@@ -21,7 +21,7 @@ import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from
 export type KeypointMergeMode = Exclude<MergeMode, 'vote'>
 const keypointModes: readonly KeypointMergeMode[] = ['mean', 'gmean', 'sum', 'max', 'min', 'tsharpen']
 
-/** @category model */
+/** Options of the keypoints wrapper: those of every wrapper, plus the model's coordinate system. @category model */
 export interface KeypointsOptions<Key extends string> extends WrapOptions<KeypointMergeMode, Key>, ExecutionOptions {
   /** `'pixels'` (ttach's default, `scaled=False`) or `'normalized'` to [0, 1] (`scaled=True`). */
   readonly coordinates?: 'pixels' | 'normalized'
@@ -29,7 +29,7 @@ export interface KeypointsOptions<Key extends string> extends WrapOptions<Keypoi
 
 type PointsShape<T, N> = T extends Tensor<infer O> ? (O extends readonly [unknown, infer P] ? readonly [N, P] : readonly [N, number]) : readonly [N, number]
 
-/** @category model */
+/** What {@link keypoints} returns: the views, the plan for an image, and `run`. @category model */
 export interface KeypointsTTA<M, Fs extends readonly AnyFactor[], Key> {
   readonly views: readonly ViewSpec[]
   /** The plan `run` would follow for an image (see `explain`). */

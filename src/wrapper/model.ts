@@ -14,10 +14,10 @@ import { modelError, type ModelError } from '../errors.js'
 import type { Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
 
-/** @category model */
+/** What a model may return: one tensor, or a record of tensors (pick one with `outputKey`). @category model */
 export type ModelOutput = Tensor<Shape> | { readonly [key: string]: Tensor<Shape> }
 
-/** @category model */
+/** The type of a model function; its `In` parameter is the input signature the wrappers check views against. @category model */
 export type Model<In extends Shape = Shape, Out extends ModelOutput = ModelOutput, X extends readonly unknown[] = readonly unknown[]> =
   (batch: Tensor<In>, ...extra: X) => Promise<Out>
 

@@ -16,7 +16,7 @@ import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from
 
 type Channels<T> = T extends Tensor<infer O> ? (O extends readonly [unknown, infer K, unknown, unknown] ? K : number) : number
 
-/** @category model */
+/** What {@link segmentation} returns: the views, the plan for an image, and `run`. @category model */
 export interface SegmentationTTA<M, Fs extends readonly AnyFactor[], Key> {
   readonly views: readonly ViewSpec[]
   /** The plan `run` would follow for an image (see `explain`). */

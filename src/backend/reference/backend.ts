@@ -26,7 +26,17 @@ export const reduceValue = (acc: Float64Array, o: number, v: number, write: Writ
   }
 }
 
-/** @category constructors */
+/**
+ * The reference backend: slow, plain loops that are easy to trust. Use it to cross-check another
+ * backend's result, or when debugging a custom transform.
+ * @example
+ * import { orThrow, referenceBackend, resolveAugment, dihedral4 } from 'tta-lens'
+ * const mirror = orThrow(resolveAugment([{ op: 'd4', element: dihedral4.d4(0, true) }], 2, 3))
+ * const out = new Float32Array(6)
+ * referenceBackend().augment(mirror, { data: Float32Array.of(0, 1, 2, 3, 4, 5), offset: 0, planes: 1, height: 2, width: 3 }, out, 0)
+ * assert.deepStrictEqual(Array.from(out), [2, 1, 0, 5, 4, 3])
+ * @category constructors
+ */
 export const referenceBackend = (): Backend => ({
   name: 'reference',
   detail: 'reference: plain TypeScript loops, one stage at a time',

@@ -63,7 +63,7 @@ export const deaugmentKeypointsData = (spec: ViewSpec, shape: readonly number[],
   })
 }
 
-/** @category model */
+/** What every runnable view offers: its spec, augmenting an image, and the (trivial) label undo. @category model */
 export interface BaseView<Fs extends readonly AnyFactor[]> {
   readonly spec: ViewSpec
   /** ttach's `augment_image`. */
@@ -71,12 +71,12 @@ export interface BaseView<Fs extends readonly AnyFactor[]> {
   /** ttach's `deaugment_label`: labels do not move under any transform. */
   readonly deaugmentLabel: <L extends Shape>(label: Tensor<L>) => Tensor<L>
 }
-/** @category model */
+/** The mask undo, present on a view only when every factor of its product can undo masks. @category model */
 export interface MaskView {
   /** ttach's `deaugment_mask`, back to the size of `original` (the image the view was made from). */
   readonly deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) => E.Either<ShapeError | UndoError, Tensor<readonly [S[0], M[1], S[2], S[3]]>>
 }
-/** @category model */
+/** The keypoint undo, present on a view only when every factor of its product can undo keypoints. @category model */
 export interface KeypointsView {
   /**
    * ttach's `deaugment_keypoints`: normalised (x, y) in the last axis. Views with a Translate also
