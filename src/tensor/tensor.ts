@@ -146,17 +146,23 @@ export const dims = <S extends Shape>(t: Tensor<S>): readonly number[] => t.shap
 
 /**
  * Value at a multi-index (row-major), for reading single entries without computing flat offsets by
- * hand. The index is not bounds-checked: keep each entry inside its dimension.
+ * hand. An index of the wrong length or outside a dimension reads `NaN`, never a neighbouring entry.
  * @example
  * import { at, orThrow, tensor } from 'tta-lens'
  * const t = orThrow(tensor([2, 3], [0, 1, 2, 3, 4, 5]))
  * assert.strictEqual(at(t, [1, 2]), 5)
  * assert.strictEqual(at(t, [0, 1]), 1)
+ * assert.ok(Number.isNaN(at(t, [0, 3])))
  * @category utils
  */
 export const at = (t: Tensor<Shape>, index: readonly number[]): number => {
+  if (index.length !== t.shape.length) return Number.NaN
   let flat = 0
-  for (const [axis, size] of t.shape.entries()) flat = flat * size + (index[axis] ?? 0)
+  for (const [axis, size] of t.shape.entries()) {
+    const i = index[axis] ?? -1
+    if (!Number.isInteger(i) || i < 0 || i >= size) return Number.NaN
+    flat = flat * size + i
+  }
   return t.data[flat] ?? Number.NaN
 }
 
