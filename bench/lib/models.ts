@@ -1,0 +1,27 @@
+/** The benchmark models and images. */
+import { aliases, onnx, orThrow, resolveAugment, tensor, views, type Stage } from '../../src/index.js'
+
+export const unetishPath = new URL('../models/unetish_512.onnx', import.meta.url).pathname
+export const classifierPath = new URL('../../spec/fixtures/models/cls_gap_softmax.onnx', import.meta.url).pathname
+
+/** unetish_512: `input` [N,3,512,512] → `mask` [N,2,512,512] (metadata checked by `onnx.load`). */
+export const loadUnetish = async () =>
+  orThrow(await onnx.load(unetishPath, { inputs: { input: ['N', 3, 512, 512] }, outputs: { mask: ['N', 2, 512, 512] }, threads: 2 })())
+
+/** The small test classifier: `image` [N,3,H,W] → `probs` [N,5]. */
+export const loadClassifier = async () =>
+  orThrow(await onnx.load(classifierPath, { inputs: { image: ['N', 3, 'H', 'W'] }, outputs: { probs: ['N', 5] }, threads: 2 })())
+
+/** Deterministic, non-constant pixels in [0, 1). */
+export const pixels = (n: number): Float32Array => {
+  const out = new Float32Array(n)
+  for (let i = 0; i < n; i++) out[i] = ((i * 2654435761) % 1000003) / 1000003
+  return out
+}
+
+export const image512 = () => orThrow(tensor([1, 3, 512, 512], pixels(3 * 512 * 512)))
+export const image224 = () => orThrow(tensor([1, 3, 224, 224], pixels(3 * 224 * 224)))
+
+/** The augment stages of every d4 view on an h×w image, in reference order. */
+export const d4Stages = (height: number, width: number): readonly { readonly name: string; readonly stages: readonly Stage[] }[] =>
+  views(aliases.d4()).map((v) => ({ name: v.name, stages: orThrow(resolveAugment(v.steps, height, width)) }))
