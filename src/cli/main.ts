@@ -242,8 +242,9 @@ const evalCommand = async (o: Common & { readonly idx?: readonly string[]; reado
   }))
   bar.stop()
   process.stdout.write(`${'policy'.padEnd(28)}${'views'.padStart(6)}${'accuracy'.padStart(10)}${'fixed'.padStart(7)}${'broken'.padStart(8)}  ${'McNemar'.padEnd(12)}${'ms/image'.padStart(9)}\n`)
-  for (const r of results) {
-    process.stdout.write(`${r.policy.padEnd(28)}${String(r.views).padStart(6)}${`${(100 * r.accuracy).toFixed(2)}%`.padStart(10)}${String(r.fixed).padStart(7)}${String(r.broken).padStart(8)}  ${(r.policy === results[0]?.policy ? '—' : showP(r.p)).padEnd(12)}${r.msPerImage.toFixed(3).padStart(9)}\n`)
+  for (const [i, r] of results.entries()) {
+    const baseline = i === 0
+    process.stdout.write(`${r.policy.padEnd(28)}${String(r.views).padStart(6)}${`${(100 * r.accuracy).toFixed(2)}%`.padStart(10)}${(baseline ? '—' : String(r.fixed)).padStart(7)}${(baseline ? '—' : String(r.broken)).padStart(8)}  ${(baseline ? '—' : showP(r.p)).padEnd(12)}${r.msPerImage.toFixed(3).padStart(9)}\n`)
   }
   await model.release()
 }

@@ -41,13 +41,14 @@ export const mcnemar = (fixed: number, broken: number): number => {
 
 /**
  * Compact p-value text for tables: two significant digits from 0.001 up (`p = 0.032`), one digit
- * in exponent form below (`p ≈ 6e-4`, `p ≈ 1e-48`).
+ * in exponent form below (`p ≈ 6e-4`, `p ≈ 1e-48`), and `p < 1e-300` past what a double holds.
  * @example
  * import { mcnemar, showP } from 'tta-lens'
  * assert.strictEqual(showP(0.0321), 'p = 0.032')
  * assert.strictEqual(showP(0.00061), 'p ≈ 6e-4')
  * assert.strictEqual(showP(mcnemar(5, 5)), 'p = 1.0')
+ * assert.strictEqual(showP(mcnemar(54, 5948)), 'p < 1e-300')
  * @category statistics
  */
 export const showP = (p: number): string =>
-  p >= 0.001 ? `p = ${p.toPrecision(2)}` : `p ≈ ${p.toExponential(0)}`
+  p >= 0.001 ? `p = ${p.toPrecision(2)}` : p < 1e-300 ? 'p < 1e-300' : `p ≈ ${p.toExponential(0)}`
