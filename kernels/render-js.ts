@@ -97,7 +97,10 @@ const gatherBody = (k: GatherKernel): string => {
   const plain = k.write === 'store' && k.scale === 1 && k.shift === 0
   const inner = plain && colStride === 1
     ? `dst.set(src.subarray(s + r, s + r + ${int(k.outWidth)}), d + i * ${int(k.outWidth)});`
-    : `let x = 0, v = 0, o = d + i * ${int(k.outWidth)}, q = s + r;
+    // A mirrored row: copy it, then let the engine's native reverse flip it in place.
+    : plain && colStride === -1 && k.outWidth > 1
+      ? `dst.set(src.subarray(s + r - ${int(k.outWidth - 1)}, s + r + 1), d + i * ${int(k.outWidth)}); dst.subarray(d + i * ${int(k.outWidth)}, d + (i + 1) * ${int(k.outWidth)}).reverse();`
+      : `let x = 0, v = 0, o = d + i * ${int(k.outWidth)}, q = s + r;
         for (let j = 0; j < ${int(k.outWidth)}; j++, o++, q += ${int(colStride)}) { x = src[q]; v = ${affineValue(k.scale, k.shift)}; ${writeStatement(k.write)} }`
   return `
   let bad = -1;

@@ -33,11 +33,13 @@ describe('generated kernel source', () => {
     })
   }
 
-  it('a flip with a plain store renders as strided row walks, a row-contiguous map as row copies', () => {
+  it('row-contiguous maps render as row copies, mirrored rows as copies reversed in place, the rest as strided walks', () => {
     const vflip = gathers(lower(orThrow(resolveAugment(views(aliases.vflip())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
     expect(vflip.map(renderJs).join()).toMatch(/dst\.set\(src\.subarray/)
     const hflip = gathers(lower(orThrow(resolveAugment(views(aliases.hflip())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
-    expect(hflip.map(renderJs).join()).toMatch(/q \+= -1/)
+    expect(hflip.map(renderJs).join()).toMatch(/\.reverse\(\)/)
+    const turn = gathers(lower(orThrow(resolveAugment(views(aliases.d4())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
+    expect(turn.map(renderJs).join()).toMatch(/q \+= 6/)
   })
 
   it('accepts only finite numbers (and integers where indices are): nothing else can reach the source', () => {
