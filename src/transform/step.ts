@@ -270,6 +270,53 @@ export const resolveUndoMask = (steps: readonly Step[], height: number, width: n
     return E.right(stages)
   })
 
+type PointMap = (x: number, y: number) => readonly [number, number]
+
+/**
+ * One step's keypoint map, forward (input → view) or back (view → input); `undefined` for steps
+ * that do not move normalised points (resampling, Add/Multiply).
+ */
+const stepPointMap = (step: Step, size: Size | undefined, forward: boolean): E.Either<UndoError, PointMap | undefined> => {
+  switch (step.op) {
+    case 'translate': {
+      const [h, w] = size ?? [Number.NaN, Number.NaN]
+      if (!(h > 0 && w > 0)) return E.left(undoError(`moving keypoints ${forward ? '' : 'back '}through Translate needs the image size`))
+      const sign = forward ? 1 : -1
+      return E.right((x, y) => [x + (sign * step.dx) / w, y + (sign * step.dy) / h])
+    }
+    case 'd4': {
+      const element = forward ? step.element : inverse(step.element)
+      return E.right((x, y) => d4MovePoint(element, x, y))
+    }
+    case 'crop':
+      return E.left(undoError(forward
+        ? 'FiveCrops has no keypoint map: points outside the crop leave the frame'
+        : 'FiveCrops cannot put keypoints back into the full frame: points outside the crop were never seen'))
+    case 'custom': {
+      const points = step.geometry.points
+      if (points === undefined) return E.left(undoError(`custom transform '${step.geometry.name}' declares no keypoint map`))
+      return E.right(forward ? points.forward : points.backward)
+    }
+    // Resampling keeps normalised coordinates; pointwise ops do not move anything.
+    case 'resample':
+    case 'pointwise':
+      return E.right(undefined)
+  }
+}
+
+/** Composes the steps' point maps in the order given by `order` (indices into `steps`). */
+const composePoints = (steps: readonly Step[], sizes: readonly Size[] | undefined, order: readonly number[], forward: boolean): E.Either<UndoError, PointMap> => {
+  const moves: PointMap[] = []
+  for (const k of order) {
+    const step = steps[k]
+    if (step === undefined) continue
+    const map = stepPointMap(step, sizes?.[k], forward)
+    if (E.isLeft(map)) return map
+    if (map.right !== undefined) moves.push(map.right)
+  }
+  return E.right((x, y) => moves.reduce<readonly [number, number]>(([px, py], move) => move(px, py), [x, y]))
+}
+
 /**
  * Maps one normalised keypoint predicted on the view back into the input frame. `sizes` (from
  * {@link chainSizes}) is needed only when the chain has a Translate, whose shift is in pixels.
@@ -284,73 +331,16 @@ export const resolveUndoMask = (steps: readonly Step[], height: number, width: n
  * assert.deepStrictEqual(E.Functor.map(undoPoint(shifted, [[4, 4], [4, 4]]), (f) => f(0.5, 0.5)), E.right([0.25, 0.5]))
  * @category geometry
  */
-export const undoPoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
-  const moves: ((x: number, y: number) => readonly [number, number])[] = []
-  for (let k = steps.length - 1; k >= 0; k--) {
-    const step = steps[k]
-    if (step === undefined) continue
-    switch (step.op) {
-      case 'translate': {
-        const [h, w] = sizes?.[k] ?? [Number.NaN, Number.NaN]
-        if (!(h > 0 && w > 0)) return E.left(undoError('moving keypoints back through Translate needs the image size'))
-        moves.push((x, y) => [x - step.dx / w, y - step.dy / h])
-        break
-      }
-      case 'd4': {
-        const back = inverse(step.element)
-        moves.push((x, y) => d4MovePoint(back, x, y))
-        break
-      }
-      case 'crop': return E.left(undoError('FiveCrops cannot put keypoints back into the full frame: points outside the crop were never seen'))
-      case 'custom': {
-        const points = step.geometry.points
-        if (points === undefined) return E.left(undoError(`custom transform '${step.geometry.name}' declares no keypoint map`))
-        moves.push(points.backward)
-        break
-      }
-      // Resampling keeps normalised coordinates; pointwise ops do not move anything.
-      case 'resample':
-      case 'pointwise':
-        break
-    }
-  }
-  return E.right((x, y) => moves.reduce<readonly [number, number]>(([px, py], move) => move(px, py), [x, y]))
-}
+export const undoPoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Either<UndoError, PointMap> =>
+  composePoints(steps, sizes, steps.map((_, k) => steps.length - 1 - k), false)
 
 /**
  * Where one normalised keypoint of the input lands in the view: the forward map that
  * {@link undoPoint} inverts (`undoPoint(steps) ∘ movePoint(steps) = id`, checked by the law kit).
  * @category geometry
  */
-export const movePoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Either<UndoError, (x: number, y: number) => readonly [number, number]> => {
-  const moves: ((x: number, y: number) => readonly [number, number])[] = []
-  for (const [k, step] of steps.entries()) {
-    switch (step.op) {
-      case 'translate': {
-        const [h, w] = sizes?.[k] ?? [Number.NaN, Number.NaN]
-        if (!(h > 0 && w > 0)) return E.left(undoError('moving keypoints through Translate needs the image size'))
-        moves.push((x, y) => [x + step.dx / w, y + step.dy / h])
-        break
-      }
-      case 'd4': {
-        const element = step.element
-        moves.push((x, y) => d4MovePoint(element, x, y))
-        break
-      }
-      case 'crop': return E.left(undoError('FiveCrops has no keypoint map: points outside the crop leave the frame'))
-      case 'custom': {
-        const points = step.geometry.points
-        if (points === undefined) return E.left(undoError(`custom transform '${step.geometry.name}' declares no keypoint map`))
-        moves.push(points.forward)
-        break
-      }
-      case 'resample':
-      case 'pointwise':
-        break
-    }
-  }
-  return E.right((x, y) => moves.reduce<readonly [number, number]>(([px, py], move) => move(px, py), [x, y]))
-}
+export const movePoint = (steps: readonly Step[], sizes?: readonly Size[]): E.Either<UndoError, PointMap> =>
+  composePoints(steps, sizes, steps.map((_, k) => k), true)
 
 /**
  * A stage in words, for explanations and the demo: what `explain` prints for each view, handy when
