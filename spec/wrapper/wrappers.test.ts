@@ -127,3 +127,17 @@ describe('bad input is a typed error, never a crash', () => {
     expect(Array.from(image.data)).toEqual(before)
   })
 })
+
+describe('user code inside the pipeline', () => {
+  it('a custom transform whose gather throws gives a Left, not a rejected promise', async () => {
+    const { custom } = await import('../../src/index.js')
+    const broken = orThrow(custom({
+      name: 'broken',
+      forward: { from: ['N', 'C', 'H', 'W'], to: ['N', 'C', 'H', 'W'], source: () => { throw new Error('no gather today') } },
+      backward: { from: ['N', 'C', 'H', 'W'], to: ['N', 'C', 'H', 'W'], source: (i, j) => [i, j] },
+    }))
+    const { product } = await import('../../src/index.js')
+    const result = await wrap.segmentation(identityModel, product(broken)).run(image)()
+    expect(E.isLeft(result) && result.left.message).toBe('a transform failed while running: no gather today')
+  })
+})

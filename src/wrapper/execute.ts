@@ -120,14 +120,20 @@ export const runTask = async <R extends Shape>(input: TaskInput, image: Tensor<S
   } catch (e) {
     return E.left(paramError(`backend '${String(chosen)}' is not available: ${e instanceof Error ? e.message : String(e)}`))
   }
-  const result = await run(planned.right.plan, planned.right.image, {
-    backend,
-    ...(input.onView === undefined ? {} : { onView: input.onView }),
-    ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
-    callModel: async (batch) => {
-      const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, `chunk [${batch.shape.join(',')}]`)
-      return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
-    },
-  })
+  let result: E.Either<TtaError, RawTensor>
+  try {
+    result = await run(planned.right.plan, planned.right.image, {
+      backend,
+      ...(input.onView === undefined ? {} : { onView: input.onView }),
+      ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
+      callModel: async (batch) => {
+        const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, `chunk [${batch.shape.join(',')}]`)
+        return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
+      },
+    })
+  } catch (e) {
+    // User code inside the pipeline (a custom transform's gather or keypoint map) threw: report it, do not reject.
+    return E.left(paramError(`a transform failed while running: ${e instanceof Error ? e.message : String(e)}`))
+  }
   return E.Functor.map(result, (t) => assumeShape<R>(t.shape, t.data))
 }
