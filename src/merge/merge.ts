@@ -52,6 +52,13 @@ export const parseMergeMode = (mode: unknown): E.Either<MergeError, MergeMode> =
     : E.right(found)
 }
 
+/** `Float32Array.from(acc, f)` as a plain loop: the generic iteration path is ~30× slower on large merges. */
+const mapped = (acc: Float64Array, f: (v: number) => number): Float32Array => {
+  const out = new Float32Array(acc.length)
+  for (let i = 0; i < acc.length; i++) out[i] = f(acc[i] ?? Number.NaN)
+  return out
+}
+
 /** A running merge over views of `size` values each. @category model */
 export interface Accumulator {
   /** Adds one view; fails without changing the state if the view is not mergeable. */
@@ -145,9 +152,9 @@ export const accumulator = (
     switch (mode) {
       case 'mean':
       case 'tsharpen':
-        return E.right(Float32Array.from(acc, (v) => v / n))
+        return E.right(mapped(acc, (v) => v / n))
       case 'gmean':
-        return E.right(Float32Array.from(acc, (v) => Math.exp(v / n)))
+        return E.right(mapped(acc, (v) => Math.exp(v / n)))
       case 'sum':
       case 'max':
       case 'min':
