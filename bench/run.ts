@@ -16,7 +16,7 @@ import { table, type SectionResult } from './lib/report.js'
 const sections: readonly { id: string; title: string; run: (quick: boolean) => Promise<SectionResult> }[] = [
   { id: 'augment', title: 'Augment: 8 d4 views into one batch (a, d)', run: augmentSection },
   { id: 'segmentation', title: 'd4 segmentation end to end on unetish_512 (b, c, d)', run: segmentationSection },
-  { id: 'classifier', title: 'd4 classification end to end on the test classifier (b, c)', run: classifierSection },
+  { id: 'classifier', title: 'Classification end to end: the test classifier (d4) and the Fashion-MNIST CNN (b, c)', run: classifierSection },
   { id: 'memory', title: 'Peak memory against the number of views (e)', run: memorySection },
 ]
 
@@ -69,9 +69,10 @@ const doc = [
     ['wall time of the whole bench', `${seconds.toFixed(0)} s (${results.map((r) => `${r.id} ${r.seconds.toFixed(0)} s`).join(', ')})`],
   ], ['l', 'l']),
   '',
-  'The machine is shared (other work ran on the same 2 cores while this was measured, see the load',
-  'average), so single samples are noisy: read the medians and the ratios, and the minimums as the',
-  'best case without interference.',
+  ['The load average before the bench is what earlier work left, and during it mostly the bench itself (2',
+    'onnxruntime threads); whether other processes used the CPU while a table was measured is in that table\'s',
+    'quiet-gate line. Single samples still vary: read the medians and the ratios, and the minimums as the best',
+    'case without interference.'].join('\n'),
   quick ? '\n**BENCH_QUICK=1: one or a few rounds only — these numbers are a smoke test, not a measurement.**\n' : '',
   ...results.flatMap((r) => [`## ${r.title}`, '', r.result.markdown, '']),
   '## Targets',

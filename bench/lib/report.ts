@@ -48,5 +48,11 @@ export const commandLine = (section: string): string => `Made by \`npm run bench
 /** One line on how quiet the machine was for a group of samples. */
 export const gateLine = (gate: QuietGate, what: string): string => {
   const s = gate.stats()
-  return `Quiet gate: ${s.quiet} of ${s.gated} ${what} started while other processes used under a quarter of the CPU; the others started on a busy machine${s.unchecked > 0 ? ` (the last ${s.unchecked} unchecked: the gate's waiting budget was spent)` : ''}. Waited ${(s.waitedMs / 1000).toFixed(1)} s in all.`
+  const busy = s.gated - s.quiet - s.unchecked
+  const parts = [
+    `${s.quiet} started after a check found other processes using under a quarter of the CPU`,
+    ...(busy > 0 ? [`${busy} started on a busy machine (the check timed out)`] : []),
+    ...(s.unchecked > 0 ? [`the last ${s.unchecked} were not checked (the gate's waiting budget, which its own 150 ms checks also use, was spent)`] : []),
+  ]
+  return `Quiet gate, over ${s.gated} ${what}: ${parts.join('; ')}. Waited ${(s.waitedMs / 1000).toFixed(1)} s in all.`
 }
