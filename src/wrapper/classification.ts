@@ -8,8 +8,8 @@ import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/produc
 import { mergeModes, type MergeMode } from '../merge/merge.js'
 import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
-import { viewsOrNone, type WrapperOptions } from './common.js'
-import { planFor, runTask, signatureOf, type TaskInput } from './execute.js'
+import type { WrapperOptions } from './common.js'
+import { runTask, wrapperParts } from './execute.js'
 import type { Plan } from '../plan/plan.js'
 import type { TtaError } from '../errors.js'
 import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
@@ -57,13 +57,10 @@ export const classification = <
   transforms: Product<Fs>,
   options: WrapperOptions<MergeMode, Key> = {},
 ): ClassificationTTA<M, Fs, Key> => {
-  const input: TaskInput = {
-    task: 'classification', model: { call: model }, signature: signatureOf(model), transforms, specs: viewsOrNone(transforms),
-    merge: options.merge, allowed: mergeModes, outputKey: options.outputKey, onView: options.onView, execution: options,
-  }
+  const { input, views, plan } = wrapperParts('classification', model, transforms, options, mergeModes)
   return {
-    views: input.specs,
-    plan: (image) => E.Functor.map(planFor(input, image), ({ plan }) => plan),
+    views,
+    plan,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => () =>
       runTask<LabelShape<ModelTensor<M, Key>, S[0]>>(input, image, extra),
   }

@@ -20,8 +20,8 @@ import { buildPlan, type ModelSignature, type Plan, type Task } from '../plan/pl
 import { run, type RawTensor } from '../plan/run.js'
 import type { Shape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
-import { checkSetup, imageOf } from './common.js'
-import { callModel, decodeOutput, type Callable } from './model.js'
+import { checkSetup, imageOf, viewsOrNone } from './common.js'
+import { callModel, decodeOutput, type Callable, type ModelOutput } from './model.js'
 
 /** How a wrapper runs: where kernels run, how much memory, how many images per model call. @category model */
 export interface ExecutionOptions {
@@ -84,6 +84,22 @@ export interface TaskInput {
   readonly onView: ((done: number, total: number) => void) | undefined
   readonly execution: ExecutionOptions
   readonly pixelKeypoints?: boolean
+}
+
+/** The parts every wrapper shares: its task input, its views, and its `plan` for an image. @internal */
+export const wrapperParts = (
+  task: Task,
+  model: (batch: never, ...extra: never) => Promise<ModelOutput>,
+  transforms: Product<readonly AnyFactor[]>,
+  options: ExecutionOptions & { readonly merge?: MergeMode; readonly outputKey?: string; readonly onView?: (done: number, total: number) => void },
+  allowed: readonly MergeMode[],
+  extra: { readonly pixelKeypoints?: boolean } = {},
+): { readonly input: TaskInput; readonly views: readonly ViewSpec[]; readonly plan: (image: Tensor<Shape>) => E.Either<TtaError, Plan> } => {
+  const input: TaskInput = {
+    task, model: { call: model }, signature: signatureOf(model), transforms, specs: viewsOrNone(transforms),
+    merge: options.merge, allowed, outputKey: options.outputKey, onView: options.onView, execution: options, ...extra,
+  }
+  return { input, views: input.specs, plan: (image) => E.Functor.map(planFor(input, image), ({ plan }) => plan) }
 }
 
 /** Builds the plan for an image, or says why there is none. @internal */

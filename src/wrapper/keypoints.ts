@@ -10,9 +10,8 @@ import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/produc
 import type { MergeMode } from '../merge/merge.js'
 import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
-import { viewsOrNone, type CheckUndo, type WrapOptions } from './common.js'
-import type { ExecutionOptions } from './execute.js'
-import { planFor, runTask, signatureOf, type TaskInput } from './execute.js'
+import type { CheckUndo, WrapOptions } from './common.js'
+import { runTask, wrapperParts, type ExecutionOptions } from './execute.js'
 import type { Plan } from '../plan/plan.js'
 import type { TtaError } from '../errors.js'
 import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
@@ -70,14 +69,10 @@ export const keypoints = <
   transforms: Product<Fs> & CheckUndo<Fs, 'keypoints'>,
   options: KeypointsOptions<Key> = {},
 ): KeypointsTTA<M, Fs, Key> => {
-  const input: TaskInput = {
-    task: 'keypoints', model: { call: model }, signature: signatureOf(model), transforms, specs: viewsOrNone(transforms),
-    merge: options.merge, allowed: keypointModes, outputKey: options.outputKey, onView: options.onView, execution: options,
-    pixelKeypoints: (options.coordinates ?? 'pixels') === 'pixels',
-  }
+  const { input, views, plan } = wrapperParts('keypoints', model, transforms, options, keypointModes, { pixelKeypoints: (options.coordinates ?? 'pixels') === 'pixels' })
   return {
-    views: input.specs,
-    plan: (image) => E.Functor.map(planFor(input, image), ({ plan }) => plan),
+    views,
+    plan,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => () =>
       runTask<PointsShape<ModelTensor<M, Key>, S[0]>>(input, image, extra),
   }
