@@ -49,14 +49,38 @@ export const readSource = (k: GatherKernel, si: string, sj: string): string => {
   }
 }
 
+/**
+ * The loop over planes and output rows every kernel shares; `origin` (when given) is folded into
+ * each plane's source base, and `row` is the code for output row `i`.
+ */
+const planeLoop = (k: GatherKernel, origin: number | undefined, row: string): string => `
+  let bad = -1;
+  for (let p = 0; p < ${int(k.planes)}; p++) {
+    const s = srcBase + p * ${int(k.inHeight * k.inWidth)}${origin === undefined ? '' : ` + ${int(origin)}`};
+    const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
+    for (let i = 0; i < ${int(k.outHeight)}; i++) {
+      ${row}
+    }
+  }
+  return bad;`
+
+/** An output row computed pixel by pixel: `frame` finds the frame position, `sample` reads `x`. */
+const pixelRow = (k: GatherKernel, frame: string, sample: string): string => `let x = 0, v = 0, o = d + i * ${int(k.outWidth)};
+      for (let j = 0; j < ${int(k.outWidth)}; j++, o++) {
+        ${frame}
+        ${sample}
+        v = ${affineValue(k.scale, k.shift)};
+        ${writeStatement(k.write)}
+      }`
+
+/** The frame position (a, b) of output (i, j) through the kernel's post map. */
+const postFrame = (k: GatherKernel): string => `const a = ${int(k.post.ii)} * i + ${int(k.post.ij)} * j + ${int(k.post.i0)};
+        const b = ${int(k.post.ji)} * i + ${int(k.post.jj)} * j + ${int(k.post.j0)};`
+
 /** The body of a kernel whose source positions may fall outside the plane (after a translation). */
 const boundedBody = (k: GatherKernel): string => {
-  const post = k.post
   const pre = k.pre
-  const frame = k.resample === undefined
-    ? `const a = i, b = j;`
-    : `const a = ${int(post.ii)} * i + ${int(post.ij)} * j + ${int(post.i0)};
-        const b = ${int(post.ji)} * i + ${int(post.jj)} * j + ${int(post.j0)};`
+  const frame = k.resample === undefined ? `const a = i, b = j;` : postFrame(k)
   const at = (r: string, c: string): string =>
     readSource(k, `${int(pre.ii)} * ${r} + ${int(pre.ij)} * ${c} + ${int(pre.i0)}`, `${int(pre.ji)} * ${r} + ${int(pre.jj)} * ${c} + ${int(pre.j0)}`)
   const sample = k.resample === undefined
@@ -68,22 +92,7 @@ const boundedBody = (k: GatherKernel): string => {
           for (let u = 0; u < ${int(k.resample.cols.taps)}; u++) { const c = colIndex[b * ${int(k.resample.cols.taps)} + u]; inner += ${at('r', 'c')} * colWeight[b * ${int(k.resample.cols.taps)} + u]; }
           x += inner * rowWeight[a * ${int(k.resample.rows.taps)} + t];
         }`
-  return `
-  let bad = -1;
-  for (let p = 0; p < ${int(k.planes)}; p++) {
-    const s = srcBase + p * ${int(k.inHeight * k.inWidth)};
-    const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
-    for (let i = 0; i < ${int(k.outHeight)}; i++) {
-      let x = 0, v = 0, o = d + i * ${int(k.outWidth)};
-      for (let j = 0; j < ${int(k.outWidth)}; j++, o++) {
-        ${frame}
-        ${sample}
-        v = ${affineValue(k.scale, k.shift)};
-        ${writeStatement(k.write)}
-      }
-    }
-  }
-  return bad;`
+  return planeLoop(k, undefined, pixelRow(k, frame, sample))
 }
 
 /** The body for a kernel with no resample: one affine map from output to source. */
@@ -102,22 +111,12 @@ const gatherBody = (k: GatherKernel): string => {
       ? `dst.set(src.subarray(s + r - ${int(k.outWidth - 1)}, s + r + 1), d + i * ${int(k.outWidth)}); dst.subarray(d + i * ${int(k.outWidth)}, d + (i + 1) * ${int(k.outWidth)}).reverse();`
       : `let x = 0, v = 0, o = d + i * ${int(k.outWidth)}, q = s + r;
         for (let j = 0; j < ${int(k.outWidth)}; j++, o++, q += ${int(colStride)}) { x = src[q]; v = ${affineValue(k.scale, k.shift)}; ${writeStatement(k.write)} }`
-  return `
-  let bad = -1;
-  for (let p = 0; p < ${int(k.planes)}; p++) {
-    const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
-    const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
-    for (let i = 0; i < ${int(k.outHeight)}; i++) {
-      const r = i * ${int(rowStride)};
-      ${inner}
-    }
-  }
-  return bad;`
+  return planeLoop(k, origin, `const r = i * ${int(rowStride)};
+      ${inner}`)
 }
 
 /** The body for a kernel with a separable resample between two affine maps. */
 const resampleBody = (k: GatherKernel, rowTaps: number, colTaps: number): string => {
-  const post = k.post
   const pre = k.pre
   // Source offset of frame position (a, b): a·aStride + b·bStride + origin.
   const aStride = pre.ii * k.inWidth + pre.ji
@@ -133,23 +132,7 @@ const resampleBody = (k: GatherKernel, rowTaps: number, colTaps: number): string
             for (let u = 0; u < ${int(colTaps)}; u++) inner += src[ra + colIndex[b * ${int(colTaps)} + u] * ${int(bStride)}] * colWeight[b * ${int(colTaps)} + u];
             x += inner * rowWeight[a * ${int(rowTaps)} + t];
           }`
-  return `
-  let bad = -1;
-  for (let p = 0; p < ${int(k.planes)}; p++) {
-    const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
-    const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
-    for (let i = 0; i < ${int(k.outHeight)}; i++) {
-      let x = 0, v = 0, o = d + i * ${int(k.outWidth)};
-      for (let j = 0; j < ${int(k.outWidth)}; j++, o++) {
-        const a = ${int(post.ii)} * i + ${int(post.ij)} * j + ${int(post.i0)};
-        const b = ${int(post.ji)} * i + ${int(post.jj)} * j + ${int(post.j0)};
-        ${sample}
-        v = ${affineValue(k.scale, k.shift)};
-        ${writeStatement(k.write)}
-      }
-    }
-  }
-  return bad;`
+  return planeLoop(k, origin, pixelRow(k, postFrame(k), sample))
 }
 
 /** The function source for a kernel (a `function` expression). */
