@@ -88,7 +88,7 @@ const F64 = 8
 
 const outputChannelsOf = (task: Task, channels: number, signature: ModelSignature | undefined): number => {
   const declared = signature?.output?.[1]
-  if (typeof declared === 'number') return task === 'segmentation' ? declared : declared
+  if (typeof declared === 'number') return declared
   return task === 'segmentation' ? channels : 1
 }
 
