@@ -36,8 +36,14 @@ export interface ModelError {
   readonly cause?: unknown
 }
 
+/** Detections that are not valid boxes (a NaN corner, x2 < x1, a score outside [0, 1], lists of different lengths). @category errors */
+export interface BoxError {
+  readonly _tag: 'BoxError'
+  readonly message: string
+}
+
 /** Every error the library returns; match on `_tag` to handle each kind. @category errors */
-export type TtaError = ShapeError | ParamError | MergeError | UndoError | ModelError
+export type TtaError = ShapeError | ParamError | MergeError | UndoError | ModelError | BoxError
 
 /**
  * Builds a {@link ShapeError}. Use it in your own adapters (a preprocessing step, a model loader)
@@ -88,6 +94,15 @@ export const undoError = (message: string): UndoError => ({ _tag: 'UndoError', m
  */
 export const modelError = (message: string, cause?: unknown): ModelError =>
   cause === undefined ? { _tag: 'ModelError', message } : { _tag: 'ModelError', message, cause }
+
+/**
+ * Builds a {@link BoxError}, for your own checks on detections (a truth file, a detector adapter).
+ * @example
+ * import { boxError } from 'tta-lens'
+ * assert.deepStrictEqual(boxError('box 3 has x2 < x1'), { _tag: 'BoxError', message: 'box 3 has x2 < x1' })
+ * @category constructors
+ */
+export const boxError = (message: string): BoxError => ({ _tag: 'BoxError', message })
 
 /**
  * Thrown only by {@link orThrow}, for scripts that prefer exceptions to `Either`. The original

@@ -44,4 +44,5 @@ export { productFromConfig, parsePolicy, TransformConfig } from './config/transf
 export { mcnemar, showP } from './eval/stats.js'
 export { decodeIdx, readIdx, type IdxArray } from './io/idx.js'
 export * as textdet from './textdet/index.js'
+export * as boxes from './boxes/index.js'
 export { evaluateClassifier, argmaxRows, type LabelledSet, type PolicyResult } from './eval/classify.js'

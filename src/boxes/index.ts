@@ -1,0 +1,5 @@
+/**
+ * Boxes: detections as a TTA target, and their fusion across views.
+ * @since 0.3.0
+ */
+export { empty, checkDetections, type Box, type Detections, type Coordinates } from './detections.js'
