@@ -1,7 +1,10 @@
 /**
  * The four fusion algorithms, on checked, clipped rows (internal: `fuse` in fusion.ts is the entry
  * point). Plain float64 loops, in ensemble-boxes' order of operations wherever the result depends on
- * it, so that single boxes and NMS/soft-NMS come out bit for bit as the reference's.
+ * it, so that single boxes, NMS and soft-NMS come out bit for bit as the reference's. Fused boxes
+ * (WBF, NMW) weight each box by its score relative to the cluster's top score, which is the same
+ * mean but keeps its digits for tiny (subnormal) scores, where score × coordinate underflows;
+ * ensemble-boxes rounds them to float32 anyway.
  *
  * Ties are broken canonically, never by the order of the views: rows of one class are ranked by
  * (weighted) score, highest first, then by smaller x1, y1, x2, y2, then by larger view weight, and
@@ -196,19 +199,16 @@ export const nmw = (rows: readonly Row[], iouThreshold: number): Detections => {
 }
 
 const nmwBox = (members: readonly Row[], leader: Row): Box => {
-  const weighted = (weightOf: (r: Row, iou: number) => number): { readonly sum: readonly [number, number, number, number]; readonly total: number } => {
-    let x1 = 0, y1 = 0, x2 = 0, y2 = 0, total = 0
-    for (const b of members) {
-      const w = weightOf(b, iouOf(b, leader))
-      x1 += w * b.x1; y1 += w * b.y1; x2 += w * b.x2; y2 += w * b.y2
-      total += w
-    }
-    return { sum: [x1, y1, x2, y2], total }
+  // Weights score × IoU relative to the top box's score (the highest), so that tiny scores keep
+  // their digits. When every score is 0 ensemble-boxes divides 0 by 0; the IoU weights are the limit.
+  const relative = (b: Row): number => (leader.score > 0 ? b.score / leader.score : 1)
+  let x1 = 0, y1 = 0, x2 = 0, y2 = 0, total = 0
+  for (const b of members) {
+    const w = relative(b) * iouOf(b, leader)
+    x1 += w * b.x1; y1 += w * b.y1; x2 += w * b.x2; y2 += w * b.y2
+    total += w
   }
-  const scoreWeighted = weighted((b, iou) => b.score * iou)
-  // All scores 0 (the top box's score is 0): ensemble-boxes divides 0 by 0; the IoU weights are the limit.
-  const { sum, total } = scoreWeighted.total > 0 ? scoreWeighted : weighted((_, iou) => iou)
-  return [sum[0] / total, sum[1] / total, sum[2] / total, sum[3] / total]
+  return [x1 / total, y1 / total, x2 / total, y2 / total]
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -218,11 +218,17 @@ const nmwBox = (members: readonly Row[], leader: Row): Box => {
 interface Cluster {
   readonly label: number
   readonly members: Row[]
-  /** Running Σ sᵢ·cᵢ per coordinate, Σ sᵢ and Σ wᵢ, in member order (as ensemble-boxes adds them). */
+  /**
+   * The first (highest) score: the box weights are sᵢ / scale, so that tiny scores (down to
+   * subnormal ones, where sᵢ·cᵢ loses every digit) still average the boxes correctly.
+   */
+  readonly scale: number
+  /** Running Σ (sᵢ/scale)·cᵢ per coordinate and Σ sᵢ/scale, in member order; Σ sᵢ and Σ wᵢ for the confidence rules. */
   sx1: number
   sy1: number
   sx2: number
   sy2: number
+  norm: number
   conf: number
   weights: number
   best: number
@@ -236,8 +242,8 @@ interface Cluster {
 
 const refuse = (c: Cluster): void => {
   const n = c.members.length
-  if (c.conf > 0) {
-    c.x1 = c.sx1 / c.conf; c.y1 = c.sy1 / c.conf; c.x2 = c.sx2 / c.conf; c.y2 = c.sy2 / c.conf
+  if (c.norm > 0) {
+    c.x1 = c.sx1 / c.norm; c.y1 = c.sy1 / c.norm; c.x2 = c.sx2 / c.norm; c.y2 = c.sy2 / c.norm
   } else {
     // Every weighted score is 0: ensemble-boxes divides 0 by 0 (NaN); the plain mean is the limit of equal weights.
     let x1 = 0, y1 = 0, x2 = 0, y2 = 0
@@ -280,13 +286,17 @@ export const wbf = (rows: readonly Row[], s: WbfSettings): Detections => {
       const c = clusters[best]
       if (c === undefined) {
         // A cluster of one keeps its box as it is (no 0 + s·c / s round trip), as ensemble-boxes does.
+        const scale = r.score > 0 ? r.score : 1
+        const w = r.score / scale
         clusters.push({
-          label: r.label, members: [r], sx1: r.score * r.x1, sy1: r.score * r.y1, sx2: r.score * r.x2, sy2: r.score * r.y2,
+          label: r.label, members: [r], scale, sx1: w * r.x1, sy1: w * r.y1, sx2: w * r.x2, sy2: w * r.y2, norm: w,
           conf: r.score, weights: r.weight, best: r.score, x1: r.x1, y1: r.y1, x2: r.x2, y2: r.y2, area: r.area,
         })
       } else {
         c.members.push(r)
-        c.sx1 += r.score * r.x1; c.sy1 += r.score * r.y1; c.sx2 += r.score * r.x2; c.sy2 += r.score * r.y2
+        const w = r.score / c.scale
+        c.sx1 += w * r.x1; c.sy1 += w * r.y1; c.sx2 += w * r.x2; c.sy2 += w * r.y2
+        c.norm += w
         c.conf += r.score
         c.weights += r.weight
         c.best = Math.max(c.best, r.score)
