@@ -3,11 +3,12 @@
  * all and writes docs/benchmarks.md; with sections it prints their markdown to stdout only.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
- * Sections: augment, segmentation, classifier, memory.
+ * Sections: augment, segmentation, classifier, memory, fusion.
  */
 import { writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
 import { classifierSection } from './sections/classifier.js'
+import { fusionSection } from './sections/fusion.js'
 import { memorySection } from './sections/memory.js'
 import { segmentationSection } from './sections/segmentation.js'
 import { environment, loadavg } from './lib/env.js'
@@ -18,6 +19,7 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
   { id: 'segmentation', title: 'd4 segmentation end to end on unetish_512 (b, c, d)', run: segmentationSection },
   { id: 'classifier', title: 'Classification end to end: the test classifier (d4) and the Fashion-MNIST CNN (b, c)', run: classifierSection },
   { id: 'memory', title: 'Peak memory against the number of views (e)', run: memorySection },
+  { id: 'fusion', title: 'Box fusion: 8 views × 300 boxes × 5 classes (f)', run: fusionSection },
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'
