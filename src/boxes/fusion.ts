@@ -52,8 +52,8 @@ export const normalizedRange: readonly [low: number, high: number] = [-1, 2]
 
 const clip = (v: number): number => Math.min(Math.max(v, 0), 1)
 
-/** Every view checked, its boxes clipped to the unit square, zero-area and skipped boxes dropped, scores weighted. */
-const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
+/** Every box clipped to the unit square, zero-area and skipped boxes dropped, scores weighted (internal: exported for spec/boxes/search.test.ts). */
+export const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
   const weights = o.weights ?? views.map(() => 1)
   const total = sortedSum(weights)
   const heaviest = Math.max(...weights)
