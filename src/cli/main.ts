@@ -19,6 +19,7 @@ import { encodeNpy, encodePng, greyFromMap, readImage, writeAtomic, type Preproc
 import { readIdx } from '../io/idx.js'
 import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
 import { showBytes } from '../plan/budget.js'
+import { packageVersion } from '../io/package.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints'
 const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif'])
@@ -286,6 +287,7 @@ const benchCommand = async (o: Common & { readonly shape: readonly number[]; rea
 const program = new Command()
   .name('tta-lens')
   .description('Test-time augmentation for ONNX image models')
+  .version(packageVersion(), '-V, --version', 'print the version of tta-lens')
   .showHelpAfterError()
 
 withCommon(program.command('run').description('predict with TTA for images or folders; outputs JSON (labels, keypoints) or PNG + NPY (masks)'))
