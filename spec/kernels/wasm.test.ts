@@ -1,0 +1,137 @@
+/**
+ * The WebAssembly side of kernel generation: the encoder's numbers and module layout, the
+ * structure checks that keep a malformed module from being built, what the renderer makes of a
+ * quarter turn (snapshots of its listing), and that every rendered module validates. Whether the
+ * modules compute the right values is the agreement property in spec/backend.
+ */
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { aliases, orThrow, resolveAugment, resolveUndoMask, views } from '../../src/index.js'
+import { lower } from '../../kernels/lower.js'
+import type { GatherKernel, Kernel } from '../../kernels/ir.js'
+import { afterTranspose, renderWasm, transposeOf, type TransposeKernel } from '../../kernels/render-wasm.js'
+import { renderJs } from '../../kernels/render-js.js'
+import { encodeInstr, encodeModule, i32, listing, sleb, u32, uleb, type WasmModule } from '../../kernels/wasm.js'
+import { setUpWasm } from '../../src/backend/wasm.js'
+
+const engine: unknown = Reflect.get(globalThis, 'WebAssembly')
+const validates = (bytes: Uint8Array): boolean => Reflect.apply(Reflect.get(Object(engine), 'validate'), engine, [bytes]) === true
+
+const gathers = (kernels: readonly Kernel[]): GatherKernel[] => kernels.flatMap((k) => (k.kind === 'gather' ? [k] : []))
+const d4View = (index: number, height: number, width: number, planes = 3): GatherKernel[] =>
+  gathers(lower(orThrow(resolveAugment(views(aliases.d4())[index]?.steps ?? [], height, width)), planes, height, width, 'store'))
+
+describe('LEB128 numbers', () => {
+  it('encodes the specification\'s examples and the edges of each byte', () => {
+    expect(uleb(0)).toEqual([0x00])
+    expect(uleb(127)).toEqual([0x7f])
+    expect(uleb(128)).toEqual([0x80, 0x01])
+    expect(uleb(624485)).toEqual([0xe5, 0x8e, 0x26])
+    expect(uleb(0xffff_ffff)).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f])
+    expect(sleb(0)).toEqual([0x00])
+    expect(sleb(-1)).toEqual([0x7f])
+    expect(sleb(63)).toEqual([0x3f])
+    expect(sleb(64)).toEqual([0xc0, 0x00])
+    expect(sleb(-64)).toEqual([0x40])
+    expect(sleb(-65)).toEqual([0xbf, 0x7f])
+    expect(sleb(-123456)).toEqual([0xc0, 0xbb, 0x78])
+    expect(sleb(-0x8000_0000)).toEqual([0x80, 0x80, 0x80, 0x80, 0x78])
+  })
+
+  it('decodes back to the number it encoded (any 32-bit value)', () => {
+    const decode = (bytes: readonly number[], signed: boolean): number => {
+      let v = 0
+      let shift = 0
+      for (const b of bytes) {
+        v += (b & 0x7f) * 2 ** shift
+        shift += 7
+      }
+      const last = bytes[bytes.length - 1] ?? 0
+      return signed && (last & 0x40) !== 0 ? v - 2 ** shift : v
+    }
+    fc.assert(fc.property(fc.integer({ min: 0, max: 0xffff_ffff }), (n) => decode(uleb(n), false) === n))
+    fc.assert(fc.property(fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }), (n) => decode(sleb(n), true) === n))
+  })
+
+  it('refuses anything that is not an integer of the right range: no other value reaches a module', () => {
+    for (const bad of [Number.NaN, 1.5, -1, 2 ** 32, Number.POSITIVE_INFINITY]) expect(() => u32(bad)).toThrow(RangeError)
+    for (const bad of [Number.NaN, 0.5, 2 ** 31, -(2 ** 31) - 1]) expect(() => i32(bad)).toThrow(RangeError)
+    expect(() => encodeInstr(['i32.const', 2 ** 31])).toThrow(RangeError)
+    expect(() => encodeInstr(['i8x16.shuffle', [0, 1, 2]])).toThrow(/16 byte indices/)
+    expect(() => encodeInstr(['i8x16.shuffle', Array.from({ length: 16 }, () => 32)])).toThrow(/16 byte indices/)
+  })
+})
+
+describe('modules', () => {
+  const fn = (body: WasmModule['functions'][number]['body'], name = 'transpose'): WasmModule => ({ functions: [{ name, params: 1, locals: ['i32'], body }] })
+
+  it('an empty function is the smallest valid module importing the kernel memory', () => {
+    const bytes = encodeModule(fn([]))
+    expect(Array.from(bytes.slice(0, 8))).toEqual([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00])
+    expect(validates(bytes)).toBe(true)
+  })
+
+  it('refuses branches out of the function, unbalanced blocks, unknown locals and names that are not plain', () => {
+    expect(() => encodeModule(fn([['br', 0]]))).toThrow(/branches 0 levels out of 0/)
+    expect(() => encodeModule(fn([['loop'], ['br_if', 1], ['end']]))).toThrow(/branches 1 levels out of 1/)
+    expect(() => encodeModule(fn([['block']]))).toThrow(/leaves 1 blocks open/)
+    expect(() => encodeModule(fn([['end']]))).toThrow(/never opened/)
+    expect(() => encodeModule(fn([['local.get', 2]]))).toThrow(/no local 2/)
+    expect(() => encodeModule(fn([], 'x"); alert(1)'))).toThrow(/not a plain name/)
+  })
+})
+
+describe('the quarter-turn renderer', () => {
+  it('takes exactly the maps that swap the axes, without resample or fill', () => {
+    const taken = views(aliases.d4()).map((_, k) => d4View(k, 5, 7).map((g) => transposeOf(g) !== undefined))
+    // d4 order: identity, 90, 180, 270, flip, flip·90, flip·180, flip·270.
+    expect(taken).toEqual([[false], [true], [false], [true], [false], [true], [false], [true]])
+    const undo = gathers(lower(orThrow(resolveUndoMask(views(aliases.d4())[3]?.steps ?? [], 5, 7)), 2, 7, 5, 'add'))
+    expect(undo.map((g) => transposeOf(g))).toEqual([{ planes: 2, inHeight: 7, inWidth: 5, outHeight: 5, outWidth: 7, ij: 1, ji: -1, i0: 0, j0: 4 }])
+  })
+
+  it('leaves an identity map with the kernel\'s write, which renders as one copy when it stores', () => {
+    const [turn] = d4View(1, 5, 7)
+    if (turn === undefined) throw new Error('no kernel')
+    const rest = afterTranspose(turn, 3)
+    expect([rest.inHeight, rest.inWidth, rest.outHeight, rest.outWidth, rest.write]).toEqual([7, 5, 7, 5, 'store'])
+    expect(renderJs(rest)).toContain('dst.set(src.subarray(srcBase, srcBase + 105), dstBase);')
+  })
+
+  it('renders every d4 turn of every size from 1×1 to 40×40 as a module that validates', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 3, 5, 7), (h, w, view) => {
+      const t = d4View(view, h, w, 1).map(transposeOf)[0]
+      return t !== undefined && validates(encodeModule(renderWasm(t)))
+    }), { numRuns: 100 })
+  })
+
+  it('refuses sizes that are not positive integers and maps that read outside the source, before anything is encoded', () => {
+    const t: TransposeKernel = { planes: 1, inHeight: 4, inWidth: 4, outHeight: 4, outWidth: 4, ij: 1, ji: -1, i0: 0, j0: 3 }
+    expect(() => renderWasm(t)).not.toThrow()
+    expect(() => renderWasm({ ...t, inWidth: 4.5 })).toThrow(/plane size 4.5 is not a positive integer/)
+    expect(() => renderWasm({ ...t, outHeight: 0 })).toThrow(/plane size 0/)
+    expect(() => renderWasm({ ...t, j0: 2 })).toThrow(/output \(3, 0\) would read \(0, -1\) outside the 4×4 source/)
+    expect(() => renderWasm({ ...t, outWidth: 5 })).toThrow(/would read \(4, 3\)/)
+  })
+
+  // Snapshots: a plane small enough for 4×4 blocks and value-by-value edges only, and one tall
+  // enough for the 16-row bands.
+  for (const [name, view, h, w] of [['rot90 of 5×7 (blocks and edges)', 1, 5, 7], ['flip·rot270 of 6×18 (bands of 16 rows)', 7, 6, 18]] as const) {
+    it(`listing: ${name}`, () => {
+      const t = d4View(view, h, w).map(transposeOf)[0]
+      if (t === undefined) throw new Error('not a turn')
+      expect(listing(renderWasm(t))).toMatchSnapshot()
+    })
+  }
+})
+
+describe('where WebAssembly SIMD cannot run', () => {
+  it('says why, so the js backend keeps its JavaScript loops', () => {
+    expect(setUpWasm(undefined)).toEqual({ reason: 'this JavaScript engine has no WebAssembly' })
+    expect(setUpWasm({ Memory: engine })).toEqual({ reason: 'WebAssembly lacks Memory, Module, Instance or validate' })
+    // An engine that knows WebAssembly but not its SIMD instructions refuses to validate the module.
+    const noSimd = new Proxy(Object(engine), { get: (target, key) => (key === 'validate' ? () => false : Reflect.get(target, key)) })
+    expect(setUpWasm(noSimd)).toEqual({ reason: 'Error: the engine refuses WebAssembly SIMD (module did not validate)' })
+    expect(setUpWasm(engine)).toHaveProperty('kernels')
+  })
+})
