@@ -107,13 +107,13 @@ describe('every backend agrees with the reference', () => {
     }), { numRuns: 60 })
   })
 
-  it('the js backend runs its quarter turns as WebAssembly SIMD here, so the properties check that path', () => {
-    expect(jsBackend().detail).toMatch(/quarter turns as WebAssembly SIMD transposes/)
+  it('the js backend runs its quarter turns and mirrored rows as WebAssembly SIMD here, so the properties check that path', () => {
+    expect(jsBackend().detail).toMatch(/quarter turns and mirrored rows as WebAssembly SIMD gathers/)
     expect(jsBackend({ wasm: false }).detail).toMatch(/quarter turns as JavaScript loops \(WebAssembly turned off by the wasm option\)/)
   })
 
-  // Planes up to 40 a side: the SIMD transposes work in bands of 16 rows and blocks of 4, with
-  // value-by-value edges, so sizes on both sides of each multiple are drawn.
+  // Planes up to 40 a side: the SIMD transposes work in bands of 16 rows and blocks of 4, mirrors
+  // 16 values at a time, with value-by-value edges, so sizes on both sides of each multiple are drawn.
   const turnCaseArb = fc.record({
     factors: fc.array(fc.oneof(
       fc.constant(T.hflip()),
@@ -128,7 +128,7 @@ describe('every backend agrees with the reference', () => {
     seed: fc.integer({ min: 1, max: 1000 }),
   })
 
-  it('quarter turns with flips, crops and scales on planes up to 40×40: augment and every merge write', async () => {
+  it('quarter turns and mirrors with crops and scales on planes up to 40×40: augment and every merge write', async () => {
     const writes: readonly WriteMode[] = ['add', 'add-log', 'add-sqrt', 'max', 'min']
     const js = [jsBackend(), jsBackend({ wasm: false })]
     let turned = 0
@@ -138,7 +138,7 @@ describe('every backend agrees with the reference', () => {
         const forward = resolveAugment(view.steps, height, width)
         if (E.isLeft(forward)) continue // a crop larger than the image
         const [vh, vw] = forward.right.reduce<readonly number[]>((size, s) => (s.kind === 'gather' ? [s.map.outHeight, s.map.outWidth] : size), [height, width])
-        if (forward.right.some((s) => s.kind === 'gather' && s.map.ii === 0)) turned++
+        if (forward.right.some((s) => s.kind === 'gather' && (s.map.ii === 0 || s.map.jj === -1))) turned++
         const length = planes * (vh ?? 0) * (vw ?? 0)
         const expected = new Float32Array(length + 1)
         await reference.augment(forward.right, src, expected, 1)
@@ -160,7 +160,7 @@ describe('every backend agrees with the reference', () => {
         }
       }
     }), { numRuns: 80 })
-    // Not a vacuous property: most cases contain a quarter turn (the WebAssembly path).
+    // Not a vacuous property: most cases contain a quarter turn or a mirror (the WebAssembly paths).
     expect(turned).toBeGreaterThan(40)
   })
 

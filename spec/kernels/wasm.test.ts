@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { aliases, orThrow, resolveAugment, resolveUndoMask, views } from '../../src/index.js'
 import { lower } from '../../kernels/lower.js'
 import type { GatherKernel, Kernel } from '../../kernels/ir.js'
-import { afterTranspose, renderWasm, transposeOf, type TransposeKernel } from '../../kernels/render-wasm.js'
+import { afterGather, renderWasm, wasmGatherOf, type WasmGather } from '../../kernels/render-wasm.js'
 import { renderJs } from '../../kernels/render-js.js'
 import { encodeInstr, encodeModule, i32, listing, sleb, u32, uleb, type WasmModule } from '../../kernels/wasm.js'
 import { setUpWasm } from '../../src/backend/wasm.js'
@@ -81,46 +81,50 @@ describe('modules', () => {
   })
 })
 
-describe('the quarter-turn renderer', () => {
-  it('takes exactly the maps that swap the axes, without resample or fill', () => {
-    const taken = views(aliases.d4()).map((_, k) => d4View(k, 5, 7).map((g) => transposeOf(g) !== undefined))
+describe('the WebAssembly renderer', () => {
+  it('takes quarter turns (any write) and mirrored rows (plain stores that are not half turns of whole planes), nothing else', () => {
+    const taken = views(aliases.d4()).map((_, k) => d4View(k, 5, 7).map((g) => wasmGatherOf(g) !== undefined))
     // d4 order: identity, 90, 180, 270, flip, flip·90, flip·180, flip·270.
-    expect(taken).toEqual([[false], [true], [false], [true], [false], [true], [false], [true]])
-    const undo = gathers(lower(orThrow(resolveUndoMask(views(aliases.d4())[3]?.steps ?? [], 5, 7)), 2, 7, 5, 'add'))
-    expect(undo.map((g) => transposeOf(g))).toEqual([{ planes: 2, inHeight: 7, inWidth: 5, outHeight: 5, outWidth: 7, ij: 1, ji: -1, i0: 0, j0: 4 }])
+    expect(taken).toEqual([[false], [true], [false], [true], [true], [true], [false], [true]])
+    const undo = (k: number) => gathers(lower(orThrow(resolveUndoMask(views(aliases.d4())[k]?.steps ?? [], 5, 7)), 2, k % 2 === 1 ? 7 : 5, k % 2 === 1 ? 5 : 7, 'add'))
+    // Merging: turns go to WebAssembly, mirrored rows stay a JavaScript loop (the add is one pass either way).
+    expect(views(aliases.d4()).map((_, k) => undo(k).map((g) => wasmGatherOf(g) !== undefined))).toEqual([[false], [true], [false], [true], [false], [true], [false], [true]])
+    expect(undo(3).map((g) => wasmGatherOf(g))).toEqual([{ planes: 2, inHeight: 7, inWidth: 5, outHeight: 5, outWidth: 7, map: { outHeight: 5, outWidth: 7, ii: 0, ij: 1, i0: 0, ji: -1, jj: 0, j0: 4 } }])
   })
 
   it('leaves an identity map with the kernel\'s write, which renders as one copy when it stores', () => {
     const [turn] = d4View(1, 5, 7)
     if (turn === undefined) throw new Error('no kernel')
-    const rest = afterTranspose(turn, 3)
+    const rest = afterGather(turn, 3)
     expect([rest.inHeight, rest.inWidth, rest.outHeight, rest.outWidth, rest.write]).toEqual([7, 5, 7, 5, 'store'])
     expect(renderJs(rest)).toContain('dst.set(src.subarray(srcBase, srcBase + 105), dstBase);')
   })
 
-  it('renders every d4 turn of every size from 1×1 to 40×40 as a module that validates', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 3, 5, 7), (h, w, view) => {
-      const t = d4View(view, h, w, 1).map(transposeOf)[0]
-      return t !== undefined && validates(encodeModule(renderWasm(t)))
+  it('renders every d4 turn and mirror of every size from 1×1 to 40×40 as a module that validates', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 3, 4, 5, 7), (h, w, view) => {
+      const g = d4View(view, h, w, 1).map(wasmGatherOf)[0]
+      return g !== undefined && validates(encodeModule(renderWasm(g)))
     }), { numRuns: 100 })
   })
 
-  it('refuses sizes that are not positive integers and maps that read outside the source, before anything is encoded', () => {
-    const t: TransposeKernel = { planes: 1, inHeight: 4, inWidth: 4, outHeight: 4, outWidth: 4, ij: 1, ji: -1, i0: 0, j0: 3 }
-    expect(() => renderWasm(t)).not.toThrow()
-    expect(() => renderWasm({ ...t, inWidth: 4.5 })).toThrow(/plane size 4.5 is not a positive integer/)
-    expect(() => renderWasm({ ...t, outHeight: 0 })).toThrow(/plane size 0/)
-    expect(() => renderWasm({ ...t, j0: 2 })).toThrow(/output \(3, 0\) would read \(0, -1\) outside the 4×4 source/)
-    expect(() => renderWasm({ ...t, outWidth: 5 })).toThrow(/would read \(4, 3\)/)
+  it('refuses sizes that are not positive integers, other maps, and maps that read outside the source, before anything is encoded', () => {
+    const map = { outHeight: 4, outWidth: 4, ii: 0, ij: 1, i0: 0, ji: -1, jj: 0, j0: 3 }
+    const g: WasmGather = { planes: 1, inHeight: 4, inWidth: 4, outHeight: 4, outWidth: 4, map }
+    expect(() => renderWasm(g)).not.toThrow()
+    expect(() => renderWasm({ ...g, inWidth: 4.5 })).toThrow(/plane size 4.5 is not a positive integer/)
+    expect(() => renderWasm({ ...g, outHeight: 0 })).toThrow(/plane size 0/)
+    expect(() => renderWasm({ ...g, map: { ...map, ii: 1, ij: 0, ji: 0, jj: 1, j0: 0 } })).toThrow(/neither swaps the axes nor mirrors the rows/)
+    expect(() => renderWasm({ ...g, map: { ...map, j0: 2 } })).toThrow(/output \(3, 0\) would read \(0, -1\) outside the 4×4 source/)
+    expect(() => renderWasm({ ...g, outWidth: 5 })).toThrow(/would read \(4, 3\)/)
   })
 
-  // Snapshots: a plane small enough for 4×4 blocks and value-by-value edges only, and one tall
-  // enough for the 16-row bands.
-  for (const [name, view, h, w] of [['rot90 of 5×7 (blocks and edges)', 1, 5, 7], ['flip·rot270 of 6×18 (bands of 16 rows)', 7, 6, 18]] as const) {
+  // Snapshots: a turn small enough for 4×4 blocks and value-by-value edges only, one tall enough
+  // for the 16-row bands, and a mirror with a 16-value main loop and an edge.
+  for (const [name, view, h, w] of [['rot90 of 5×7 (blocks and edges)', 1, 5, 7], ['flip·rot270 of 6×18 (bands of 16 rows)', 7, 6, 18], ['hflip of 2×19 (16 values a step, then the edge)', 4, 2, 19]] as const) {
     it(`listing: ${name}`, () => {
-      const t = d4View(view, h, w).map(transposeOf)[0]
-      if (t === undefined) throw new Error('not a turn')
-      expect(listing(renderWasm(t))).toMatchSnapshot()
+      const g = d4View(view, h, w).map(wasmGatherOf)[0]
+      if (g === undefined) throw new Error('not a WebAssembly gather')
+      expect(listing(renderWasm(g))).toMatchSnapshot()
     })
   }
 })

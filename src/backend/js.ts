@@ -3,17 +3,18 @@
  * JavaScript (kernels/render-js), compiled once per distinct kernel and cached. Measured here,
  * gpu.js's CPU fallbacks ran the same gathers 1.1–2× slower than these loops.
  *
- * Quarter turns are the exception: read by columns, they cost a JavaScript loop about 2 ns a value,
- * against a fraction of that for the row copies of flips and crops. Where WebAssembly SIMD runs,
- * their transpose is rendered by kernels/render-wasm and run by ./wasm, and the rest of the kernel
- * (scale, shift, the merge's write) by the JavaScript renderer over the turned, contiguous rows.
+ * Quarter turns are the exception: read by columns, they cost a JavaScript loop 1–2 ns a value,
+ * against a fraction of that for the native row copies of flips and crops. Where WebAssembly SIMD
+ * runs, their transpose (and the reversal of mirrored rows, which would otherwise be a copy and a
+ * native reverse per row) is rendered by kernels/render-wasm and run by ./wasm, and the rest of the
+ * kernel (scale, shift, the merge's write) by the JavaScript renderer over the gathered rows.
  *
  * @since 0.2.0
  */
 import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
 import { lower } from '../../kernels/lower.js'
 import { renderJs } from '../../kernels/render-js.js'
-import { afterTranspose, transposeOf } from '../../kernels/render-wasm.js'
+import { afterGather, wasmGatherOf } from '../../kernels/render-wasm.js'
 import type { Stage } from '../transform/step.js'
 import type { Backend, PlaneBlock } from './backend.js'
 import { runStage } from './reference/execute.js'
@@ -54,15 +55,18 @@ const launchJs = (kernel: GatherKernel, src: Float32Array | Float64Array, srcBas
     kernel.resample?.cols.index ?? emptyIndex, kernel.resample?.cols.weight ?? emptyWeight,
   )
 
-/** Runs one kernel: a transposing map through WebAssembly SIMD when `wasm` is given, the rest as generated JavaScript. */
+/**
+ * Runs one kernel: its quarter turn or mirrored rows through WebAssembly SIMD when `wasm` is given
+ * (kernels/render-wasm says which kernels), everything else as generated JavaScript.
+ */
 const launch = (wasm: WasmKernels | undefined, kernel: GatherKernel, src: Float32Array, srcBase: number, dst: Float32Array | Float64Array, dstBase: number): number => {
-  const turn = wasm === undefined ? undefined : transposeOf(kernel)
-  if (wasm !== undefined && turn !== undefined) {
+  const gather = wasm === undefined ? undefined : wasmGatherOf(kernel)
+  if (wasm !== undefined && gather !== undefined) {
     const outPlane = kernel.outHeight * kernel.outWidth
     let bad = -1
-    // The turned planes are contiguous rows: the kernel's write finishes them as an identity map.
-    const done = wasm.transpose(turn, src, srcBase, (turned, base, plane, planes) => {
-      const refused = launchJs(afterTranspose(kernel, planes), turned, base, dst, dstBase + plane * outPlane)
+    // The gathered planes are contiguous forward rows: the kernel's write finishes them as an identity map.
+    const done = wasm.gather(gather, src, srcBase, (rows, base, plane, planes) => {
+      const refused = launchJs(afterGather(kernel, planes), rows, base, dst, dstBase + plane * outPlane)
       if (refused >= 0 && bad < 0) bad = refused
     })
     if (done) return bad
@@ -107,8 +111,9 @@ const lastIsOpaque = (kernels: readonly Kernel[]): boolean => kernels[kernels.le
 /** Options of {@link jsBackend}. @category model */
 export interface JsBackendOptions {
   /**
-   * `false`: quarter turns as JavaScript loops even where WebAssembly SIMD runs (to compare, or
-   * where compiling WebAssembly is not allowed). Default: WebAssembly SIMD where it runs.
+   * `false`: quarter turns as JavaScript loops, mirrored rows as native copies and reverses, even
+   * where WebAssembly SIMD runs (to compare, or where compiling WebAssembly is not allowed).
+   * Default: WebAssembly SIMD where it runs.
    */
   readonly wasm?: boolean
 }
@@ -116,8 +121,8 @@ export interface JsBackendOptions {
 /**
  * The default CPU backend: each view's fused stages run as generated JavaScript, compiled once per
  * kernel; a kernel whose map swaps the axes (a quarter turn, with any flips and crops) has its
- * transpose run as generated WebAssembly SIMD where the engine supports it (`detail` says whether it
- * does, and why not). `reduce` maps a prediction back and merges it in the same pass, and reports
+ * transpose — and a plain copy of mirrored rows its reversal — run as generated WebAssembly SIMD
+ * where the engine supports it (`detail` says whether it does, and why not). `reduce` maps a prediction back and merges it in the same pass, and reports
  * the first value the merge refuses. Both paths give the same values.
  * @example
  * import { jsBackend, orThrow, resolveAugment, dihedral4 } from 'tta-lens'
@@ -144,7 +149,7 @@ export const jsBackend = (options?: JsBackendOptions): Backend => {
   const off = typeof options === 'object' && options !== null && options.wasm === false
   const found = off ? { reason: 'WebAssembly turned off by the wasm option' } : wasmKernels()
   const wasm = 'kernels' in found ? found.kernels : undefined
-  const turns = wasm !== undefined ? 'quarter turns as WebAssembly SIMD transposes' : `quarter turns as JavaScript loops (${'reason' in found ? found.reason : ''})`
+  const turns = wasm !== undefined ? 'quarter turns and mirrored rows as WebAssembly SIMD gathers' : `quarter turns as JavaScript loops (${'reason' in found ? found.reason : ''})`
   return {
     name: 'js',
     detail: `js: generated JavaScript kernels (one fused gather per view where the chain allows); ${turns}`,

@@ -1,9 +1,10 @@
 /**
- * The WebAssembly side of the js backend: compiles the SIMD transposes rendered by
- * kernels/render-wasm (encoded by kernels/wasm) and runs them in one memory that grows on demand.
+ * The WebAssembly side of the js backend: compiles the SIMD gathers (quarter turns, mirrored rows)
+ * rendered by kernels/render-wasm (encoded by kernels/wasm) and runs them in one memory that grows
+ * on demand.
  *
- * WebAssembly memory is separate from the caller's arrays, so a transpose copies a few source
- * planes in, turns them there, and hands the turned planes (a view of that memory) to the caller,
+ * WebAssembly memory is separate from the caller's arrays, so a gather copies a few source planes
+ * in, gathers them there, and hands the gathered planes (a view of that memory) to the caller,
  * which writes them out with the kernel's own write. Planes go through in small groups so the
  * memory stays within the CPU's caches.
  *
@@ -13,22 +14,22 @@
  *
  * @since 0.3.0
  */
-import { renderWasm, type TransposeKernel } from '../../kernels/render-wasm.js'
+import { renderWasm, type WasmGather } from '../../kernels/render-wasm.js'
 import { encodeModule, memoryImport } from '../../kernels/wasm.js'
 
-/** A compiled transpose: `(srcByte, dstByte, planes)`. */
-type Transpose = (src: number, dst: number, planes: number) => void
+/** A compiled gather: `(srcByte, dstByte, planes)`. */
+type Compiled = (src: number, dst: number, planes: number) => void
 
-/** Turned planes, handed to the caller: `planes` planes from `plane`, in `data` from index `base`. */
-export type TurnedPlanes = (data: Float32Array, base: number, plane: number, planes: number) => void
+/** Gathered planes, handed to the caller: `planes` planes from `plane`, in `data` from index `base`. */
+export type GatheredPlanes = (data: Float32Array, base: number, plane: number, planes: number) => void
 
-/** What runs the transposes; absent where WebAssembly SIMD is not available. @internal */
+/** What runs the gathers; absent where WebAssembly SIMD is not available. @internal */
 export interface WasmKernels {
   /**
-   * Turns the `t.planes` planes of `src` starting at `srcBase`, a group at a time, and hands each
-   * turned group to `then`. False when the memory could not grow (the caller falls back).
+   * Gathers the `g.planes` planes of `src` starting at `srcBase`, a group at a time, and hands each
+   * gathered group to `then`. False when the memory could not grow (the caller falls back).
    */
-  readonly transpose: (t: TransposeKernel, src: Float32Array, srcBase: number, then: TurnedPlanes) => boolean
+  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredPlanes) => boolean
 }
 
 /** The bytes of one group's input (and as much again for its output): ~1 MiB each stays in L2/L3. */
@@ -38,7 +39,7 @@ const PAGE = 65536
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0] ?? ''
 
 interface Runtime {
-  readonly instantiate: (bytes: Uint8Array) => Transpose
+  readonly instantiate: (bytes: Uint8Array) => Compiled
   readonly buffer: () => ArrayBuffer
   readonly grow: (bytes: number) => boolean
 }
@@ -68,44 +69,47 @@ const runtime = (api: unknown): Runtime | string => {
     }
   }
   const imports = { [memoryImport.module]: { [memoryImport.name]: memory } }
-  const instantiate = (bytes: Uint8Array): Transpose => {
+  const instantiate = (bytes: Uint8Array): Compiled => {
     // The bytes come only from kernels/render-wasm, built from a kernel's validated sizes.
     if (Reflect.apply(validate, api, [bytes]) !== true) throw new Error('the engine refuses WebAssembly SIMD (module did not validate)')
     const instance: unknown = Reflect.construct(Instance, [Reflect.construct(Module, [bytes]), imports])
-    const exported: unknown = Reflect.get(Object(Reflect.get(Object(instance), 'exports')), 'transpose')
-    if (typeof exported !== 'function') throw new TypeError('kernel module exports no transpose function')
+    const exported: unknown = Reflect.get(Object(Reflect.get(Object(instance), 'exports')), 'gather')
+    if (typeof exported !== 'function') throw new TypeError('kernel module exports no gather function')
     return (src, dst, planes) => { Reflect.apply(exported, undefined, [src, dst, planes]) }
   }
   return { instantiate, buffer, grow }
 }
 
-const keyOf = (t: TransposeKernel): string => `${t.inHeight}x${t.inWidth}>${t.outHeight}x${t.outWidth}:${t.ij},${t.ji},${t.i0},${t.j0}`
+const keyOf = (g: WasmGather): string => {
+  const m = g.map
+  return `${g.inHeight}x${g.inWidth}>${g.outHeight}x${g.outWidth}:${m.ii},${m.ij},${m.i0},${m.ji},${m.jj},${m.j0}`
+}
 
 const make = (rt: Runtime): WasmKernels => {
   // The rendered function does not depend on the plane count, so the key leaves it out.
-  const compiled = new Map<string, Transpose>()
-  const compile = (t: TransposeKernel): Transpose => {
-    const key = keyOf(t)
+  const compiled = new Map<string, Compiled>()
+  const compile = (g: WasmGather): Compiled => {
+    const key = keyOf(g)
     const hit = compiled.get(key)
     if (hit !== undefined) return hit
-    const made = rt.instantiate(encodeModule(renderWasm(t)))
+    const made = rt.instantiate(encodeModule(renderWasm(g)))
     if (compiled.size > 256) compiled.clear()
     compiled.set(key, made)
     return made
   }
   let view = new Float32Array(rt.buffer())
   return {
-    transpose: (t, src, srcBase, then) => {
-      const inPlane = t.inHeight * t.inWidth
-      const outPlane = t.outHeight * t.outWidth
-      const group = Math.max(1, Math.min(t.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
+    gather: (g, src, srcBase, then) => {
+      const inPlane = g.inHeight * g.inWidth
+      const outPlane = g.outHeight * g.outWidth
+      const group = Math.max(1, Math.min(g.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
       // Input at 0, output after it (16-byte aligned).
       const outBase = Math.ceil((group * inPlane) / 4) * 4
       if (!rt.grow(4 * (outBase + group * outPlane))) return false
       if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
-      const run = compile(t)
-      for (let p = 0; p < t.planes; p += group) {
-        const n = Math.min(group, t.planes - p)
+      const run = compile(g)
+      for (let p = 0; p < g.planes; p += group) {
+        const n = Math.min(group, g.planes - p)
         view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + n) * inPlane), 0)
         run(0, 4 * outBase, n)
         then(view, outBase, p, n)
@@ -115,23 +119,36 @@ const make = (rt: Runtime): WasmKernels => {
   }
 }
 
-/** Whether the probe ran: a 5×6 quarter turn with a flip, checked value by value. */
+/**
+ * Whether the probe ran right: a quarter turn with a flip of two 5×18 planes (bands, blocks and
+ * edges) and a mirror of the same planes, checked value by value against the map.
+ */
 const probe = (kernels: WasmKernels): string | undefined => {
-  const t: TransposeKernel = { planes: 2, inHeight: 5, inWidth: 6, outHeight: 6, outWidth: 5, ij: -1, ji: -1, i0: 4, j0: 5 }
-  const src = Float32Array.from({ length: 60 }, (_, k) => k)
-  let wrong = 0
-  let seen = 0
-  const ran = kernels.transpose(t, src, 0, (data, base, plane, planes) => {
-    for (let p = plane; p < plane + planes; p++) {
-      for (let i = 0; i < 6; i++) {
-        for (let j = 0; j < 5; j++) {
-          seen++
-          if (data[base + (p - plane) * 30 + i * 5 + j] !== src[p * 30 + (4 - j) * 6 + (5 - i)]) wrong++
+  const [h, w] = [5, 18]
+  const src = Float32Array.from({ length: 2 * h * w }, (_, k) => k)
+  const cases: readonly WasmGather[] = [
+    { planes: 2, inHeight: h, inWidth: w, outHeight: w, outWidth: h, map: { outHeight: w, outWidth: h, ii: 0, ij: -1, i0: h - 1, ji: -1, jj: 0, j0: w - 1 } },
+    { planes: 2, inHeight: h, inWidth: w, outHeight: h, outWidth: w, map: { outHeight: h, outWidth: w, ii: 1, ij: 0, i0: 0, ji: 0, jj: -1, j0: w - 1 } },
+  ]
+  for (const g of cases) {
+    const m = g.map
+    let wrong = 0
+    let seen = 0
+    const ran = kernels.gather(g, src, 0, (data, base, plane, planes) => {
+      for (let p = plane; p < plane + planes; p++) {
+        for (let i = 0; i < g.outHeight; i++) {
+          for (let j = 0; j < g.outWidth; j++) {
+            seen++
+            const from = p * h * w + (m.ii * i + m.ij * j + m.i0) * w + m.ji * i + m.jj * j + m.j0
+            if (data[base + (p - plane) * h * w + i * g.outWidth + j] !== src[from]) wrong++
+          }
         }
       }
-    }
-  })
-  return !ran ? 'the memory could not grow' : seen !== 60 || wrong > 0 ? `the probe turned ${wrong} of ${seen} values wrong` : undefined
+    })
+    if (!ran) return 'the memory could not grow'
+    if (seen !== 2 * h * w || wrong > 0) return `the probe gathered ${wrong} of ${seen} values wrong`
+  }
+  return undefined
 }
 
 /**
