@@ -100,11 +100,22 @@ describe('the WebAssembly renderer', () => {
     expect(renderJs(rest)).toContain('dst.set(src.subarray(srcBase, srcBase + 105), dstBase);')
   })
 
-  it('renders every d4 turn and mirror of every size from 1×1 to 40×40 as a module that validates', () => {
+  it('renders every d4 turn and mirror of every size from 1×1 to 40×40 as a module under 4 KiB that validates', () => {
     fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 3, 4, 5, 7), (h, w, view) => {
       const g = d4View(view, h, w, 1).map(wasmGatherOf)[0]
-      return g !== undefined && validates(encodeModule(renderWasm(g)))
+      const bytes = g === undefined ? undefined : encodeModule(renderWasm(g))
+      // Under 4 KiB, the most a browser compiles synchronously on its main thread.
+      return bytes !== undefined && bytes.length < 4096 && validates(bytes)
     }), { numRuns: 100 })
+  })
+
+  it('keeps modules small for large planes too (4096×4096: offsets need more LEB128 bytes)', () => {
+    for (const view of [1, 4, 7]) {
+      const g = d4View(view, 4096, 4096, 1).map(wasmGatherOf)[0]
+      const bytes = g === undefined ? undefined : encodeModule(renderWasm(g))
+      expect(bytes !== undefined && validates(bytes)).toBe(true)
+      expect(bytes?.length).toBeLessThan(4096)
+    }
   })
 
   it('refuses sizes that are not positive integers, other maps, and maps that read outside the source, before anything is encoded', () => {
@@ -137,5 +148,21 @@ describe('where WebAssembly SIMD cannot run', () => {
     const noSimd = new Proxy(Object(engine), { get: (target, key) => (key === 'validate' ? () => false : Reflect.get(target, key)) })
     expect(setUpWasm(noSimd)).toEqual({ reason: 'Error: the engine refuses WebAssembly SIMD (module did not validate)' })
     expect(setUpWasm(engine)).toHaveProperty('kernels')
+  })
+
+  it('a gather whose memory cannot grow says so before handing anything over (the backend then runs JavaScript)', () => {
+    // An engine whose memories never grow: the probe fits in the first page, a 512×512 turn does not.
+    const Memory = Reflect.get(Object(engine), 'Memory')
+    const fixed = function (this: unknown, descriptor: unknown): unknown {
+      return Reflect.construct(Memory, [{ ...Object(descriptor), maximum: 1 }])
+    }
+    const noGrow = new Proxy(Object(engine), { get: (target, key) => (key === 'Memory' ? fixed : Reflect.get(target, key)) })
+    const set = setUpWasm(noGrow)
+    if (!('kernels' in set)) throw new Error(`no kernels: ${set.reason}`)
+    const g = d4View(1, 512, 512, 1).map(wasmGatherOf)[0]
+    if (g === undefined) throw new Error('not a turn')
+    let handed = 0
+    expect(set.kernels.gather(g, new Float32Array(512 * 512), 0, () => { handed++ })).toMatch(/could not grow/)
+    expect(handed).toBe(0)
   })
 })

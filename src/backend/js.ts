@@ -65,11 +65,12 @@ const launch = (wasm: WasmKernels | undefined, kernel: GatherKernel, src: Float3
     const outPlane = kernel.outHeight * kernel.outWidth
     let bad = -1
     // The gathered planes are contiguous forward rows: the kernel's write finishes them as an identity map.
-    const done = wasm.gather(gather, src, srcBase, (rows, base, plane, planes) => {
+    const failed = wasm.gather(gather, src, srcBase, (rows, base, plane, planes) => {
       const refused = launchJs(afterGather(kernel, planes), rows, base, dst, dstBase + plane * outPlane)
       if (refused >= 0 && bad < 0) bad = refused
     })
-    if (done) return bad
+    // Nothing was written when it failed (memory, compilation): the JavaScript kernel does it all.
+    if (failed === undefined) return bad
   }
   return launchJs(kernel, src, srcBase, dst, dstBase)
 }

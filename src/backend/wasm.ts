@@ -27,9 +27,10 @@ export type GatheredPlanes = (data: Float32Array, base: number, plane: number, p
 export interface WasmKernels {
   /**
    * Gathers the `g.planes` planes of `src` starting at `srcBase`, a group at a time, and hands each
-   * gathered group to `then`. False when the memory could not grow (the caller falls back).
+   * gathered group to `then`. Returns why not, before anything is handed over, when the memory
+   * could not grow or the module would not compile (the caller falls back to JavaScript).
    */
-  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredPlanes) => boolean
+  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredPlanes) => string | undefined
 }
 
 /** The bytes of one group's input (and as much again for its output): ~1 MiB each stays in L2/L3. */
@@ -105,16 +106,23 @@ const make = (rt: Runtime): WasmKernels => {
       const group = Math.max(1, Math.min(g.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
       // Input at 0, output after it (16-byte aligned).
       const outBase = Math.ceil((group * inPlane) / 4) * 4
-      if (!rt.grow(4 * (outBase + group * outPlane))) return false
+      if (!rt.grow(4 * (outBase + group * outPlane))) return `WebAssembly memory could not grow to ${4 * (outBase + group * outPlane)} bytes`
       if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
-      const run = compile(g)
+      let run: Compiled
+      try {
+        run = compile(g)
+      } catch (e) {
+        // A module the engine will not compile here (a plane too large for 32-bit offsets, no SIMD,
+        // a browser's limit on compiling on the main thread): this kernel stays in JavaScript.
+        return describe(e)
+      }
       for (let p = 0; p < g.planes; p += group) {
         const n = Math.min(group, g.planes - p)
         view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + n) * inPlane), 0)
         run(0, 4 * outBase, n)
         then(view, outBase, p, n)
       }
-      return true
+      return undefined
     },
   }
 }
@@ -134,7 +142,7 @@ const probe = (kernels: WasmKernels): string | undefined => {
     const m = g.map
     let wrong = 0
     let seen = 0
-    const ran = kernels.gather(g, src, 0, (data, base, plane, planes) => {
+    const failed = kernels.gather(g, src, 0, (data, base, plane, planes) => {
       for (let p = plane; p < plane + planes; p++) {
         for (let i = 0; i < g.outHeight; i++) {
           for (let j = 0; j < g.outWidth; j++) {
@@ -145,7 +153,7 @@ const probe = (kernels: WasmKernels): string | undefined => {
         }
       }
     })
-    if (!ran) return 'the memory could not grow'
+    if (failed !== undefined) return failed
     if (seen !== 2 * h * w || wrong > 0) return `the probe gathered ${wrong} of ${seen} values wrong`
   }
   return undefined
