@@ -9,7 +9,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type ShapeError } from '../errors.js'
 import type { Dim } from '../tensor/shape.js'
 import { bindShape } from '../tensor/tensor.js'
-import type { ModelSignature, Plan } from './plan.js'
+import type { ModelSignature, Plan, Task } from './plan.js'
 
 /** What {@link dryRun} found: each model call's input (and output, when the signature gives one) and the merged shape. @category model */
 export interface DryRunReport {
@@ -45,17 +45,26 @@ const checkSignature = (signature: unknown): E.Either<ShapeError, void> => {
 }
 
 /**
- * What the task needs of the model's output, checked from its declared rank before any call: a
- * segmentation model returns `[N, K, H, W]` masks (a classifier's `[N, K]` cannot be mapped back),
- * a keypoint model `[N, 2K]`.
+ * What a task needs of the model's output, checked from its declared shape before any call or
+ * image: a segmentation model returns `[N, K, H, W]` masks (a classifier's `[N, K]` cannot be
+ * mapped back), a keypoint model `[N, 2K]`; a classifier's scores may have any shape.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { taskFits } from 'tta-lens'
+ * assert.ok(E.isRight(taskFits('segmentation', ['N', 2, 'H', 'W'])))
+ * const classifier = taskFits('segmentation', ['N', 5])
+ * assert.ok(E.isLeft(classifier) && classifier.left.message ===
+ *   "a segmentation model must return [N,K,H,W] masks, but this model's output is [N,5] (a classifier?)")
+ * assert.ok(E.isLeft(taskFits('keypoints', ['N', 5])))
+ * @category utils
  */
-const checkTaskOutput = (plan: Plan, output: readonly Dim[] | undefined): E.Either<ShapeError, void> => {
+export const taskFits = (task: Task, output: readonly Dim[] | undefined): E.Either<ShapeError, void> => {
   if (output === undefined || output.length === 0) return E.right(undefined)
   const shown = `[${output.join(',')}]`
-  if (plan.task === 'segmentation' && output.length !== 4) {
+  if (task === 'segmentation' && output.length !== 4) {
     return E.left(shapeError(`a segmentation model must return [N,K,H,W] masks, but this model's output is ${shown}${output.length === 2 ? ' (a classifier?)' : ''}`))
   }
-  if (plan.task === 'keypoints') {
+  if (task === 'keypoints') {
     const last = output[1]
     if (output.length !== 2 || (typeof last === 'number' && last % 2 !== 0)) {
       return E.left(shapeError(`a keypoint model must return [N,2K] coordinates (x, y per point), but this model's output is ${shown}`))
@@ -84,7 +93,7 @@ export const dryRun = (plan: Plan, signature: ModelSignature): E.Either<ShapeErr
   }
   const declared = checkSignature(signature)
   if (E.isLeft(declared)) return declared
-  const fitsTask = checkTaskOutput(plan, signature.output)
+  const fitsTask = taskFits(plan.task, signature.output)
   if (E.isLeft(fitsTask)) return fitsTask
   const calls: { chunk: number; input: readonly number[]; output?: readonly number[] }[] = []
   for (const chunk of plan.chunks) {
