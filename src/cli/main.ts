@@ -20,6 +20,7 @@ import { cleanUpOnInterrupt, collectInputs, jobState, planJobs, prepareOutputFol
 import { readIdx } from '../io/idx.js'
 import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
 import { showBytes } from '../plan/budget.js'
+import { packageVersion } from '../io/package.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints'
 const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif']
@@ -324,6 +325,7 @@ const benchCommand = async (o: Common & { readonly shape: readonly number[]; rea
 const program = new Command()
   .name('tta-lens')
   .description('Test-time augmentation for ONNX image models')
+  .version(packageVersion(), '-V, --version', 'print the version of tta-lens')
   // A usage error is one line and exit code 2, like every other refusal (help and version exit 0).
   .configureOutput({ outputError: (text, write) => write(`tta-lens: ${oneLine(text.replace(/^error: /, ''))} (see --help)\n`) })
   .exitOverride((e: CommanderError) => process.exit(e.exitCode === 0 ? 0 : 2))
