@@ -161,9 +161,9 @@ const runCommand = async (inputs: readonly string[], o: Common & { readonly out:
   // Everything that can be refused is refused before any work: flags, policy, output folder, model.
   checkCommon(o)
   const product = await policyOf(o)
-  orFail(await prepareOutputFolder(o.out))
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
+  orFail(await prepareOutputFolder(o.out))
   const suffixes = outputSuffixes(o.task)
   const { files, missing } = await collectInputs(inputs, { extensions: imageExtensions, outDir: o.out, outputSuffixes: suffixes })
   const { jobs, refused } = planJobs(files, o.out, suffixes)
