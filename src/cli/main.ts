@@ -12,11 +12,11 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import { SingleBar, Presets } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  buildPlan, dryRun, explain, mergeModes, onnx, parsePolicy, productFromConfig, showP, tensor, views, wrap,
+  buildPlan, dryRun, explain, mergeModes, parsePolicy, productFromConfig, showP, tensor, views, wrap,
   type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName,
 } from '../index.js'
 import { encodeNpy, encodePng, greyFromMap, readImage, writeAtomic, type Preprocess } from '../io/image.js'
-import { readIdx } from '../io/idx.js'
+import { onnx, readIdx } from '../node.js'
 import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
 import { showBytes } from '../plan/budget.js'
 import { packageVersion } from '../io/package.js'

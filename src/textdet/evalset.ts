@@ -52,8 +52,8 @@ export const EVAL_SET_DIR: string = assetPath('textdet/')
  * Reads and checks `truth.json` of an evaluation set.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { readTruth, EVAL_SET_DIR } from '../../../src/textdet/index.js'
- * const truth = await readTruth(EVAL_SET_DIR)()
+ * import { textdet } from 'tta-lens/node'
+ * const truth = await textdet.readTruth(textdet.EVAL_SET_DIR)()
  * assert.ok(E.isRight(truth) && truth.right.length === 80)
  * assert.ok(E.isRight(truth) && truth.right.every((im) => im.lines.length >= 3 && im.width % 32 === 0 && im.height % 32 === 0))
  * @category constructors
@@ -74,8 +74,8 @@ export const readTruth = (dir: string = EVAL_SET_DIR): TE.TaskEither<DataError, 
  * Decodes an image file to 8-bit RGB with sharp (alpha dropped, grey expanded to RGB).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { readImage, EVAL_SET_DIR } from '../../../src/textdet/index.js'
- * const image = await readImage(`${EVAL_SET_DIR}images/000.jpg`)()
+ * import { textdet } from 'tta-lens/node'
+ * const image = await textdet.readImage(`${textdet.EVAL_SET_DIR}images/000.jpg`)()
  * assert.ok(E.isRight(image) && image.right.channels === 3 && image.right.data.length === image.right.width * image.right.height * 3)
  * @category constructors
  */
