@@ -9,6 +9,7 @@
  * Those go behind `tta-lens/node` (src/node.ts); browser-only adapters behind `tta-lens/web`.
  *
  * @packageDocumentation
+ * @module tta-lens
  */
 export * from './errors.js'
 export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank, CheckImage } from './tensor/shape.js'

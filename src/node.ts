@@ -8,6 +8,7 @@
  * the core's gpujs backend try WebGPU through Dawn (the `webgpu` package) in Node.
  *
  * @packageDocumentation
+ * @module tta-lens/node
  */
 import { useDawn } from './backend/gpujs-node.js'
 

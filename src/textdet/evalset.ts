@@ -41,9 +41,21 @@ const ImageCodec = t.type({
 const TruthCodec = t.type({ images: t.array(ImageCodec) })
 
 /** One text line of the ground truth: its ink box, its text, and whether it runs vertically. @category model */
-export type TruthLine = t.TypeOf<typeof LineCodec>
+export interface TruthLine {
+  /** The ink box, `[x0, y0, x1, y1]` in pixels. */
+  readonly box: readonly [number, number, number, number]
+  readonly text: string
+  readonly vertical: boolean
+}
 /** One image of the set: its file (relative to the set's folder), size, the quarter turn applied (0, 90 = counter-clockwise, 270), the photo it was cut from, and its lines. @category model */
-export type TruthImage = t.TypeOf<typeof ImageCodec>
+export interface TruthImage {
+  readonly file: string
+  readonly width: number
+  readonly height: number
+  readonly turn: number
+  readonly photo: string
+  readonly lines: readonly TruthLine[]
+}
 
 /** The evaluation set the package ships (`assets/textdet/`), as a folder path ending in a separator. @category model */
 export const EVAL_SET_DIR: string = assetPath('textdet/')
