@@ -1,7 +1,15 @@
 /**
  * tta-lens: test-time augmentation with shape-indexed tensors and typed, invertible transforms.
  *
+ * What belongs here: the core, which runs anywhere JavaScript does — tensors, transforms, algebra,
+ * merges, the plan and its interpreters, kernels and the js/reference/gpujs backends, wrappers,
+ * the law kit, boxes, and anything else that needs neither Node nor a browser. Nothing imported
+ * from here, directly or not, may import a Node built-in (`node:*`, `fs`, …) or a package that
+ * runs only in Node (onnxruntime-node, sharp): spec/package/entry-points.test.ts fails if one does.
+ * Those go behind `tta-lens/node` (src/node.ts); browser-only adapters behind `tta-lens/web`.
+ *
  * @packageDocumentation
+ * @module tta-lens
  */
 export * from './errors.js'
 export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank, CheckImage } from './tensor/shape.js'
@@ -43,11 +51,9 @@ export { jsBackend, type JsBackendOptions } from './backend/js.js'
 export { gpujsBackend, type GpuJsMode } from './backend/gpujs.js'
 export type { Backend, BackendName, PlaneBlock } from './backend/backend.js'
 export { backendNamed, type ExecutionOptions } from './wrapper/execute.js'
-export * as onnx from './backend/onnx.js'
+export type { OnnxSpec, OnnxModel, OutputOf } from './backend/onnx-core.js'
 export { productFromConfig, parsePolicy, TransformConfig } from './config/transforms.js'
 export { mcnemar, showP } from './eval/stats.js'
-export { decodeIdx, readIdx, type IdxArray } from './io/idx.js'
 export * as textdet from './textdet/index.js'
 export * as boxes from './boxes/index.js'
-export * as files from './io/files.js'
 export { evaluateClassifier, argmaxRows, type LabelledSet, type PolicyResult } from './eval/classify.js'
