@@ -20,20 +20,27 @@ import { encodeModule, memoryImport } from '../../kernels/wasm.js'
 /** A compiled gather: `(srcByte, dstByte, planes)`. */
 type Compiled = (src: number, dst: number, planes: number) => void
 
-/** Gathered planes, handed to the caller: `planes` planes from `plane`, in `data` from index `base`. */
-export type GatheredPlanes = (data: Float32Array, base: number, plane: number, planes: number) => void
+/**
+ * Gathered rows, handed to the caller: output rows [at, at + rows) counted across planes (row i of
+ * plane p is p·outHeight + i), in `data` from index `base`, contiguous.
+ */
+export type GatheredRows = (data: Float32Array, base: number, at: number, rows: number) => void
 
 /** What runs the gathers; absent where WebAssembly SIMD is not available. @internal */
 export interface WasmKernels {
   /**
-   * Gathers the `g.planes` planes of `src` starting at `srcBase`, a group at a time, and hands each
-   * gathered group to `then`. Returns why not, before anything is handed over, when the memory
+   * Gathers the `g.planes` planes of `src` starting at `srcBase`, a group of planes at a time, and
+   * hands each gathered group's rows to `then`. Returns why not, before anything is handed over, when the memory
    * could not grow or the module would not compile (the caller falls back to JavaScript).
    */
-  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredPlanes) => string | undefined
+  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredRows) => string | undefined
 }
 
-/** The bytes of one group's input (and as much again for its output): ~1 MiB each stays in L2/L3. */
+/**
+ * The bytes of one group's input (and as much again for its output): about 1 MiB each, so a group
+ * stays in L2/L3 between its copy in, its gather and its copy out. (Gathering a large plane in bands
+ * of rows, to keep the output in L1, was measured no faster here.)
+ */
 const GROUP_BYTES = 1 << 20
 const PAGE = 65536
 
@@ -99,32 +106,38 @@ const make = (rt: Runtime): WasmKernels => {
     return made
   }
   let view = new Float32Array(rt.buffer())
-  return {
-    gather: (g, src, srcBase, then) => {
-      const inPlane = g.inHeight * g.inWidth
-      const outPlane = g.outHeight * g.outWidth
-      const group = Math.max(1, Math.min(g.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
-      // Input at 0, output after it (16-byte aligned).
-      const outBase = Math.ceil((group * inPlane) / 4) * 4
-      if (!rt.grow(4 * (outBase + group * outPlane))) return `WebAssembly memory could not grow to ${4 * (outBase + group * outPlane)} bytes`
-      if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
-      let run: Compiled
-      try {
-        run = compile(g)
-      } catch (e) {
-        // A module the engine will not compile here (a plane too large for 32-bit offsets, no SIMD,
-        // a browser's limit on compiling on the main thread): this kernel stays in JavaScript.
-        return describe(e)
-      }
-      for (let p = 0; p < g.planes; p += group) {
-        const n = Math.min(group, g.planes - p)
-        view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + n) * inPlane), 0)
-        run(0, 4 * outBase, n)
-        then(view, outBase, p, n)
-      }
-      return undefined
-    },
+  /** Room for `floats` values, and a view of it; why not, when the memory cannot grow. */
+  const room = (floats: number): string | undefined => {
+    if (!rt.grow(4 * floats)) return `WebAssembly memory could not grow to ${4 * floats} bytes`
+    if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
+    return undefined
   }
+  /** Groups of whole planes: copied in, gathered, handed over. */
+  const byGroups = (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredRows): string | undefined => {
+    const inPlane = g.inHeight * g.inWidth
+    const outPlane = g.outHeight * g.outWidth
+    const group = Math.max(1, Math.min(g.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
+    // Input at 0, output after it (16-byte aligned).
+    const outBase = Math.ceil((group * inPlane) / 4) * 4
+    const full = room(outBase + group * outPlane)
+    if (full !== undefined) return full
+    let run: Compiled
+    try {
+      run = compile(g)
+    } catch (e) {
+      // A module the engine will not compile here (a plane too large for 32-bit offsets, no SIMD,
+      // a browser's limit on compiling on the main thread): this kernel stays in JavaScript.
+      return describe(e)
+    }
+    for (let p = 0; p < g.planes; p += group) {
+      const n = Math.min(group, g.planes - p)
+      view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + n) * inPlane), 0)
+      run(0, 4 * outBase, n)
+      then(view, outBase, p * g.outHeight, n * g.outHeight)
+    }
+    return undefined
+  }
+  return { gather: byGroups }
 }
 
 /**
@@ -142,14 +155,14 @@ const probe = (kernels: WasmKernels): string | undefined => {
     const m = g.map
     let wrong = 0
     let seen = 0
-    const failed = kernels.gather(g, src, 0, (data, base, plane, planes) => {
-      for (let p = plane; p < plane + planes; p++) {
-        for (let i = 0; i < g.outHeight; i++) {
-          for (let j = 0; j < g.outWidth; j++) {
-            seen++
-            const from = p * h * w + (m.ii * i + m.ij * j + m.i0) * w + m.ji * i + m.jj * j + m.j0
-            if (data[base + (p - plane) * h * w + i * g.outWidth + j] !== src[from]) wrong++
-          }
+    const failed = kernels.gather(g, src, 0, (data, base, at, rows) => {
+      for (let r = at; r < at + rows; r++) {
+        const p = Math.floor(r / g.outHeight)
+        const i = r % g.outHeight
+        for (let j = 0; j < g.outWidth; j++) {
+          seen++
+          const from = p * h * w + (m.ii * i + m.ij * j + m.i0) * w + m.ji * i + m.jj * j + m.j0
+          if (data[base + (r - at) * g.outWidth + j] !== src[from]) wrong++
         }
       }
     })
