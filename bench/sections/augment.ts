@@ -62,26 +62,30 @@ const quantile = (xs: readonly number[], q: number): number => {
 }
 const spread = (t: Timing): string => `${ms(quantile(t.samples, 0.25))}–${ms(quantile(t.samples, 0.75))}`
 
+/** Median and quartiles, over the rounds, of each round's sample of `t` over the same round's sample of `base`. */
+const perRound = (t: readonly number[], base: readonly number[]): string => {
+  const r = t.map((x, k) => x / (base[k] ?? Number.NaN))
+  return `${ratio(quantile(r, 0.5))} (${ratio(quantile(r, 0.25))}–${ratio(quantile(r, 0.75))})`
+}
+
 /**
- * Median, spread (quartiles of the rounds), minimum, and the ratios to `baseline`: of medians, of
- * minimums, and per round (each round's sample over the baseline's sample in the same round, which
- * cancels load that hits both alike; median and quartiles over the rounds).
+ * Wall time: median, spread (quartiles of the rounds), minimum, and the ratios to `baseline` — of
+ * medians, of minimums, and per round (each round's sample over the baseline's in the same round,
+ * which cancels load that hits both alike). Then CPU time (this process's, which other processes
+ * holding the cores do not lengthen): median, and per round over the baseline.
  */
 const timings = (ts: readonly Timing[], baseline: string): string => {
   const base = byName(ts, baseline)
-  const perRound = (t: Timing): string => {
-    const r = t.samples.map((x, k) => x / (base.samples[k] ?? Number.NaN))
-    return `${ratio(quantile(r, 0.5))} (${ratio(quantile(r, 0.25))}–${ratio(quantile(r, 0.75))})`
-  }
   return table(
-    ['variant', 'median ms', 'middle half of rounds ms', 'min ms', `median ÷ ${baseline}`, 'min ÷ min', 'per round ÷ baseline: median (middle half)'],
-    ts.map((t) => [t.name, ms(t.median), spread(t), ms(t.min), ratio(t.median / base.median), ratio(t.min / base.min), perRound(t)]),
-    ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+    ['variant', 'median ms', 'middle half of rounds ms', 'min ms', `median ÷ ${baseline}`, 'min ÷ min', 'per round ÷ baseline: median (middle half)', 'CPU ms, median', 'CPU per round ÷ baseline'],
+    ts.map((t) => [t.name, ms(t.median), spread(t), ms(t.min), ratio(t.median / base.median), ratio(t.min / base.min), perRound(t.samples, base.samples), ms(t.cpuMedian), perRound(t.cpuSamples, base.cpuSamples)]),
+    ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
   )
 }
 
-/** The median over rounds of `t`'s sample divided by `base`'s sample of the same round. */
-const roundRatio = (t: Timing, base: Timing): number => quantile(t.samples.map((x, k) => x / (base.samples[k] ?? Number.NaN)), 0.5)
+/** The median over rounds of `t`'s sample divided by `base`'s sample of the same round (wall or CPU time). */
+const roundRatio = (t: Timing, base: Timing, cpu = false): number =>
+  quantile((cpu ? t.cpuSamples : t.samples).map((x, k) => x / ((cpu ? base.cpuSamples : base.samples)[k] ?? Number.NaN)), 0.5)
 
 /** Throws unless `got` equals `want` value for value. */
 const sameValues = (what: string, got: ArrayLike<number>, want: ArrayLike<number>): void => {
@@ -178,6 +182,8 @@ export const augmentSection = async (quick: boolean): Promise<SectionResult> => 
     '',
     commandLine('augment'),
     '',
+    'The tables give wall time (median, the middle half of the rounds, minimum) and its ratios to the floor — of medians, of minimums, and per round (each round\'s sample over the floor\'s in the same round) — and this process\'s CPU time beside it: on a machine shared with other work, other processes holding the two cores lengthen wall time but not CPU time (they still slow it through the shared caches and memory).',
+    '',
     timings(all, copy.name),
     '',
     'Each view alone with the js backend (3 MiB written per view), against one 3 MiB copy; both js variants interleaved in the same rounds:',
@@ -217,18 +223,18 @@ export const augmentSection = async (quick: boolean): Promise<SectionResult> => 
     targets: [
       {
         id: '(a)', target: 'js augment of the 8 d4 views ≤ 2× the copy floor',
-        measured: `${ratio(jsT.median / floor.median)} by medians (${ms(jsT.median)} ms vs ${ms(floor.median)} ms); ${ratio(jsT.min / floor.min)} by minimums (${ms(jsT.min)} vs ${ms(floor.min)} ms); ${ratio(roundRatio(jsT, floor))} per round; with WebAssembly off (the loops before) ${ratio(offT.median / floor.median)} by medians, ${ratio(roundRatio(offT, floor))} per round, in the same rounds`,
+        measured: `${ratio(jsT.median / floor.median)} by medians (${ms(jsT.median)} ms vs ${ms(floor.median)} ms); ${ratio(jsT.min / floor.min)} by minimums (${ms(jsT.min)} vs ${ms(floor.min)} ms); ${ratio(roundRatio(jsT, floor))} per round, ${ratio(roundRatio(jsT, floor, true))} in CPU time per round; with WebAssembly off (the loops before) ${ratio(offT.median / floor.median)} by medians, ${ratio(roundRatio(offT, floor))} per round, ${ratio(roundRatio(offT, floor, true))} in CPU time, in the same rounds`,
         met: jsT.median / floor.median <= 2,
       },
       {
         id: '(a)', target: 'js deaugment + merge (mean) of the 8 d4 views against 8 contiguous passes (no target; report)',
-        measured: `${ratio(rJs.median / rFloor.median)} by medians (${ms(rJs.median)} ms vs ${ms(rFloor.median)} ms), ${ratio(roundRatio(rJs, rFloor))} per round; with WebAssembly off ${ratio(rOff.median / rFloor.median)} (${ms(rOff.median)} ms), ${ratio(roundRatio(rOff, rFloor))} per round, in the same rounds`,
+        measured: `${ratio(rJs.median / rFloor.median)} by medians (${ms(rJs.median)} ms vs ${ms(rFloor.median)} ms), ${ratio(roundRatio(rJs, rFloor))} per round, ${ratio(roundRatio(rJs, rFloor, true))} in CPU time; with WebAssembly off ${ratio(rOff.median / rFloor.median)} (${ms(rOff.median)} ms), ${ratio(roundRatio(rOff, rFloor))} per round, ${ratio(roundRatio(rOff, rFloor, true))} in CPU time, in the same rounds`,
         met: undefined,
       },
     ],
     analysis: [
       [
-        `**Augment (a).** The js backend needs ${ratio(jsT.median / floor.median)} the copy floor for the 8 d4 views by medians (${ms(jsT.median)} ms; ${ratio(roundRatio(jsT, floor))} per round, ${ratio(jsT.min / floor.min)} by minimums); with WebAssembly off, in the same rounds, ${ratio(offT.median / floor.median)} (${ms(offT.median)} ms; ${ratio(roundRatio(offT, floor))} per round), so the WebAssembly gathers make the whole augment ${ratio(offT.median / jsT.median)} faster.`,
+        `**Augment (a).** The js backend needs ${ratio(jsT.median / floor.median)} the copy floor for the 8 d4 views by medians (${ms(jsT.median)} ms; ${ratio(roundRatio(jsT, floor))} per round, ${ratio(jsT.min / floor.min)} by minimums, ${ratio(roundRatio(jsT, floor, true))} in CPU time per round); with WebAssembly off, in the same rounds, ${ratio(offT.median / floor.median)} (${ms(offT.median)} ms; ${ratio(roundRatio(offT, floor))} per round, ${ratio(roundRatio(offT, floor, true))} in CPU time), so the WebAssembly gathers make the whole augment ${ratio(offT.median / jsT.median)} faster.`,
         `Per view, each alone against one native copy (${nsPerFloat(one.median, PER_VIEW)} ns per float): ${groups.join('; ')}.`,
         'What each costs in passes over the 3 MiB, where the floor makes one: WebAssembly reads and writes only its own memory, so a quarter turn copies the source planes in (one `set` per plane), transposes them there in 4×4 blocks (four 128-bit row loads, eight shuffles, four 128-bit stores; bands of 16 rows so each 64-byte source line is used whole) and copies them out into the batch (one `set` per plane): three passes. A mirror is the same three passes with a lane reversal in the middle. A half turn is one `set` and the engine\'s native `reverse` per plane (two passes), the identity one `set` (one pass), the vertical flip one `set` per row (one pass, 1,536 calls). As JavaScript loops a quarter turn moves one float per iteration with a bounds check on each side, 1–2 ns a value here; tiled JavaScript transposes were tried and were not faster.',
         met
