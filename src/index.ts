@@ -5,7 +5,11 @@
  */
 export * from './errors.js'
 export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank, CheckImage } from './tensor/shape.js'
-export { tensor, zeros, decode, bindShape, sizeOf, at, type Tensor } from './tensor/tensor.js'
+export { tensor, zeros, decode, bindShape, sizeOf, at, type Tensor, type TensorError } from './tensor/tensor.js'
+export { limits, checkElements, checkCount, allocate } from './guard/limits.js'
+export { firstNonFinite, checkFinite } from './guard/finite.js'
+export { cancellation, type CancelOptions, type Cancellation } from './guard/cancel.js'
+export { strictObject, decodeWith, describeFailure } from './guard/decode.js'
 
 export * as transforms from './transform/builtins.js'
 export { custom, type CustomSpec, type Custom } from './transform/custom.js'
@@ -17,10 +21,10 @@ export { d4IndexMap, d4MovePoint } from './transform/d4.js'
 export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, IsInteger } from './transform/shape-map.js'
 
 export * as dihedral4 from './algebra/d4.js'
-export { product, identity, sequence, size, simplify, views, dihedral, type Product, type ViewSpec, type AnyFactor, type ViewShapes, type CommonUndo } from './algebra/product.js'
+export { product, identity, sequence, size, simplify, views, dihedral, checkProduct, type Product, type ViewSpec, type AnyFactor, type ViewShapes, type CommonUndo } from './algebra/product.js'
 export * as aliases from './algebra/aliases.js'
 
-export { merge, accumulator, mergeModes, parseMergeMode, voteLayout, type MergeMode, type Accumulator, type CheckSameShapes } from './merge/merge.js'
+export { merge, accumulator, mergeModes, parseMergeMode, voteLayout, type MergeMode, type MergeFailure, type Accumulator, type CheckSameShapes } from './merge/merge.js'
 
 export { runnableViews, type View, type BaseView, type MaskView, type KeypointsView } from './backend/reference/views.js'
 
@@ -31,7 +35,7 @@ export * as laws from './laws/index.js'
 
 export { buildPlan, type Plan, type PlanStep, type Chunk, type Task, type ModelSignature, type PlanOptions, type MemoryEstimate } from './plan/plan.js'
 export { run as runPlan, type Effects, type RawTensor } from './plan/run.js'
-export { dryRun, type DryRunReport } from './plan/dry-run.js'
+export { dryRun, taskFits, type DryRunReport } from './plan/dry-run.js'
 export { explain } from './plan/explain.js'
 export { parseBudget, showBytes, type Budget } from './plan/budget.js'
 export { referenceBackend } from './backend/reference/backend.js'
@@ -45,4 +49,5 @@ export { mcnemar, showP } from './eval/stats.js'
 export { decodeIdx, readIdx, type IdxArray } from './io/idx.js'
 export * as textdet from './textdet/index.js'
 export * as boxes from './boxes/index.js'
+export * as files from './io/files.js'
 export { evaluateClassifier, argmaxRows, type LabelledSet, type PolicyResult } from './eval/classify.js'

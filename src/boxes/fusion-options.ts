@@ -204,10 +204,10 @@ export const FusionOptionsCodec: t.Type<FusionOptions, FusionOptions, unknown> =
   t.identity,
 )
 
-const messagesOf = (errors: t.Errors): string => {
+const messagesOf = (errors: t.Errors, whole: string): string => {
   const lines = errors.map((e) => {
     const key = e.context.map((c) => c.key).filter((k) => k !== '').join('.')
-    return `${key === '' ? 'options' : key} ${e.message ?? `must be ${e.context[e.context.length - 1]?.type.name ?? 'valid'}, got ${show(e.value)}`}`
+    return `${key === '' ? whole : key} ${e.message ?? `must be ${e.context[e.context.length - 1]?.type.name ?? 'valid'}, got ${show(e.value)}`}`
   })
   return [...new Set(lines)].join('; ')
 }
@@ -218,7 +218,7 @@ function decodeOptions(u: unknown): E.Either<string, FusionOptions> {
   }
   const record: Readonly<Record<string, unknown>> = Object.fromEntries(Object.entries(u))
   const method = MethodCodec.decode(record['method'])
-  if (E.isLeft(method)) return E.left(`fusion option 'method' ${messagesOf(method.left)}`)
+  if (E.isLeft(method)) return E.left(`fusion option ${messagesOf(method.left, "'method'")}`)
   const codec = parameters[method.right]
   const allowed = ['method', ...Object.keys(codec.props)]
   const unknown = Object.keys(record).filter((k) => !allowed.includes(k))
@@ -227,7 +227,7 @@ function decodeOptions(u: unknown): E.Either<string, FusionOptions> {
   }
   // `undefined` values count as absent, as they do for typed callers under optional properties.
   const present = Object.fromEntries(Object.entries(record).filter(([k, v]) => k !== 'method' && v !== undefined))
-  const fail = (errors: t.Errors): E.Either<string, FusionOptions> => E.left(`fusion option ${messagesOf(errors)} (method '${method.right}')`)
+  const fail = (errors: t.Errors): E.Either<string, FusionOptions> => E.left(`fusion option ${messagesOf(errors, 'options')} (method '${method.right}')`)
   // Each branch rebuilds the options from the decoded values, leaving absent keys out (exact optional properties).
   switch (method.right) {
     case 'nms': {
