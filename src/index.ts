@@ -21,6 +21,9 @@ export { product, identity, sequence, size, simplify, views, dihedral, type Prod
 export * as aliases from './algebra/aliases.js'
 
 export { merge, accumulator, mergeModes, parseMergeMode, voteLayout, type MergeMode, type Accumulator, type CheckSameShapes } from './merge/merge.js'
+export { checkPreparation, prepareView, probabilitiesAlongClasses, type ViewPreparation, type ClassLayout } from './merge/prepare.js'
+export { spreadAccumulator, type SpreadAccumulator, type SpreadMeasures, type ScoreKind } from './merge/spread.js'
+export { calibrate, scoresOf, type Calibration } from './merge/calibrate.js'
 
 export { runnableViews, type View, type BaseView, type MaskView, type KeypointsView } from './backend/reference/views.js'
 
@@ -30,7 +33,7 @@ export type { Model, ModelOutput } from './wrapper/model.js'
 export * as laws from './laws/index.js'
 
 export { buildPlan, type Plan, type PlanStep, type Chunk, type Task, type ModelSignature, type PlanOptions, type MemoryEstimate } from './plan/plan.js'
-export { run as runPlan, type Effects, type RawTensor } from './plan/run.js'
+export { run as runPlan, type Effects, type RawTensor, type RunResult } from './plan/run.js'
 export { dryRun, type DryRunReport } from './plan/dry-run.js'
 export { explain } from './plan/explain.js'
 export { parseBudget, showBytes, type Budget } from './plan/budget.js'

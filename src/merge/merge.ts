@@ -62,13 +62,13 @@ const mapped = (acc: Float64Array, f: (v: number) => number): Float32Array => {
 /** A running merge over views of `size` values each. @category model */
 export interface Accumulator {
   /** Adds one view; fails without changing the state if the view is not mergeable. */
-  readonly add: (view: Float32Array) => E.Either<MergeError, void>
+  readonly add: (view: Float32Array | Float64Array) => E.Either<MergeError, void>
   /** The merged values; fails when no view was added. */
   readonly result: () => E.Either<MergeError, Float32Array>
   readonly count: () => number
 }
 
-const firstBad = (view: Float32Array, bad: (v: number) => boolean): number => view.findIndex(bad)
+const firstBad = (view: Float32Array | Float64Array, bad: (v: number) => boolean): number => view.findIndex(bad)
 
 /**
  * A streaming accumulator. `layout` places the class axis for `vote`: `outer` blocks of `classes`
@@ -92,7 +92,7 @@ export const accumulator = (
   const acc = new Float64Array(size)
   const votes = mode === 'vote' ? new Float64Array(size) : undefined
   let n = 0
-  const check = (view: Float32Array): E.Either<MergeError, void> => {
+  const check = (view: Float32Array | Float64Array): E.Either<MergeError, void> => {
     if (view.length !== size) return E.left(mergeError(`view ${n} has ${view.length} values but the merge holds ${size}`))
     const nan = firstBad(view, Number.isNaN)
     if (nan >= 0) return E.left(mergeError(`view ${n} has NaN at index ${nan}`))
@@ -105,7 +105,7 @@ export const accumulator = (
     }
     return E.right(undefined)
   }
-  const add = (view: Float32Array): E.Either<MergeError, void> => {
+  const add = (view: Float32Array | Float64Array): E.Either<MergeError, void> => {
     const ok = check(view)
     if (E.isLeft(ok)) return ok
     switch (mode) {
