@@ -50,3 +50,16 @@ export * as textdet from './textdet/index.js'
 export * as boxes from './boxes/index.js'
 export { evaluateClassifier, argmaxRows, type LabelledSet, type PolicyResult } from './eval/classify.js'
 export { decodeIndexSplit, decodeNameSplit, subset, type Split } from './eval/split.js'
+export { ViewOpCodec, viewName, viewKey, productOfViews, parsePool, standardPool, type ViewOp, type ViewOps } from './policy/views.js'
+export { cachePredictions, cacheBytes, type CachedPredictions, type CachedView } from './policy/cached.js'
+export { fitTemperature, type Scored } from './policy/score.js'
+export { fitWeights, weightedScores, type FitOptions, type FittedMerge } from './policy/fit.js'
+export { searchMerges, describeMerge, runnableMerge, type PolicyMerge, type PolicyMergeMode, type MergeChoice, type UniformMerge } from './policy/merges.js'
+export { searchPolicy, type SearchBudget, type SearchOptions, type SearchStep, type SearchResult } from './policy/search.js'
+export { collectPredictions, memoryStore, setFingerprint, type PredictionStore, type CollectOptions } from './policy/collect.js'
+export {
+  POLICY_VERSION, PolicyFileCodec, decodePolicy, parsePolicyText, encodePolicy, namedViews, policyFromSearch,
+  type Policy, type PolicyFile, type PolicySource,
+} from './policy/policy.js'
+export { evaluatePolicy, type PolicyEvaluation, type AnswerScore, type EarlyExitScore, type FlagScore, type EvaluateOptions } from './policy/evaluate.js'
+export { auroc } from './eval/auroc.js'
