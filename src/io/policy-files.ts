@@ -10,10 +10,10 @@ import { createHash } from 'node:crypto'
 import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { policyError, type PolicyError } from '../errors.js'
+import { policyError, type FileError, type PolicyError } from '../errors.js'
 import type { PredictionStore } from '../policy/collect.js'
 import { encodePolicy, parsePolicyText, type Policy, type PolicyFile } from '../policy/policy.js'
-import { writeAtomic } from './image.js'
+import { writeAtomic } from './files.js'
 
 /**
  * A store that keeps each view's outputs as a file `<sha256 of key>.f32` (little-endian float32)
@@ -34,9 +34,14 @@ export const folderStore = (dir: string): PredictionStore => {
         return undefined
       }
     },
+    // A cache entry that cannot be written is only a lost saving: the search goes on without it.
     write: async (key, values) => {
-      await mkdir(dir, { recursive: true })
-      await writeAtomic(path(key), new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+      try {
+        await mkdir(dir, { recursive: true })
+        await writeAtomic(path(key), new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
+      } catch {
+        // the next run recomputes this view
+      }
     },
   }
 }
@@ -56,4 +61,4 @@ export const readPolicy = async (path: string): Promise<E.Either<PolicyError, Po
 }
 
 /** Writes a policy file atomically. @category destructors */
-export const writePolicy = (path: string, file: PolicyFile): Promise<void> => writeAtomic(path, encodePolicy(file))
+export const writePolicy = (path: string, file: PolicyFile): Promise<E.Either<FileError, void>> => writeAtomic(path, encodePolicy(file))

@@ -12,6 +12,7 @@ import type { Tensor } from '../tensor/trusted.js'
 import type { Outcome, WrapperOptions } from './common.js'
 import { runEarlyExit, type EarlyExit } from './early-exit.js'
 import { runTask, wrapperParts } from './execute.js'
+import { measureOptionCodecs } from './options.js'
 import type { RunnablePolicy } from './policy.js'
 import type { Plan } from '../plan/plan.js'
 import type { TtaError } from '../errors.js'
@@ -81,7 +82,7 @@ export const classification = <
   options: ClassificationOptions<Key, U> = {},
 ): ClassificationTTA<M, Fs, Key, U> => {
   const { earlyExit, ...rest } = options
-  const { input, views, plan } = wrapperParts('classification', model, transforms, rest, mergeModes)
+  const { input, views, plan } = wrapperParts('classification', model, transforms, rest, mergeModes, {}, measureOptionCodecs)
   return {
     views,
     plan,

@@ -21,7 +21,7 @@ import { run } from '../plan/run.js'
 import type { Shape } from '../tensor/shape.js'
 import { assumeOutcome, assumeShape, type Tensor } from '../tensor/trusted.js'
 import { checkSetup, imageOf } from './common.js'
-import { backendFor, modelCaller, type TaskInput } from './execute.js'
+import { backendFor, cancelOf, modelCaller, type TaskInput } from './execute.js'
 import { checkPolicyImage, checkPolicyOutput } from './policy.js'
 
 /** The early-exit rule (see the module description). @category model */
@@ -64,7 +64,7 @@ const lead = (p: ArrayLike<number>): number => {
 
 /** Runs a classification task with early exit; the result has the same form as the full run's. @internal */
 export const runEarlyExit = async <O>(input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[], rule: EarlyExit): Promise<E.Either<TtaError, O>> => {
-  if (input.problem !== undefined) return E.left(input.problem)
+  if (input.setupError !== undefined) return E.left(input.setupError)
   if (input.uncertainty !== undefined) return E.left(paramError('earlyExit and uncertainty do not go together: an input that stops early has fewer views to measure'))
   const setup = checkSetup(input.transforms, input.merge, input.allowed)
   if (E.isLeft(setup)) return setup
@@ -105,7 +105,7 @@ export const runEarlyExit = async <O>(input: TaskInput, image: Tensor<Shape>, ex
     if (E.isLeft(plan)) return plan
     let out: E.Either<TtaError, { readonly shape: readonly number[]; readonly data: Float32Array }>
     try {
-      out = await run(plan.right, { shape: [active.length, c, h, w], data: batch }, { backend: backend.right, callModel })
+      out = await run(plan.right, { shape: [active.length, c, h, w], data: batch }, { backend: backend.right, callModel, cancel: cancelOf(input) })
     } catch (e) {
       return E.left(paramError(`a transform failed while running: ${e instanceof Error ? e.message : String(e)}`))
     }

@@ -8,6 +8,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { paramError, policyError, type TtaError } from '../errors.js'
+import { showValue } from '../guard/decode.js'
+import { decodeOptions } from './options.js'
 import type { AnyFactor, Product, ViewSpec } from '../algebra/product.js'
 import type { Backend, BackendName } from '../backend/backend.js'
 import { gpujsBackend } from '../backend/gpujs.js'
@@ -37,6 +39,12 @@ export interface ExecutionOptions {
   readonly maxBatch?: number
   /** `false`: one view per model call, as ttach does. Default: views of one size share a call. */
   readonly batch?: boolean
+  /** Milliseconds the whole run may take; past it the run returns a `CancelledError`. */
+  readonly timeout?: number
+  /** Milliseconds one model call may take (a model promise that never settles is abandoned). */
+  readonly modelTimeout?: number
+  /** Stops the run (between steps, and while waiting for the model) when it aborts. */
+  readonly signal?: AbortSignal
 }
 
 const SignatureCodec = t.partial({
@@ -88,12 +96,15 @@ export interface TaskInput {
   readonly onView: ((done: number, total: number) => void) | undefined
   readonly execution: ExecutionOptions
   readonly pixelKeypoints?: boolean
+  /**
+   * Why the wrapper cannot run at all (bad options, a model that is not a function, a policy for
+   * another task or model), reported by `run` and `plan`.
+   */
+  readonly setupError?: TtaError
   readonly combine: ViewPreparation | undefined
   readonly uncertainty: ScoreKind | undefined
   /** The policy the wrapper was given instead of a product, if any. */
   readonly policy: RunnablePolicy | undefined
-  /** A problem found when the wrapper was built (a policy for another task or model), reported by every run. */
-  readonly problem: TtaError | undefined
 }
 
 /** The options {@link wrapperParts} reads. @internal */
@@ -122,24 +133,32 @@ export const wrapperParts = (
   options: PartsOptions,
   allowed: readonly MergeMode[],
   extra: { readonly pixelKeypoints?: boolean } = {},
+  extraOptions: t.Props = {},
 ): { readonly input: TaskInput; readonly views: readonly ViewSpec[]; readonly plan: (image: Tensor<Shape>) => E.Either<TtaError, Plan> } => {
+  // Everything an untyped caller passes is checked once, here, by the one option decoder.
+  const callee: unknown = model
+  const decoded = typeof callee !== 'function'
+    ? E.left(paramError(`the model must be a function from a batch tensor to a promise of a tensor, got ${showValue(callee)}`))
+    : decodeOptions(options, extraOptions)
+  const safe: PartsOptions = E.isRight(decoded) ? options : {}
   const signature = signatureOf(model)
   const policy = isPolicy(given) ? given : undefined
   const transforms = isPolicy(given) ? given.product : given
+  const problem = E.isLeft(decoded) ? decoded.left : policy === undefined ? undefined : policyProblem(task, policy, safe, signature)
   const input: TaskInput = {
     task, model: { call: model }, signature, transforms, specs: viewsOrNone(transforms),
-    merge: policy === undefined ? options.merge : policy.merge, allowed, outputKey: options.outputKey, onView: options.onView, execution: options, ...extra,
-    combine: policy === undefined ? options.combine : policy.combine,
-    uncertainty: options.uncertainty,
+    merge: policy === undefined ? safe.merge : policy.merge, allowed, outputKey: safe.outputKey, onView: safe.onView, execution: safe, ...extra,
+    combine: policy === undefined ? safe.combine : policy.combine,
+    uncertainty: safe.uncertainty,
     policy,
-    problem: policy === undefined ? undefined : policyProblem(task, policy, options, signature),
+    ...(problem === undefined ? {} : { setupError: problem }),
   }
   return { input, views: input.specs, plan: (image) => E.Functor.map(planFor(input, image), ({ plan }) => plan) }
 }
 
 /** Builds the plan for an image, or says why there is none. @internal */
 export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaError, { plan: Plan; image: RawTensor }> => {
-  if (input.problem !== undefined) return E.left(input.problem)
+  if (input.setupError !== undefined) return E.left(input.setupError)
   const setup = checkSetup(input.transforms, input.merge, input.allowed)
   if (E.isLeft(setup)) return setup
   const raw = imageOf(image)
@@ -183,23 +202,26 @@ export const modelCaller = (input: TaskInput, extra: readonly unknown[]) => asyn
   return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
 }
 
+/** The run's cancellation options, from the wrapper's. @internal */
+export const cancelOf = (input: TaskInput): { timeout?: number; modelTimeout?: number; signal?: AbortSignal } => {
+  const { timeout, modelTimeout, signal } = input.execution
+  return { ...(timeout === undefined ? {} : { timeout }), ...(modelTimeout === undefined ? {} : { modelTimeout }), ...(signal === undefined ? {} : { signal }) }
+}
+
 /** Plans and runs one task, to the merged prediction (and uncertainty) before any policy calibration. @internal */
 export const runRaw = async (input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[]): Promise<E.Either<TtaError, RunResult>> => {
   const planned = planFor(input, image)
   if (E.isLeft(planned)) return planned
   const backend = await backendFor(input)
   if (E.isLeft(backend)) return backend
-  try {
-    return await run(planned.right.plan, planned.right.image, {
-      backend: backend.right,
-      ...(input.onView === undefined ? {} : { onView: input.onView }),
-      ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
-      callModel: modelCaller(input, extra),
-    })
-  } catch (e) {
-    // User code inside the pipeline (a custom transform's gather or keypoint map) threw: report it, do not reject.
-    return E.left(paramError(`a transform failed while running: ${e instanceof Error ? e.message : String(e)}`))
-  }
+  // `run` turns anything user code throws inside the pipeline into a Left: it never rejects.
+  return run(planned.right.plan, planned.right.image, {
+    backend: backend.right,
+    ...(input.onView === undefined ? {} : { onView: input.onView }),
+    ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
+    cancel: cancelOf(input),
+    callModel: modelCaller(input, extra),
+  })
 }
 
 /**

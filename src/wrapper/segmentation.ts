@@ -11,6 +11,7 @@ import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
 import type { CheckUndo, Outcome, WrapperOptions } from './common.js'
 import { runTask, wrapperParts } from './execute.js'
+import { measureOptionCodecs } from './options.js'
 import type { RunnablePolicy } from './policy.js'
 import type { Plan } from '../plan/plan.js'
 import type { TtaError } from '../errors.js'
@@ -59,7 +60,7 @@ export const segmentation = <
   transforms: (Product<Fs> & CheckUndo<Fs, 'mask'>) | RunnablePolicy,
   options: WrapperOptions<MergeMode, Key, U> = {},
 ): SegmentationTTA<M, Fs, Key, U> => {
-  const { input, views, plan } = wrapperParts('segmentation', model, transforms, options, mergeModes)
+  const { input, views, plan } = wrapperParts('segmentation', model, transforms, options, mergeModes, {}, measureOptionCodecs)
   return {
     views,
     plan,

@@ -9,3 +9,4 @@ export type { WrapOptions, WrapperOptions, CheckUndo, MeasureOptions, Outcome, W
 export type { EarlyExit } from './early-exit.js'
 export type { RunnablePolicy } from './policy.js'
 export type { ExecutionOptions } from './execute.js'
+export { decodeOptions } from './options.js'
