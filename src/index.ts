@@ -33,6 +33,9 @@ export { product, identity, sequence, size, simplify, views, dihedral, checkProd
 export * as aliases from './algebra/aliases.js'
 
 export { merge, accumulator, mergeModes, parseMergeMode, voteLayout, type MergeMode, type MergeFailure, type Accumulator, type CheckSameShapes } from './merge/merge.js'
+export { checkPreparation, prepareView, probabilitiesAlongClasses, type ViewPreparation, type ClassLayout } from './merge/prepare.js'
+export { spreadAccumulator, type SpreadAccumulator, type SpreadMeasures, type ScoreKind } from './merge/spread.js'
+export { calibrate, scoresOf, type Calibration } from './merge/calibrate.js'
 
 export { runnableViews, type View, type BaseView, type MaskView, type KeypointsView } from './backend/reference/views.js'
 
@@ -42,7 +45,7 @@ export type { Model, ModelOutput } from './wrapper/model.js'
 export * as laws from './laws/index.js'
 
 export { buildPlan, type Plan, type PlanStep, type Chunk, type Task, type ModelSignature, type PlanOptions, type MemoryEstimate } from './plan/plan.js'
-export { run as runPlan, type Effects, type RawTensor } from './plan/run.js'
+export { run as runPlan, type Effects, type RawTensor, type RunResult } from './plan/run.js'
 export { dryRun, taskFits, type DryRunReport } from './plan/dry-run.js'
 export { explain } from './plan/explain.js'
 export { parseBudget, showBytes, type Budget } from './plan/budget.js'
@@ -57,3 +60,17 @@ export { mcnemar, showP } from './eval/stats.js'
 export * as textdet from './textdet/index.js'
 export * as boxes from './boxes/index.js'
 export { evaluateClassifier, argmaxRows, type LabelledSet, type PolicyResult } from './eval/classify.js'
+export { decodeIndexSplit, decodeNameSplit, subset, type Split } from './eval/split.js'
+export { ViewOpCodec, viewName, viewKey, productOfViews, parsePool, standardPool, type ViewOp, type ViewOps } from './policy/views.js'
+export { cachePredictions, cacheBytes, type CachedPredictions, type CachedView } from './policy/cached.js'
+export { fitTemperature, type Scored } from './policy/score.js'
+export { fitWeights, weightedScores, type FitOptions, type FittedMerge } from './policy/fit.js'
+export { searchMerges, describeMerge, runnableMerge, type PolicyMerge, type PolicyMergeMode, type MergeChoice, type UniformMerge } from './policy/merges.js'
+export { searchPolicy, type SearchBudget, type SearchOptions, type SearchStep, type SearchResult } from './policy/search.js'
+export { collectPredictions, memoryStore, setFingerprint, type PredictionStore, type CollectOptions } from './policy/collect.js'
+export {
+  POLICY_VERSION, PolicyFileCodec, decodePolicy, parsePolicyText, encodePolicy, namedViews, policyFromSearch,
+  type Policy, type PolicyFile, type PolicySource,
+} from './policy/policy.js'
+export { evaluatePolicy, type PolicyEvaluation, type AnswerScore, type EarlyExitScore, type FlagScore, type EvaluateOptions } from './policy/evaluate.js'
+export { auroc } from './eval/auroc.js'
