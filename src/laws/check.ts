@@ -327,7 +327,7 @@ export const check = (subject: Checkable, options: CheckOptions = {}): E.Either<
   if (subject._tag === 'Left') return refuse(typeof subject.left?.message === 'string' ? subject.left.message : 'a Left without a message')
   const runs: unknown = options?.numRuns
   if (runs !== undefined && !(typeof runs === 'number' && Number.isInteger(runs) && runs >= 1 && runs <= 1_000_000)) {
-    return refuse(`numRuns must be an integer from 1 to 1,000,000, got ${String(runs)}`)
+    return refuse(`numRuns must be an integer from 1 to 1,000,000, got ${typeof runs === 'number' ? String(runs) : typeof runs}`)
   }
   const inner: unknown = subject._tag === 'Right' ? subject.right : subject
   const checked = checkProduct(typeof inner === 'object' && inner !== null && '_tag' in inner && inner._tag === 'Factor' ? { _tag: 'Product', factors: [inner] } : inner)
