@@ -5,7 +5,8 @@ see that file), so that its timings interleave with ours.
 
 First prints one JSON line {"versions": {...}, "boxes": {name: boxes returned}} after 3 warm-up calls
 of each method (numba compiles on the first); then, for each method name read from stdin, runs that
-call once and prints its time in ms (time.perf_counter around the call). An empty line ends it.
+call once and prints [wall ms, CPU ms] (time.perf_counter and time.process_time around the call).
+An empty line ends it.
 """
 import json
 import sys
@@ -48,9 +49,9 @@ def main():
         if name == '':
             break
         f, params = calls[name]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         f(boxes, scores, labels, **params)
-        print((time.perf_counter() - start) * 1000, flush=True)
+        print(json.dumps([(time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000]), flush=True)
 
 
 if __name__ == '__main__':
