@@ -7,3 +7,4 @@
  * @packageDocumentation
  */
 export { PACKAGE_ROOT, assetPath, packageVersion } from './io/package.js'
+export { folderStore, fileSha256, readPolicy, writePolicy } from './io/policy-files.js'
