@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises'
 import { SingleBar, Presets } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  collectPredictions, decodeIndexSplit, describeMerge, evaluatePolicy, parsePool, policyFromSearch, searchPolicy, showP, standardPool, subset, viewName,
+  collectPredictions, decodeIndexSplit, describeMerge, evaluatePolicy, parsePool, policyFromSearch, searchPolicy, showP, standardPool, viewName,
   type ExecutionOptions, type LabelledSet, type Policy, type PolicyEvaluation, type SearchStep, type TtaError, type ViewOps,
 } from '../index.js'
 import { readIdx } from '../io/idx.js'
@@ -40,8 +40,7 @@ export const loadSet = async (o: SetFlags, edges: CliEdges, defaultHalf: 'select
   const labels = edges.orFail(await readIdx(labelsPath))
   const [count = 0, h = 0, w = 0] = images.shape
   if (images.shape.length !== 3 || labels.data.length !== count) edges.fail(`--idx: ${imagesPath} holds [${images.shape.join(',')}] but ${labelsPath} ${labels.data.length} labels`)
-  const all: LabelledSet = { shape: [count, 1, h, w], images: Float32Array.from(images.data, (v) => v / 255), labels: labels.data }
-  let set = all
+  let indices: readonly number[] = Array.from({ length: count }, (_, i) => i)
   let source = imagesPath
   if (o.split !== undefined) {
     const half = o.half ?? defaultHalf
@@ -51,11 +50,20 @@ export const loadSet = async (o: SetFlags, edges: CliEdges, defaultHalf: 'select
     } catch (e) {
       return edges.fail(`cannot read the --split ${o.split}: ${e instanceof Error ? e.message : String(e)}`)
     }
-    const split = edges.orFail(E.mapLeft((e: TtaError) => ({ ...e, message: `--split ${o.split}: ${e.message}` }))(decodeIndexSplit(json, count)))
-    set = edges.orFail(subset(all, split[half]))
+    indices = edges.orFail(E.mapLeft((e: TtaError) => ({ ...e, message: `--split ${o.split}: ${e.message}` }))(decodeIndexSplit(json, count)))[half]
     source = `${o.split}#${half}`
   }
-  if (o.limit !== undefined && o.limit < set.shape[0]) set = edges.orFail(subset(set, Array.from({ length: o.limit }, (_, i) => i)))
+  if (o.limit !== undefined) indices = indices.slice(0, o.limit)
+  // Only the chosen images are converted to floats (0..1).
+  const per = h * w
+  const pixels = new Float32Array(indices.length * per)
+  const chosen = new Uint8Array(indices.length)
+  indices.forEach((i, k) => {
+    const from = images.data.subarray(i * per, (i + 1) * per)
+    for (let p = 0; p < per; p++) pixels[k * per + p] = (from[p] ?? 0) / 255
+    chosen[k] = labels.data[i] ?? 0
+  })
+  const set: LabelledSet = { shape: [indices.length, 1, h, w], images: pixels, labels: chosen }
   return { set, source }
 }
 
