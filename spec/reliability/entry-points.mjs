@@ -234,6 +234,24 @@ export const entryPoints = (lib) => [
     call: (d) => lib.boxes.checkDetections(d, 'fuzz'),
   },
   {
+    name: 'boxes.fuse',
+    args: fc.tuple(
+      mostly(fc.array(fc.nat({ max: 4 }).chain((n) => fc.record({
+        boxes: fc.array(fc.tuple(fc.double({ min: 0, max: 0.6, noNaN: true }), fc.double({ min: 0, max: 0.6, noNaN: true }), fc.double({ min: 0, max: 0.4, noNaN: true }), fc.double({ min: 0, max: 0.4, noNaN: true })).map(([x, y, w, h]) => [x, y, x + w, y + h]), { minLength: n, maxLength: n }),
+        scores: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
+        labels: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: n, maxLength: n }),
+      })), { maxLength: 4 }), junk),
+      mostly(fc.record({
+        method: mostly(fc.constantFrom('nms', 'soft-nms', 'nmw', 'wbf'), junk),
+        iouThreshold: mostly(fc.double({ min: 0, max: 1, noNaN: true }), junk),
+        skipThreshold: fc.double({ min: 0, max: 1, noNaN: true }),
+        confidence: fc.constantFrom('avg', 'max', 'box_and_model_avg', 'absent_model_aware_avg'),
+        allowsOverflow: fc.boolean(),
+      }, { requiredKeys: ['method'] }).map((o) => (o.method === 'wbf' ? o : { method: o.method, ...(o.iouThreshold === undefined ? {} : { iouThreshold: o.iouThreshold }) })), junk),
+    ),
+    call: ([views, opts]) => lib.boxes.fuse(views, opts),
+  },
+  {
     name: 'files.planJobs',
     args: fc.tuple(fc.array(fc.oneof(fc.constantFrom('a/x.png', 'b/x.png', 'a/x.jpg', 'out/x.json', 'out/x.mask.png', 'y.png'), fc.string({ maxLength: 6 })), { maxLength: 6 }), fc.constantFrom('out', 'a', '.'), fc.constantFrom(['.json'], ['.mask.png', '.mask.npy'])),
     call: ([inputs, out, suffixes]) => {

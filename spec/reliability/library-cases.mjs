@@ -153,6 +153,14 @@ export const libraryCases = [
     expect: { tag: 'LimitError', message: 'the gzipped IDX data unpacks to more than 268,436,480 bytes; the limit is 268,435,456 values' },
   },
   {
+    cls: 1, title: 'box fusion of 20,000 boxes is refused before a quadratic soft-NMS starts',
+    run: (lib) => {
+      const view = { boxes: Array.from({ length: 10000 }, (_, k) => [k / 20000, 0, k / 20000 + 0.1, 0.1]), scores: new Array(10000).fill(0.5), labels: new Array(10000).fill(0) }
+      return lib.boxes.fuse([view, view], { method: 'soft-nms' })
+    },
+    expect: { tag: 'LimitError', message: 'the views hold 20,000 boxes; fusion takes at most 10,000 at once', fields: { limit: 'maxBoxes' } },
+  },
+  {
     cls: 1, title: 'laws.check with a billion runs per law is refused, not started',
     run: (lib) => lib.laws.check(lib.aliases.hflip(), { numRuns: 1e9 }),
     expect: { tag: 'Left', fields: { law: 'construction', message: 'the transform could not be built: numRuns must be an integer from 1 to 1,000,000, got 1000000000' } },
