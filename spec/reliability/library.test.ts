@@ -57,6 +57,7 @@ describe('library, class 1: limit cases in a child process, with peak RSS bounde
       expect(report).toMatchObject({ problem: null })
       const title = typeof report === 'object' && report !== null && 'title' in report ? String(report.title) : ''
       const after = typeof report === 'object' && report !== null && 'after' in report && typeof report.after === 'number' ? report.after : Number.NaN
+      if (process.env.TTA_RSS_REPORT !== undefined) process.stdout.write(`peak RSS ${(after / 1024).toFixed(0)} MiB: library ${title}\n`)
       expect(after, title).toBeLessThanOrEqual(title.includes('gzip bomb') ? bombRssBoundKiB : refusalRssBoundKiB)
     }
   })
