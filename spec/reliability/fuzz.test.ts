@@ -7,7 +7,11 @@
  */
 import fc from 'fast-check'
 import { afterAll, describe, expect, it } from 'vitest'
-import * as lib from '../../src/index.js'
+import * as root from '../../src/index.js'
+import * as node from '../../src/node.js'
+
+/** The whole library as a user of both entry points sees it: the browser-safe root and tta-lens/node. */
+const lib = { ...root, ...node }
 import { entryPoints } from './entry-points.mjs'
 
 const RUNS = 1000
