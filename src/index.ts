@@ -13,7 +13,7 @@
  */
 export * from './errors.js'
 export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank, CheckImage } from './tensor/shape.js'
-export { tensor, zeros, decode, bindShape, sizeOf, at, type Tensor, type TensorError } from './tensor/tensor.js'
+export { tensor, zeros, decode, checkTensor, bindShape, sizeOf, at, type Tensor, type TensorError } from './tensor/tensor.js'
 export { limits, checkElements, checkCount, allocate } from './guard/limits.js'
 export { firstNonFinite, checkFinite } from './guard/finite.js'
 export { cancellation, type CancelOptions, type Cancellation } from './guard/cancel.js'

@@ -8,6 +8,8 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type ShapeError, type UndoError } from '../../errors.js'
+import { checkElements } from '../../guard/limits.js'
+import { checkTensor, type TensorError } from '../../tensor/tensor.js'
 import { views as viewSpecs, type AnyFactor, type CommonUndo, type Product, type ViewShapes, type ViewSpec } from '../../algebra/product.js'
 import { chainSizes, resolveAugment, resolveUndoMask, undoPoint } from '../../transform/step.js'
 import type { CheckRank, ImageShape, Shape } from '../../tensor/shape.js'
@@ -21,29 +23,39 @@ const rank4 = (what: string, shape: readonly number[]): E.Either<ShapeError, rea
     : E.left(shapeError(`${what} must be NCHW (rank 4) but has shape [${shape.join(',')}]`))
 }
 
+/** Every plane stack a chain makes for `planes` planes of `height`×`width`, checked against the element limit before any is allocated. */
+const checkChain = (spec: ViewSpec, planes: number, height: number, width: number): E.Either<ShapeError | TensorError, void> =>
+  E.flatMap(chainSizes(spec.steps, height, width), (sizes) => {
+    for (const [h, w] of sizes) {
+      const checked = checkElements(`a buffer of view '${spec.name}'`, [planes, h, w])
+      if (E.isLeft(checked)) return checked
+    }
+    return E.right(undefined)
+  })
+
 /** Untyped core: augment an NCHW tensor through a view. @category execution */
-export const augmentImageData = (spec: ViewSpec, shape: readonly number[], data: Float32Array): E.Either<ShapeError, { shape: readonly number[]; data: Float32Array }> =>
-  E.flatMap(rank4('the image', shape), ([n, c, h, w]) =>
+export const augmentImageData = (spec: ViewSpec, shape: readonly number[], data: Float32Array): E.Either<ShapeError | TensorError, { shape: readonly number[]; data: Float32Array }> =>
+  E.flatMap(rank4('the image', shape), ([n, c, h, w]) => E.flatMap(checkChain(spec, n * c, h, w), () =>
     E.Functor.map(resolveAugment(spec.steps, h, w), (stages) => {
       const out = runStages({ data, planes: n * c, height: h, width: w }, stages)
       // The identity view must not hand the caller's own buffer to a model that may write into it.
       return { shape: [n, c, out.height, out.width], data: out.data === data ? data.slice() : out.data }
-    }))
+    })))
 
 /** The (height, width) a view makes from an input of (height, width). @category execution */
 export const viewSize = (spec: ViewSpec, height: number, width: number): E.Either<ShapeError, readonly [number, number]> =>
   E.Functor.map(chainSizes(spec.steps, height, width), (sizes) => sizes[sizes.length - 1] ?? [height, width])
 
 /** Untyped core: bring a mask predicted on the view back to an input of `height`×`width`. @category execution */
-export const deaugmentMaskData = (spec: ViewSpec, shape: readonly number[], data: Float32Array, height: number, width: number): E.Either<ShapeError | UndoError, { shape: readonly number[]; data: Float32Array }> =>
-  E.flatMap(rank4('the mask', shape), ([n, k, mh, mw]) =>
+export const deaugmentMaskData = (spec: ViewSpec, shape: readonly number[], data: Float32Array, height: number, width: number): E.Either<ShapeError | UndoError | TensorError, { shape: readonly number[]; data: Float32Array }> =>
+  E.flatMap(rank4('the mask', shape), ([n, k, mh, mw]) => E.flatMap(checkChain(spec, n * k, height, width), () =>
     E.flatMap(viewSize(spec, height, width), ([vh, vw]) =>
       vh !== mh || vw !== mw
         ? E.left(shapeError(`view '${spec.name}' of a ${height}x${width} image is ${vh}x${vw}, but the mask is ${mh}x${mw}`))
         : E.Functor.map(resolveUndoMask(spec.steps, height, width), (stages) => {
           const out = runStages({ data, planes: n * k, height: mh, width: mw }, stages)
           return { shape: [n, k, out.height, out.width], data: out.data }
-        })))
+        }))))
 
 /** Untyped core: keypoints `[..., 2]` as normalised (x, y), back into the input frame. @category execution */
 export const deaugmentKeypointsData = (spec: ViewSpec, shape: readonly number[], data: Float32Array, height?: number, width?: number): E.Either<ShapeError | UndoError, Float32Array> => {
@@ -67,14 +79,14 @@ export const deaugmentKeypointsData = (spec: ViewSpec, shape: readonly number[],
 export interface BaseView<Fs extends readonly AnyFactor[]> {
   readonly spec: ViewSpec
   /** ttach's `augment_image`. */
-  readonly augmentImage: <const S extends Shape>(image: Tensor<S> & CheckRank<S, 4, 'the image'>) => E.Either<ShapeError, Tensor<ViewShapes<Fs, S>>>
+  readonly augmentImage: <const S extends Shape>(image: Tensor<S> & CheckRank<S, 4, 'the image'>) => E.Either<ShapeError | TensorError, Tensor<ViewShapes<Fs, S>>>
   /** ttach's `deaugment_label`: labels do not move under any transform. */
   readonly deaugmentLabel: <L extends Shape>(label: Tensor<L>) => Tensor<L>
 }
 /** The mask undo, present on a view only when every factor of its product can undo masks. @category model */
 export interface MaskView {
   /** ttach's `deaugment_mask`, back to the size of `original` (the image the view was made from). */
-  readonly deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) => E.Either<ShapeError | UndoError, Tensor<readonly [S[0], M[1], S[2], S[3]]>>
+  readonly deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) => E.Either<ShapeError | UndoError | TensorError, Tensor<readonly [S[0], M[1], S[2], S[3]]>>
 }
 /** The keypoint undo, present on a view only when every factor of its product can undo keypoints. @category model */
 export interface KeypointsView {
@@ -82,7 +94,7 @@ export interface KeypointsView {
    * ttach's `deaugment_keypoints`: normalised (x, y) in the last axis. Views with a Translate also
    * need the `original` image, for its size.
    */
-  readonly deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>, original?: Tensor<ImageShape>) => E.Either<ShapeError | UndoError, Tensor<K>>
+  readonly deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>, original?: Tensor<ImageShape>) => E.Either<ShapeError | UndoError | TensorError, Tensor<K>>
 }
 /** A view whose type offers exactly the undos every factor of the product supports. @category model */
 export type View<Fs extends readonly AnyFactor[]> = BaseView<Fs>
@@ -91,17 +103,27 @@ export type View<Fs extends readonly AnyFactor[]> = BaseView<Fs>
 
 const runnable = <Fs extends readonly AnyFactor[]>(spec: ViewSpec): BaseView<Fs> & MaskView & KeypointsView => ({
   spec,
+  // Every argument is checked first: from plain JavaScript it may be anything (see checkTensor).
   augmentImage: <const S extends Shape>(image: Tensor<S>) =>
-    E.Functor.map(augmentImageData(spec, image.shape, image.data), (t) => assumeShape<ViewShapes<Fs, S>>(t.shape, t.data)),
+    E.flatMap(checkTensor(image, 'the image'), (x) =>
+      E.Functor.map(augmentImageData(spec, x.shape, x.data), (t) => assumeShape<ViewShapes<Fs, S>>(t.shape, t.data))),
   deaugmentLabel: (label) => label,
   deaugmentMask: <const M extends ImageShape, const S extends ImageShape>(mask: Tensor<M>, original: Tensor<S>) =>
-    E.flatMap(rank4('the original image', original.shape), ([n, , h, w]) =>
-      mask.shape[0] !== n
-        ? E.left(shapeError(`the mask has batch ${mask.shape[0]} but the image has batch ${n}`))
-        : E.Functor.map(deaugmentMaskData(spec, mask.shape, mask.data, h, w), (t) => assumeShape<readonly [S[0], M[1], S[2], S[3]]>(t.shape, t.data))),
+    E.flatMap(checkTensor(mask, 'the mask'), (m) => E.flatMap(originalShape(original), (shape) =>
+      E.flatMap(rank4('the original image', shape), ([n, , h, w]) =>
+        m.shape[0] !== n
+          ? E.left(shapeError(`the mask has batch ${m.shape[0]} but the image has batch ${n}`))
+          : E.Functor.map(deaugmentMaskData(spec, m.shape, m.data, h, w), (t) => assumeShape<readonly [S[0], M[1], S[2], S[3]]>(t.shape, t.data))))),
   deaugmentKeypoints: <const K extends Shape>(keypoints: Tensor<K>, original?: Tensor<ImageShape>) =>
-    E.Functor.map(deaugmentKeypointsData(spec, keypoints.shape, keypoints.data, original?.shape[2], original?.shape[3]), (data) => assumeShape<K>(keypoints.shape, data)),
+    E.flatMap(checkTensor(keypoints, 'the keypoints'), (k) => E.flatMap(original === undefined ? E.right(undefined) : originalShape(original), (shape) =>
+      E.Functor.map(deaugmentKeypointsData(spec, k.shape, k.data, shape?.[2], shape?.[3]), (data) => assumeShape<K>(k.shape, data)))),
 })
+
+/** The original image's shape: only its shape is read, so only its shape is checked. */
+const originalShape = (original: unknown): E.Either<ShapeError, readonly number[]> =>
+  typeof original === 'object' && original !== null && 'shape' in original && Array.isArray(original.shape) &&
+  original.shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d > 0)
+    ? E.right(original.shape) : E.left(shapeError('the original image must be a tensor whose shape is positive integers'))
 
 /**
  * The views of a product, runnable on the reference backend, in ttach's order.
