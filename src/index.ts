@@ -10,8 +10,9 @@ export { tensor, zeros, decode, bindShape, sizeOf, at, type Tensor } from './ten
 export * as transforms from './transform/builtins.js'
 export { custom, type CustomSpec, type Custom } from './transform/custom.js'
 export type { Factor, FactorOption, Kind, Target, MapOf, UndoOf, ParamOf } from './transform/factor.js'
-export type { Step, Stage, Interpolation, CropAnchor, CustomGeometry } from './transform/step.js'
-export { resolveAugment, resolveUndoMask, undoPoint, chainSizes, describeStage } from './transform/step.js'
+export type { Step, Stage, Interpolation, CropAnchor, TileAnchor, CustomGeometry } from './transform/step.js'
+export { resolveAugment, resolveUndoMask, undoPoint, chainSizes, describeStage, cropOrigin } from './transform/step.js'
+export { boxMaps, cutSides, clipBox, d4MovePixel, type BoxMaps, type Corners } from './transform/box-map.js'
 export type { D4Element, AffineIndexMap, Quarter } from './transform/d4.js'
 export { d4IndexMap, d4MovePoint } from './transform/d4.js'
 export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, IsInteger } from './transform/shape-map.js'
@@ -22,7 +23,7 @@ export * as aliases from './algebra/aliases.js'
 
 export { merge, accumulator, mergeModes, parseMergeMode, voteLayout, type MergeMode, type Accumulator, type CheckSameShapes } from './merge/merge.js'
 
-export { runnableViews, type View, type BaseView, type MaskView, type KeypointsView } from './backend/reference/views.js'
+export { runnableViews, deaugmentBoxesData, type View, type BaseView, type MaskView, type KeypointsView, type BoxesView, type BoxUndoOptions } from './backend/reference/views.js'
 
 export * as wrap from './wrapper/wrap.js'
 export type { Model, ModelOutput } from './wrapper/model.js'

@@ -12,7 +12,7 @@ import type { Tensor } from '../tensor/trusted.js'
 import type { RawTensor } from './model.js'
 import type { ExecutionOptions } from './execute.js'
 
-type Word<T extends Target> = T extends 'mask' ? 'a mask' : T extends 'keypoints' ? 'keypoints' : 'labels'
+type Word<T extends Target> = T extends 'mask' ? 'a mask' : T extends 'keypoints' ? 'keypoints' : T extends 'boxes' ? 'boxes' : 'labels'
 
 /**
  * `unknown` when every factor can undo `T`, else an error naming the factor that cannot: why
