@@ -1,5 +1,6 @@
 /**
- * The reference outputs of Python's ttach (spec/fixtures/ttach_public.json), decoded with io-ts.
+ * The reference outputs of Python's ttach (spec/fixtures/ttach_public.json, or the file named by the
+ * environment variable `TTACH_GOLDEN`), decoded with io-ts.
  *
  * The file is data from outside the project, so it is decoded at the boundary like any other
  * input: every case kind has a codec, objects are closed (an unknown key is a decode error, not a
@@ -15,6 +16,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { pipe } from 'fp-ts/lib/function.js'
 import * as t from 'io-ts'
 import { PathReporter } from 'io-ts/lib/PathReporter.js'
+import { referenceFile } from './reference-file.js'
 
 // ---------------------------------------------------------------------------------------------
 // Combinators
@@ -219,11 +221,16 @@ export const decodeGolden = (json: unknown): E.Either<readonly string[], Golden>
 /** Where the fixture lives (a copy of ../shared/golden/ttach_public.json, so the project runs on its own). */
 export const goldenPath = new URL('../fixtures/ttach_public.json', import.meta.url)
 
+/** The file the parity suite reads: the one named by `TTACH_GOLDEN` when set, else the fixture. */
+export const ttachGoldenFile = (env: Readonly<Record<string, string | undefined>> = process.env): URL | string =>
+  referenceFile('TTACH_GOLDEN', goldenPath, env)
+
 /**
- * Reads and decodes the fixture, throwing with every decode error when it does not match: a broken
- * or changed file must fail the suite, never make it check fewer cases.
+ * Reads and decodes the reference file (by default {@link ttachGoldenFile}), throwing with every
+ * decode error when it does not match: a broken or changed file must fail the suite, never make it
+ * check fewer cases.
  */
-export const loadGolden = (path: URL | string = goldenPath): Golden => {
+export const loadGolden = (path: URL | string = ttachGoldenFile()): Golden => {
   const parsed: unknown = JSON.parse(fs.readFileSync(path, 'utf8'))
   const decoded = decodeGolden(parsed)
   if (E.isLeft(decoded)) {

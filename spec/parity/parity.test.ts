@@ -1,5 +1,6 @@
 /**
- * Parity with Python's ttach: every public case of spec/fixtures/ttach_public.json, run through
+ * Parity with Python's ttach: every public case of spec/fixtures/ttach_public.json (or of the file
+ * named by TTACH_GOLDEN: `TTACH_GOLDEN=/path/to/more.json npx vitest run spec/parity`), run through
  * our API and judged exact, within the float32 tolerance, or a documented deviation (whose own
  * behaviour is checked). The summary lines are printed at the end; docs/ttach.md quotes them.
  *
@@ -8,20 +9,23 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { product, views, type AnyFactor, type ParamError, type Product } from '../../src/index.js'
-import { decodeGolden, inputOf, loadGolden, outcomeOf, type ComposeMeta, type Golden, type TransformSpec, type WrapperCase } from './golden.js'
+import { describeSource } from './reference-file.js'
+import { decodeGolden, inputOf, loadGolden, outcomeOf, ttachGoldenFile, type ComposeMeta, type Golden, type TransformSpec, type WrapperCase } from './golden.js'
 import { affine, baseModels, meanOf, parseModel, weightsOf } from './models.js'
 import {
   buildFactor, compare, image4, judgeWrapper, keypointsByHand, parseCompose, refusalReason, runMerger, runnableViews, runOp, runWrapper,
   sameParams, showParams, siblingOf, tally, transformLabel, viewFor, type Verdict,
 } from './run.js'
 
-const golden = loadGolden()
+const file = ttachGoldenFile()
+const golden = loadGolden(file)
 const models = baseModels(weightsOf(golden))
 const counts = tally()
 /** The groups that are cases in the file's own count (`meta.counts.total_cases`); the two meta lists are checked and printed too. */
 const caseGroups = ['merger_cases', 'transform_cases', 'transformer_cases', 'model_outputs', 'wrapper_cases']
 
 afterAll(() => {
+  console.log(`parity: reference file ${describeSource(file, 'TTACH_GOLDEN')}`)
   for (const line of counts.summary(caseGroups)) console.log(line)
   const raised = [golden.merger_cases, golden.transform_cases, golden.transformer_cases, golden.model_outputs, golden.wrapper_cases]
     .reduce((n, list) => n + list.filter((c) => 'error' in c).length, 0)

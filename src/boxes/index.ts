@@ -3,3 +3,7 @@
  * @since 0.3.0
  */
 export { empty, checkDetections, type Box, type Detections, type Coordinates } from './detections.js'
+export {
+  fuse, normalizedRange, fusionMethods, confidenceRules, fusionDefaults, parseFusionOptions, FusionOptionsCodec,
+  type ConfidenceRule, type FusionMethod, type FusionOptions,
+} from './fusion.js'

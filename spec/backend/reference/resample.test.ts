@@ -1,6 +1,7 @@
 import fs from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { resamplePlanes, type Interpolation } from '../../../src/backend/reference/resample.js'
+import { ttachGoldenFile } from '../../parity/golden.js'
 
 // ---------------------------------------------------------------------------------------------
 // Hand-computed cases (values also confirmed against PyTorch 1.13.1 on CPU)
@@ -98,11 +99,11 @@ describe('resamplePlanes (hand-computed)', () => {
 })
 
 // ---------------------------------------------------------------------------------------------
-// Golden outputs of ttach 0.0.3 / PyTorch 1.13 (float64), when ../shared is present
+// Golden outputs of ttach 0.0.3 / PyTorch 1.13 (float64): the fixture, or the file named by TTACH_GOLDEN
 // ---------------------------------------------------------------------------------------------
 
-const GOLDEN_URL = new URL('../../../../shared/golden/ttach_public.json', import.meta.url)
-const HAS_GOLDEN = fs.existsSync(GOLDEN_URL)
+// Always present (a missing TTACH_GOLDEN file fails the suite instead of skipping it).
+const GOLDEN_URL = ttachGoldenFile()
 
 /** float32 tolerance for the interpolating modes; the nearest modes must match exactly. */
 const TOLERANCE = 2e-6
@@ -210,8 +211,8 @@ function loadGolden(): GoldenResize[] {
   return cases
 }
 
-describe.skipIf(!HAS_GOLDEN)('resamplePlanes against ttach/PyTorch golden outputs', () => {
-  const cases = HAS_GOLDEN ? loadGolden() : []
+describe('resamplePlanes against ttach/PyTorch golden outputs', () => {
+  const cases = loadGolden()
   const maxErrorByMode = new Map<Interpolation, number>()
   let exactCount = 0
   let checked = 0

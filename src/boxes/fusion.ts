@@ -1,0 +1,154 @@
+/**
+ * Box fusion: the detections of several views of one image, merged into one answer — class-wise
+ * NMS, soft-NMS (linear and gaussian), non-maximum weighted (NMW) and weighted boxes fusion (WBF)
+ * with all four of ensemble-boxes' confidence rules, per-view weights, a skip threshold and the
+ * overflow option. Pure and backend-free: the ragged counterpart of `merge`.
+ *
+ * At parity with ZFTurbo's ensemble-boxes (spec/boxes/parity.test.ts, docs/boxes.md), computed in
+ * float64 throughout (ensemble-boxes rounds WBF's and NMW's fused boxes to float32), with these
+ * rules where it prints a warning, exits or raises:
+ *
+ * - coordinates are normalised: fractions of the image's width and height. A box that sticks out of
+ *   [0, 1] is clipped to it (detectors predict such boxes), and a box left with zero area — one
+ *   lying outside the frame, or degenerate from the start — is dropped, as ensemble-boxes does.
+ *   A coordinate outside [−1, 2] is a `BoxError`: no box of a normalised frame reaches a whole
+ *   frame beyond its edges, and such values are nearly always pixels passed by mistake;
+ * - every view goes through `checkDetections` (finite corners with x1 ≤ x2 and y1 ≤ y2, scores in
+ *   [0, 1], non-negative integer labels, one score and label per box), so ensemble-boxes' silent
+ *   corner swaps and its `exit()` on mismatched lengths become a `BoxError` naming the view and box;
+ * - options go through `parseFusionOptions` (`ParamError`), and the weights must have one entry per
+ *   view (ensemble-boxes ignores a wrong count with a warning);
+ * - an empty view, all views empty and no views at all are valid: the answer is then empty
+ *   (ensemble-boxes' nms and soft_nms raise when every view is empty);
+ * - ties are broken by the boxes, not by the order of the views (see fusion-algorithms.ts), so the
+ *   answer does not depend on the order of the views.
+ *
+ * Output order: nms and soft-nms list classes in ascending order and, within a class, the boxes in
+ * the order they were kept; nmw and wbf list all boxes by score, highest first — both as
+ * ensemble-boxes returns them.
+ *
+ * @since 0.3.0
+ */
+import * as E from 'fp-ts/lib/Either.js'
+import { boxError, paramError, type TtaError } from '../errors.js'
+import { checkDetections, empty, type Detections } from './detections.js'
+import { nms, nmw, softNms, sortedSum, wbf, type Row } from './fusion-algorithms.js'
+import { parseFusionOptions, resolve, type FusionOptions, type Resolved } from './fusion-options.js'
+
+export {
+  FusionOptionsCodec, confidenceRules, fusionDefaults, fusionMethods, parseFusionOptions,
+  type ConfidenceRule, type FusionMethod, type FusionOptions,
+} from './fusion-options.js'
+
+/**
+ * The range a normalised coordinate may take before fusion clips it to [0, 1]: one frame beyond
+ * each edge. Outside it, `fuse` returns a `BoxError` (pixel coordinates passed by mistake).
+ * @example
+ * import { boxes } from 'tta-lens'
+ * assert.deepStrictEqual(boxes.normalizedRange, [-1, 2])
+ * @category constants
+ */
+export const normalizedRange: readonly [low: number, high: number] = [-1, 2]
+
+const clip = (v: number): number => Math.min(Math.max(v, 0), 1)
+
+/** Every view checked, its boxes clipped to the unit square, zero-area and skipped boxes dropped, scores weighted. */
+const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
+  const weights = o.weights ?? views.map(() => 1)
+  const total = sortedSum(weights)
+  const heaviest = Math.max(...weights)
+  const skip = o.method === 'wbf' || o.method === 'nmw' ? o.skipThreshold : Number.NEGATIVE_INFINITY
+  const rows: Row[] = []
+  for (const [view, d] of views.entries()) {
+    const w = weights[view] ?? 1
+    for (const [index, [bx1, by1, bx2, by2]] of d.boxes.entries()) {
+      const raw = d.scores[index] ?? 0
+      if (raw < skip) continue
+      const x1 = clip(bx1), y1 = clip(by1), x2 = clip(bx2), y2 = clip(by2)
+      const area = (x2 - x1) * (y2 - y1)
+      if (area === 0) continue
+      const score = o.method === 'wbf' ? raw * w
+        : o.method === 'nmw' ? raw * (w / heaviest)
+          : o.weights === undefined ? raw : (raw * w) / total
+      rows.push({ label: d.labels[index] ?? 0, score, raw, weight: w, view, index, x1, y1, x2, y2, area })
+    }
+  }
+  return rows
+}
+
+const checkViews = (views: unknown): E.Either<TtaError, readonly Detections[]> => {
+  if (!Array.isArray(views)) {
+    return E.left(boxError(`fuse takes a list with the detections of each view ({ boxes, scores, labels }), got ${views === null ? 'null' : typeof views}`))
+  }
+  const list: readonly unknown[] = views
+  const checked: Detections[] = []
+  for (const [i, view] of list.entries()) {
+    const where = `view ${i}`
+    const c = checkDetections(view, where)
+    if (E.isLeft(c)) return c
+    const [low, high] = normalizedRange
+    for (const [j, box] of c.right.boxes.entries()) {
+      const k = box.findIndex((v) => v < low || v > high)
+      if (k >= 0) {
+        const name = ['x1', 'y1', 'x2', 'y2'][k] ?? 'a corner'
+        return E.left(boxError(
+          `${where}: box ${j} has ${name} = ${box[k]}; fusion takes normalised coordinates (fractions of the image's width and height: ` +
+          `divide pixel boxes by them) and clips those within [${low}, ${high}] to [0, 1]`,
+        ))
+      }
+    }
+    checked.push(c.right)
+  }
+  return E.right(checked)
+}
+
+/**
+ * Fuses the detections of several views of ONE image (normalised [0, 1] coordinates, as
+ * ensemble-boxes) with the method in `options`. Returns a `ParamError` for bad options (or weights
+ * that are not one per view) and a `BoxError` for bad detections, never throws; an empty answer is
+ * a valid answer. See the module header and docs/boxes.md for the rules.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { boxes } from 'tta-lens'
+ * const views = [
+ *   { boxes: [[0.1, 0.1, 0.5, 0.5]], scores: [0.9], labels: [0] },
+ *   { boxes: [[0.12, 0.1, 0.52, 0.5], [0.6, 0.6, 0.9, 0.9]], scores: [0.7, 0.4], labels: [0, 1] },
+ * ] as const
+ * const fused = boxes.fuse(views, { method: 'wbf', iouThreshold: 0.55 })
+ * assert.ok(E.isRight(fused))
+ * const { boxes: b, scores, labels } = E.isRight(fused) ? fused.right : boxes.empty
+ * assert.deepStrictEqual(labels, [0, 1])
+ * assert.ok(Math.abs((b[0]?.[0] ?? 0) - (0.9 * 0.1 + 0.7 * 0.12) / 1.6) < 1e-12) // score-weighted mean
+ * assert.ok(Math.abs((scores[0] ?? 0) - 0.8) < 1e-12)                            // avg: (0.9 + 0.7) / 2 · 2 / 2
+ * assert.ok(Math.abs((scores[1] ?? 0) - 0.2) < 1e-12)                            // one of 2 views: 0.4 · 1 / 2
+ *
+ * const kept = boxes.fuse(views, { method: 'nms' })
+ * assert.deepStrictEqual(E.isRight(kept) ? kept.right.scores : [], [0.9, 0.4])
+ *
+ * const wrong = boxes.fuse(views, { method: 'wbf', weights: [1] })
+ * assert.ok(E.isLeft(wrong) && wrong.left._tag === 'ParamError')
+ * @category combinators
+ */
+export const fuse = (views: readonly Detections[], options: FusionOptions): E.Either<TtaError, Detections> => {
+  const parsed = parseFusionOptions(options)
+  if (E.isLeft(parsed)) return parsed
+  const o = resolve(parsed.right)
+  const checked = checkViews(views)
+  if (E.isLeft(checked)) return checked
+  const list = checked.right
+  if (o.weights !== undefined && o.weights.length !== list.length) {
+    return E.left(paramError(`weights has ${o.weights.length} entr${o.weights.length === 1 ? 'y' : 'ies'} for ${list.length} view${list.length === 1 ? '' : 's'}; give one weight per view`))
+  }
+  const rows = rowsOf(list, o)
+  if (rows.length === 0) return E.right(empty)
+  switch (o.method) {
+    case 'nms':
+      return E.right(nms(rows, o.iouThreshold))
+    case 'soft-nms':
+      return E.right(softNms(rows, o))
+    case 'nmw':
+      return E.right(nmw(rows, o.iouThreshold))
+    case 'wbf':
+      return E.right(wbf(rows, { ...o, viewWeights: o.weights ?? list.map(() => 1) }))
+  }
+}
