@@ -15,7 +15,7 @@ export { resolveAugment, resolveUndoMask, undoPoint, chainSizes, describeStage, 
 export { boxMaps, cutSides, clipBox, d4MovePixel, type BoxMaps, type Corners } from './transform/box-map.js'
 export type { D4Element, AffineIndexMap, Quarter } from './transform/d4.js'
 export { d4IndexMap, d4MovePoint } from './transform/d4.js'
-export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, IsInteger } from './transform/shape-map.js'
+export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, CheckNonEmpty, IsInteger } from './transform/shape-map.js'
 
 export * as dihedral4 from './algebra/d4.js'
 export { product, identity, sequence, size, simplify, views, dihedral, type Product, type ViewSpec, type AnyFactor, type ViewShapes, type CommonUndo } from './algebra/product.js'
@@ -30,8 +30,8 @@ export type { Model, ModelOutput } from './wrapper/model.js'
 
 export * as laws from './laws/index.js'
 
-export { buildPlan, type Plan, type PlanStep, type Chunk, type Task, type ModelSignature, type PlanOptions, type MemoryEstimate } from './plan/plan.js'
-export { run as runPlan, type Effects, type RawTensor } from './plan/run.js'
+export { buildPlan, type Plan, type PlanStep, type Chunk, type Task, type ModelSignature, type PlanOptions, type MemoryEstimate, type BoxPlan } from './plan/plan.js'
+export { run as runPlan, runDetections, type Effects, type RawTensor, type RaggedOutput, type ModelValue, type ViewDetections, type ImageDetections } from './plan/run.js'
 export { dryRun, type DryRunReport } from './plan/dry-run.js'
 export { explain } from './plan/explain.js'
 export { parseBudget, showBytes, type Budget } from './plan/budget.js'

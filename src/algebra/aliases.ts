@@ -5,6 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { ParamError } from '../errors.js'
 import * as T from '../transform/builtins.js'
+import type { CheckNonEmpty } from '../transform/shape-map.js'
 import type { Interpolation } from '../transform/step.js'
 import { product, type Product } from './product.js'
 
@@ -72,7 +73,10 @@ export const rotate90 = <const A extends readonly number[]>(angles: A & T.CheckA
  * assert.ok(E.isLeft(aliases.multiscale([0])))
  * @category aliases
  */
-export const multiscale = <const K extends readonly number[]>(scales: K, interpolation: Interpolation = 'nearest'): E.Either<ParamError, Product<readonly [T.Scale<K[number]>]>> =>
+export const multiscale = <const K extends readonly number[]>(
+  scales: K & CheckNonEmpty<K, 'Scale needs at least one factor'>,
+  interpolation: Interpolation = 'nearest',
+): E.Either<ParamError, Product<readonly [T.Scale<K[number]>]>> =>
   E.Functor.map(T.scale(scales, { interpolation }), (f) => product(f))
 
 /**

@@ -25,7 +25,7 @@
  * @since 0.3.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { undoError, type ShapeError, type UndoError } from '../errors.js'
+import { paramError, undoError, type ParamError, type ShapeError, type UndoError } from '../errors.js'
 import { inverse } from '../algebra/d4.js'
 import type { D4Element } from './d4.js'
 import { chainSizes, cropOrigin, type Step } from './step.js'
@@ -124,7 +124,8 @@ const intersect = (a: Corners, b: Corners): Corners | undefined => {
 /**
  * The box maps of a chain of steps on an input of `height`×`width`: forward, back, and the window
  * of the input the view shows. A `ShapeError` when the chain does not fit the input, an `UndoError`
- * when a step cannot move boxes (a custom transform without a point map).
+ * when a step cannot move boxes (a custom transform without a point map), a `ParamError` when a
+ * custom point map throws. (`move` and `undo` run the custom point maps as they are: they may throw.)
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { boxMaps, dihedral4, type Step } from 'tta-lens'
@@ -139,7 +140,7 @@ const intersect = (a: Corners, b: Corners): Corners | undefined => {
  * assert.ok(E.isRight(crop) && crop.right.window?.join() === '4,2,6,4' && crop.right.undo([0, 0, 1, 1]).join() === '4,2,5,3')
  * @category geometry
  */
-export const boxMaps = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError | UndoError, BoxMaps> =>
+export const boxMaps = (steps: readonly Step[], height: number, width: number): E.Either<ShapeError | UndoError | ParamError, BoxMaps> =>
   E.flatMap(chainSizes(steps, height, width), (sizes) => {
     const forward: PixelMap[] = []
     const backward: PixelMap[] = []
@@ -159,15 +160,20 @@ export const boxMaps = (steps: readonly Step[], height: number, width: number): 
     // The window: the view's frame brought back one step at a time, each time cut to the frame of
     // that step's input (a shift's fill and a crop's outside never reach the next step back).
     let window: Corners | undefined = [0, 0, view[1], view[0]]
-    for (let k = steps.length - 1; k >= 0 && window !== undefined; k--) {
-      const step = steps[k]
-      const from = sizes[k] ?? [height, width]
-      const to = sizes[k + 1] ?? from
-      const back = step === undefined ? E.right(undefined) : stepPixelMap(step, from, to, false)
-      if (E.isRight(back) && back.right !== undefined) window = mapCorners(back.right, window)
-      window = intersect(window, [0, 0, from[1], from[0]])
-      // A window that is only a line shows no pixel.
-      if (window !== undefined && (window[0] === window[2] || window[1] === window[3])) window = undefined
+    try {
+      for (let k = steps.length - 1; k >= 0 && window !== undefined; k--) {
+        const step = steps[k]
+        const from = sizes[k] ?? [height, width]
+        const to = sizes[k + 1] ?? from
+        const back = step === undefined ? E.right(undefined) : stepPixelMap(step, from, to, false)
+        if (E.isRight(back) && back.right !== undefined) window = mapCorners(back.right, window)
+        window = intersect(window, [0, 0, from[1], from[0]])
+        // A window that is only a line shows no pixel.
+        if (window !== undefined && (window[0] === window[2] || window[1] === window[3])) window = undefined
+      }
+    } catch (e) {
+      // Only a custom transform's point map runs user code here.
+      return E.left(paramError(`a custom point map failed: ${e instanceof Error ? e.message : String(e)}`))
     }
     return E.right({ input: [height, width], view, move: (b) => mapCorners(move, b), undo: (b) => mapCorners(undo, b), window })
   })

@@ -13,7 +13,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type ParamError } from '../errors.js'
 import { d4 } from '../algebra/d4.js'
 import { makeFactor, type Factor, type FactorOption, type Kind } from './factor.js'
-import type { CheckAngles } from './shape-map.js'
+import type { CheckAngles, CheckNonEmpty } from './shape-map.js'
 
 /**
  * The angle check, for aliases that forward angles: {@link CheckAngles} under another name.
@@ -141,7 +141,7 @@ export type Scale<K extends number> = Factor<'Scale', K | 1, { readonly map: 'sc
  * assert.ok(E.isLeft(T.scale([0])))
  * @category transforms
  */
-export const scale = <const K extends readonly number[]>(scales: K, options: ResampleOptions = {}): E.Either<ParamError, Scale<K[number]>> => {
+export const scale = <const K extends readonly number[]>(scales: K & CheckNonEmpty<K, 'Scale needs at least one factor'>, options: ResampleOptions = {}): E.Either<ParamError, Scale<K[number]>> => {
   const list: readonly number[] = scales
   const bad = list.find((k) => !Number.isFinite(k) || k <= 0)
   if (bad !== undefined) return E.left(paramError(`Scale factors must be finite and > 0, got ${bad}`))
@@ -172,7 +172,7 @@ export type Resize<Z extends Size, O extends Size = never> = Factor<'Resize', Z 
  * @category transforms
  */
 export const resize = <const Z extends readonly Size[], const O extends Size = never>(
-  sizes: Z,
+  sizes: Z & CheckNonEmpty<Z, 'Resize needs at least one size'>,
   options: ResampleOptions & { readonly originalSize?: O } = {},
 ): E.Either<ParamError, Resize<Z[number], O>> => {
   const all: readonly Size[] = options.originalSize === undefined ? sizes : [options.originalSize, ...sizes]
@@ -208,7 +208,7 @@ const finite = (what: string, values: readonly number[]): E.Either<ParamError, r
  * assert.ok(E.isRight(T.add([-0.1, 0.1])))
  * @category transforms
  */
-export const add = <const V extends readonly number[]>(values: V): E.Either<ParamError, Add<V[number]>> =>
+export const add = <const V extends readonly number[]>(values: V & CheckNonEmpty<V, 'Add needs at least one value'>): E.Either<ParamError, Add<V[number]>> =>
   E.Functor.map(finite('Add', values), () => makeFactor('Add', 'value', withIdentity<V[number] | 0>(0, values).map((v) =>
     option(v, String(v), v === 0 ? [] : [{ op: 'pointwise', scale: 1, shift: v }], 'invariant')), every))
 
@@ -220,7 +220,7 @@ export const add = <const V extends readonly number[]>(values: V): E.Either<Para
  * assert.ok(E.isRight(T.multiply([0.9, 1.1])))
  * @category transforms
  */
-export const multiply = <const V extends readonly number[]>(factors: V): E.Either<ParamError, Multiply<V[number]>> =>
+export const multiply = <const V extends readonly number[]>(factors: V & CheckNonEmpty<V, 'Multiply needs at least one value'>): E.Either<ParamError, Multiply<V[number]>> =>
   E.Functor.map(finite('Multiply', factors), () => makeFactor('Multiply', 'factor', withIdentity<V[number] | 1>(1, factors).map((v) =>
     option(v, String(v), v === 1 ? [] : [{ op: 'pointwise', scale: v, shift: 0 }], 'invariant')), every))
 
@@ -363,7 +363,7 @@ export type Translate<D extends readonly [number, number]> = Factor<'Translate',
  * @category transforms
  */
 export const translate = <const D extends readonly (readonly [number, number])[]>(
-  shifts: D,
+  shifts: D & CheckNonEmpty<D, 'Translate needs at least one shift'>,
   options: { readonly fill?: 'zeros' | 'edge' } = {},
 ): E.Either<ParamError, Translate<D[number]>> => {
   const list: readonly (readonly [number, number])[] = shifts

@@ -21,7 +21,8 @@ import { run, type RawTensor } from '../plan/run.js'
 import type { Shape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 import { checkSetup, imageOf, viewsOrNone } from './common.js'
-import { callModel, decodeOutput, type Callable, type ModelOutput } from './model.js'
+import { callModel, decodeOutput, type Callable } from './model.js'
+import type { FusionOptions } from '../boxes/fusion-options.js'
 
 /** How a wrapper runs: where kernels run, how much memory, how many images per model call. @category model */
 export interface ExecutionOptions {
@@ -84,16 +85,18 @@ export interface TaskInput {
   readonly onView: ((done: number, total: number) => void) | undefined
   readonly execution: ExecutionOptions
   readonly pixelKeypoints?: boolean
+  /** Detection: the fusion and the rule for cut boxes, as given (buildPlan checks them). */
+  readonly boxes?: { readonly fusion?: FusionOptions; readonly cutBoxes?: 'keep' | 'drop' }
 }
 
 /** The parts every wrapper shares: its task input, its views, and its `plan` for an image. @internal */
 export const wrapperParts = (
   task: Task,
-  model: (batch: never, ...extra: never) => Promise<ModelOutput>,
+  model: (batch: never, ...extra: never) => Promise<unknown>,
   transforms: Product<readonly AnyFactor[]>,
   options: ExecutionOptions & { readonly merge?: MergeMode; readonly outputKey?: string; readonly onView?: (done: number, total: number) => void },
   allowed: readonly MergeMode[],
-  extra: { readonly pixelKeypoints?: boolean } = {},
+  extra: Pick<TaskInput, 'pixelKeypoints' | 'boxes'> = {},
 ): { readonly input: TaskInput; readonly views: readonly ViewSpec[]; readonly plan: (image: Tensor<Shape>) => E.Either<TtaError, Plan> } => {
   const input: TaskInput = {
     task, model: { call: model }, signature: signatureOf(model), transforms, specs: viewsOrNone(transforms),
@@ -116,6 +119,8 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
     ...(maxBatch === undefined ? {} : { maxBatch }),
     ...(input.execution.batch === undefined ? {} : { batch: input.execution.batch }),
     ...(input.signature === undefined ? {} : { signature: input.signature }),
+    ...(input.boxes?.fusion === undefined ? {} : { fusion: input.boxes.fusion }),
+    ...(input.boxes?.cutBoxes === undefined ? {} : { cutBoxes: input.boxes.cutBoxes }),
   })
   if (E.isLeft(plan)) return plan
   if (input.signature !== undefined) {
@@ -125,17 +130,23 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
   return E.right({ plan: plan.right, image: raw.right })
 }
 
+/** The backend the options ask for (default `'js'`), or why it is not available. @internal */
+export const backendOf = async (execution: ExecutionOptions): Promise<E.Either<TtaError, Backend>> => {
+  const chosen = execution.backend ?? 'js'
+  try {
+    return E.right(typeof chosen === 'string' ? await backendNamed(chosen) : chosen)
+  } catch (e) {
+    return E.left(paramError(`backend '${String(chosen)}' is not available: ${e instanceof Error ? e.message : String(e)}`))
+  }
+}
+
 /** Plans and runs one task; the result's type is the caller's to state. @internal */
 export const runTask = async <R extends Shape>(input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[]): Promise<E.Either<TtaError, Tensor<R>>> => {
   const planned = planFor(input, image)
   if (E.isLeft(planned)) return planned
-  const chosen = input.execution.backend ?? 'js'
-  let backend: Backend
-  try {
-    backend = typeof chosen === 'string' ? await backendNamed(chosen) : chosen
-  } catch (e) {
-    return E.left(paramError(`backend '${String(chosen)}' is not available: ${e instanceof Error ? e.message : String(e)}`))
-  }
+  const picked = await backendOf(input.execution)
+  if (E.isLeft(picked)) return picked
+  const backend = picked.right
   let result: E.Either<TtaError, RawTensor>
   try {
     result = await run(planned.right.plan, planned.right.image, {

@@ -8,7 +8,7 @@ import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/produc
 import { mergeModes, type MergeMode } from '../merge/merge.js'
 import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
-import type { CheckUndo, WrapperOptions } from './common.js'
+import type { CheckSegmenter, CheckUndo, WrapperOptions } from './common.js'
 import { runTask, wrapperParts } from './execute.js'
 import type { Plan } from '../plan/plan.js'
 import type { TtaError } from '../errors.js'
@@ -30,7 +30,8 @@ export interface SegmentationTTA<M, Fs extends readonly AnyFactor[], Key> {
 
 /**
  * Wraps a segmentation model. Every factor must be able to undo masks (FiveCrops cannot: it does
- * not compile). ttach's `SegmentationTTAWrapper`.
+ * not compile), and the model's declared output must be masks the size of its input (a
+ * classifier's `[N, 10]` or a stride-2 head does not compile). ttach's `SegmentationTTAWrapper`.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, orThrow, tensor, wrap, type Tensor } from 'tta-lens'
@@ -46,7 +47,7 @@ export const segmentation = <
   const Fs extends readonly AnyFactor[],
   Key extends OutputKey<M> = never,
 >(
-  model: M,
+  model: M & CheckSegmenter<M, Key>,
   transforms: Product<Fs> & CheckUndo<Fs, 'mask'>,
   options: WrapperOptions<MergeMode, Key> = {},
 ): SegmentationTTA<M, Fs, Key> => {

@@ -1,9 +1,12 @@
 /**
- * The three wrappers, as the `wrap` namespace.
+ * The wrappers (segmentation, classification, keypoints, detection), as the `wrap` namespace.
  * @since 0.1.0
  */
 export { segmentation, type SegmentationTTA } from './segmentation.js'
 export { classification, type ClassificationTTA } from './classification.js'
 export { keypoints, type KeypointsTTA, type KeypointsOptions, type KeypointMergeMode } from './keypoints.js'
-export type { WrapOptions, WrapperOptions, CheckUndo } from './common.js'
+export type { WrapOptions, WrapperOptions, CheckUndo, CheckSegmenter, CheckPointer } from './common.js'
 export type { ExecutionOptions } from './execute.js'
+export {
+  detection, detector, type DetectionTTA, type DetectionOptions, type DetectionResult, type DetectionModel, type DetectionsLike, type CheckDetector,
+} from './detection.js'

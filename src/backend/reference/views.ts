@@ -7,7 +7,7 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { boxError, shapeError, type BoxError, type ShapeError, type UndoError } from '../../errors.js'
+import { boxError, paramError, shapeError, type BoxError, type ParamError, type ShapeError, type UndoError } from '../../errors.js'
 import { views as viewSpecs, type AnyFactor, type CommonUndo, type Product, type ViewShapes, type ViewSpec } from '../../algebra/product.js'
 import { checkDetections, type Box, type Coordinates, type Detections } from '../../boxes/detections.js'
 import { boxMaps, clipBox, cutSides } from '../../transform/box-map.js'
@@ -113,7 +113,7 @@ export const deaugmentBoxesData = (
   height: number,
   width: number,
   options: BoxUndoOptions = {},
-): E.Either<ShapeError | UndoError | BoxError, Detections> => {
+): E.Either<ShapeError | UndoError | BoxError | ParamError, Detections> => {
   const where = options.where ?? `view '${spec.name}'`
   const normalised = (options.coordinates ?? 'pixels') === 'normalized'
   return E.flatMap(boxMaps(spec.steps, height, width), (maps) => {
@@ -130,7 +130,12 @@ export const deaugmentBoxesData = (
       }
       const [x1, y1, x2, y2] = box
       const pixels: Box = normalised ? [x1 * vw, y1 * vh, x2 * vw, y2 * vh] : box
-      const back = maps.undo(pixels)
+      let back: Box
+      try {
+        back = maps.undo(pixels)
+      } catch (e) {
+        return E.left(paramError(`${where}: a custom point map failed on box ${i}: ${e instanceof Error ? e.message : String(e)}`))
+      }
       if (!back.every(Number.isFinite)) return E.left(boxError(`${where}: box ${i} [${box.join(', ')}] maps back to [${back.join(', ')}]`))
       if (options.cutBoxes === 'drop' && cutSides(back, maps.window, maps.input, tolerance).length > 0) continue
       const seen = clipBox(back, maps.window)
@@ -171,7 +176,7 @@ export interface BoxesView {
    * was made from): corners mapped back and re-ordered, clipped to what the view shows (see
    * {@link deaugmentBoxesData}). The detections are checked first (`boxes.checkDetections`).
    */
-  readonly deaugmentBoxes: (detections: Detections, original: Tensor<ImageShape>, options?: BoxUndoOptions) => E.Either<ShapeError | UndoError | BoxError, Detections>
+  readonly deaugmentBoxes: (detections: Detections, original: Tensor<ImageShape>, options?: BoxUndoOptions) => E.Either<ShapeError | UndoError | BoxError | ParamError, Detections>
 }
 /** A view whose type offers exactly the undos every factor of the product supports. @category model */
 export type View<Fs extends readonly AnyFactor[]> = BaseView<Fs>
