@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- section…]`: benchmarks of the execution layer. With no section it runs them
- * all and writes docs/benchmarks.md; with sections it prints their markdown to stdout only.
+ * all and writes docs/benchmarks.md; with sections it prints their markdown to stdout only, or with
+ * `--write` replaces just those sections (their tables, target rows and analysis paragraphs) in
+ * docs/benchmarks.md, stamped with when and where they were measured.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
  * Sections: augment, segmentation, classifier, memory.
  */
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
 import { classifierSection } from './sections/classifier.js'
 import { memorySection } from './sections/memory.js'
@@ -21,7 +23,8 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'
-const asked = process.argv.slice(2)
+const writeSections = process.argv.includes('--write')
+const asked = process.argv.slice(2).filter((a) => a !== '--write')
 const unknown = asked.filter((a) => !sections.some((s) => s.id === a))
 if (unknown.length > 0) {
   console.error(`unknown section(s) ${unknown.join(', ')}; choose from ${sections.map((s) => s.id).join(', ')}`)
@@ -92,9 +95,43 @@ const doc = [
   '',
 ].join('\n')
 
+/**
+ * Puts one section's new results into the existing file: its body, the target rows with the same
+ * target text (new ones after them), and the analysis paragraphs with the same bold label.
+ */
+const splice = (text: string, r: (typeof results)[number]): string => {
+  const head = `## ${r.title}\n\n`
+  const start = text.indexOf(head)
+  const end = text.indexOf('\n## ', start + head.length)
+  if (start < 0 || end < 0) throw new Error(`docs/benchmarks.md has no section "${r.title}": run the whole bench`)
+  const stamp = `Re-measured on its own with \`npm run bench -- ${r.id} --write\` on ${env.date} at commit ${env.commit} (load average ${env.loadBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${loadAfter} after, on a machine shared with other work); the rest of this file is from the run in the Machine table.`
+  let out = `${text.slice(0, start + head.length)}${stamp}\n\n${r.result.markdown}\n${text.slice(end)}`
+  const replaceBlocks = (lines: readonly string[], isOld: (line: string) => boolean, fresh: readonly string[]): string[] => {
+    const at = lines.findIndex(isOld)
+    const kept = lines.filter((l) => !isOld(l))
+    return at < 0 ? [...kept, ...fresh] : [...kept.slice(0, at), ...fresh, ...kept.slice(at)]
+  }
+  const rows = r.result.targets.map((t) => table(['', 'target', 'measured', ''], [[t.id, t.target, t.measured, t.met === undefined ? '—' : t.met ? '**met**' : '**missed**']]).split('\n')[2] ?? '')
+  const targetsOf = new Set(r.result.targets.map((t) => t.target))
+  const [beforeTargets = '', afterTargets = ''] = out.split('\n## Targets\n')
+  const tableEnd = afterTargets.indexOf('\n\n', afterTargets.indexOf('| ---'))
+  const targetLines = replaceBlocks(afterTargets.slice(0, tableEnd).split('\n'), (l) => [...targetsOf].some((t) => l.includes(`| ${t} |`)), rows)
+  out = `${beforeTargets}\n## Targets\n${targetLines.join('\n')}${afterTargets.slice(tableEnd)}`
+  const label = (p: string): string => /^\*\*[^*]+\*\*/.exec(p)?.[0] ?? p
+  const labels = new Set(r.result.analysis.map(label))
+  const [beforeAnalysis = '', afterAnalysis = ''] = out.split('\n## Analysis\n\n')
+  const analysisEnd = afterAnalysis.indexOf('\n## ')
+  const paragraphs = replaceBlocks(afterAnalysis.slice(0, analysisEnd).trimEnd().split('\n\n'), (p) => labels.has(label(p)), r.result.analysis)
+  return `${beforeAnalysis}\n## Analysis\n\n${paragraphs.join('\n\n')}\n${afterAnalysis.slice(analysisEnd)}`
+}
+
+const docPath = new URL('../docs/benchmarks.md', import.meta.url)
 if (asked.length === 0) {
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc)
+  writeFileSync(docPath, doc)
   process.stderr.write(`wrote docs/benchmarks.md (${seconds.toFixed(0)} s)\n`)
+} else if (writeSections) {
+  writeFileSync(docPath, results.reduce(splice, readFileSync(docPath, 'utf8')))
+  process.stderr.write(`replaced ${results.map((r) => r.id).join(', ')} in docs/benchmarks.md (${seconds.toFixed(0)} s)\n`)
 } else {
   console.log(doc)
 }

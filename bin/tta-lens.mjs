@@ -1,12 +1,13 @@
 #!/usr/bin/env node
-// The tta-lens command: the compiled CLI when the package was built (dist/), otherwise the
-// TypeScript source through tsx, so a fresh clone works after `npm ci` with no build step.
+// The tta-lens command. In a checkout (src/ is there) it runs the TypeScript source through tsx,
+// so a fresh clone works after `npm ci` and a stale dist/ is never run by mistake; the published
+// package ships only the build (dist/), which it runs.
 import { existsSync } from 'node:fs'
 
-const compiled = new URL('../dist/src/cli/main.js', import.meta.url)
-if (existsSync(compiled)) {
-  await import(compiled.href)
-} else {
+const source = new URL('../src/cli/main.ts', import.meta.url)
+if (existsSync(source)) {
   const { tsImport } = await import('tsx/esm/api')
-  await tsImport('../src/cli/main.ts', import.meta.url)
+  await tsImport(source.href, import.meta.url)
+} else {
+  await import(new URL('../dist/src/cli/main.js', import.meta.url).href)
 }

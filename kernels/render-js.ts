@@ -104,6 +104,33 @@ const gatherBody = (k: GatherKernel): string => {
   const colStride = m.ij * k.inWidth + m.jj // source step when j grows by 1
   const origin = m.i0 * k.inWidth + m.j0
   const plain = k.write === 'store' && k.scale === 1 && k.shift === 0
+  // Whole rows of the source, in order: each plane is one block (and all planes one, uncropped).
+  // The engine's native copy and reverse beat any JavaScript loop, and one call per plane beats one per row.
+  if (plain && colStride === 1 && rowStride === k.inWidth && k.outWidth === k.inWidth) {
+    const outPlane = k.outHeight * k.outWidth
+    return k.outHeight === k.inHeight
+      ? `
+  dst.set(src.subarray(srcBase, srcBase + ${int(k.planes * outPlane)}), dstBase);
+  return -1;`
+      : `
+  for (let p = 0; p < ${int(k.planes)}; p++) {
+    const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
+    dst.set(src.subarray(s, s + ${int(outPlane)}), dstBase + p * ${int(outPlane)});
+  }
+  return -1;`
+  }
+  // Whole rows of the source, backwards and mirrored (a half turn): each plane is one block, reversed in place.
+  if (plain && colStride === -1 && rowStride === -k.inWidth && k.outWidth === k.inWidth) {
+    const outPlane = k.outHeight * k.outWidth
+    return `
+  for (let p = 0; p < ${int(k.planes)}; p++) {
+    const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
+    const d = dstBase + p * ${int(outPlane)};
+    dst.set(src.subarray(s - ${int(outPlane - 1)}, s + 1), d);
+    dst.subarray(d, d + ${int(outPlane)}).reverse();
+  }
+  return -1;`
+  }
   const inner = plain && colStride === 1
     ? `dst.set(src.subarray(s + r, s + r + ${int(k.outWidth)}), d + i * ${int(k.outWidth)});`
     // A mirrored row: copy it, then let the engine's native reverse flip it in place.

@@ -1,6 +1,7 @@
 /**
  * One plan, many interpreters: every backend must agree with the reference on random shapes,
  * parameters and products — augmenting images and reducing deaugmented masks into every merge.
+ * The js backend is checked twice: with its WebAssembly SIMD transposes and with them turned off.
  */
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
@@ -56,7 +57,7 @@ const closeTo = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): boole
 
 const backends: Backend[] = []
 beforeAll(async () => {
-  backends.push(jsBackend(), await gpujsBackend())
+  backends.push(jsBackend(), jsBackend({ wasm: false }), await gpujsBackend())
 })
 
 describe('every backend agrees with the reference', () => {
@@ -104,6 +105,63 @@ describe('every backend agrees with the reference', () => {
         }
       }
     }), { numRuns: 60 })
+  })
+
+  it('the js backend runs its quarter turns and mirrored rows as WebAssembly SIMD here, so the properties check that path', () => {
+    expect(jsBackend().detail).toMatch(/quarter turns and mirrored rows as WebAssembly SIMD gathers/)
+    expect(jsBackend({ wasm: false }).detail).toMatch(/quarter turns as JavaScript loops \(WebAssembly turned off by the wasm option\)/)
+  })
+
+  // Planes up to 40 a side: the SIMD transposes work in bands of 16 rows and blocks of 4, mirrors
+  // 16 values at a time, with value-by-value edges, so sizes on both sides of each multiple are drawn.
+  const turnCaseArb = fc.record({
+    factors: fc.array(fc.oneof(
+      fc.constant(T.hflip()),
+      fc.constant(T.vflip()),
+      fc.subarray([90, 180, 270], { minLength: 1 }).map((a) => E.getOrElseW(() => T.hflip())(T.rotate90(a))),
+      fc.tuple(fc.integer({ min: 1, max: 24 }), fc.integer({ min: 1, max: 24 })).map(([h, w]) => E.getOrElseW(() => T.hflip())(T.fiveCrops(h, w))),
+      fc.subarray([-0.5, 2], { minLength: 1 }).map((v) => E.getOrElseW(() => T.hflip())(T.multiply(v))),
+    ), { minLength: 1, maxLength: 3 }),
+    planes: fc.integer({ min: 1, max: 3 }),
+    height: fc.integer({ min: 1, max: 40 }),
+    width: fc.integer({ min: 1, max: 40 }),
+    seed: fc.integer({ min: 1, max: 1000 }),
+  })
+
+  it('quarter turns and mirrors with crops and scales on planes up to 40×40: augment and every merge write', async () => {
+    const writes: readonly WriteMode[] = ['add', 'add-log', 'add-sqrt', 'max', 'min']
+    const js = [jsBackend(), jsBackend({ wasm: false })]
+    let turned = 0
+    await fc.assert(fc.asyncProperty(turnCaseArb, fc.constantFrom(...writes), async ({ factors, planes, height, width, seed }, write) => {
+      const src = { data: fill(planes * height * width, seed), offset: 0, planes, height, width }
+      for (const view of views(product(...factors))) {
+        const forward = resolveAugment(view.steps, height, width)
+        if (E.isLeft(forward)) continue // a crop larger than the image
+        const [vh, vw] = forward.right.reduce<readonly number[]>((size, s) => (s.kind === 'gather' ? [s.map.outHeight, s.map.outWidth] : size), [height, width])
+        if (forward.right.some((s) => s.kind === 'gather' && (s.map.ii === 0 || s.map.jj === -1))) turned++
+        const length = planes * (vh ?? 0) * (vw ?? 0)
+        const expected = new Float32Array(length + 1)
+        await reference.augment(forward.right, src, expected, 1)
+        for (const backend of js) {
+          const got = new Float32Array(length + 1)
+          await backend.augment(forward.right, src, got, 1)
+          if (!closeTo(got, expected, 0)) throw new Error(`${backend.detail} disagrees on ${view.name} (${height}x${width})`)
+        }
+        const undo = resolveUndoMask(view.steps, height, width)
+        if (E.isLeft(undo)) continue // crops cannot undo masks
+        const mask = { data: fill(length, seed, true), offset: 0, planes, height: vh ?? 0, width: vw ?? 0 }
+        const start = (): Float64Array => new Float64Array(planes * height * width).fill(0.5)
+        const want = start()
+        const refused = await reference.reduce(undo.right, mask, want, write)
+        for (const backend of js) {
+          const got = start()
+          const theirs = await backend.reduce(undo.right, mask, got, write)
+          if (theirs !== refused || !closeTo(got, want, 0)) throw new Error(`${backend.detail} disagrees reducing ${write} on ${view.name} (${height}x${width})`)
+        }
+      }
+    }), { numRuns: 80 })
+    // Not a vacuous property: most cases contain a quarter turn or a mirror (the WebAssembly paths).
+    expect(turned).toBeGreaterThan(40)
   })
 
   it('refuses the values a merge cannot take, at the same index as the reference', async () => {

@@ -4,7 +4,8 @@
  * An example is the text of a `/** … *\/` comment from an `@example` line up to the next `@tag` line
  * (or the end of the comment), with the leading ` * ` stripped. It imports from `'tta-lens'` (and
  * fp-ts), may use a global `assert` (node:assert) and top-level `await`. Each one becomes a module
- * under spec/docs/.generated/ (gitignored): `'tta-lens'` points at src/index.js, `assert` is
+ * under spec/docs/.generated/ (gitignored): `'tta-lens'` and its subpaths (`'tta-lens/node'`, …)
+ * point at the source files that package.json's `exports` are built from, `assert` is
  * imported when the example uses it, the imports stay at the top and the rest is the body of the
  * default export, `async (): Promise<void> => { … }`.
  *
@@ -22,7 +23,24 @@ const here = dirname(fileURLToPath(import.meta.url))
 const root = resolve(here, '../..')
 const srcDir = join(root, 'src')
 const outDir = join(here, '.generated')
-const indexJs = join(srcDir, 'index.js')
+
+/**
+ * Each specifier the package exports (`tta-lens`, `tta-lens/node`, …) and the source module it is
+ * built from, read from package.json's `exports` (`./dist/src/node.js` is built from src/node.ts,
+ * imported here as src/node.js).
+ */
+const entryPoints = (): ReadonlyMap<string, string> => {
+  const manifest: unknown = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'))
+  const exportsField: unknown = typeof manifest === 'object' && manifest !== null ? Reflect.get(manifest, 'exports') : undefined
+  const map = new Map<string, string>()
+  for (const [subpath, target] of Object.entries(typeof exportsField === 'object' && exportsField !== null ? exportsField : {})) {
+    const built: unknown = typeof target === 'object' && target !== null ? Reflect.get(target, 'default') : undefined
+    if (typeof built !== 'string' || !built.startsWith('./dist/')) continue
+    map.set(subpath === '.' ? 'tta-lens' : `tta-lens/${subpath.replace(/^\.\//, '')}`, join(root, built.replace(/^\.\/dist\//, '')))
+  }
+  return map
+}
+const entries = entryPoints()
 
 /** At least this many examples must be found, so that the suite cannot pass vacuously. */
 const MIN_EXAMPLES = 20
@@ -125,9 +143,12 @@ const generate = (example: Example): Generated => {
   }
   const name = `${example.file.replace(/^src\//, '').replace(/\.ts$/, '').replace(/[^\w]+/g, '_')}_L${example.line}.ts`
   const path = join(outDir, name)
-  let index = posix(relative(outDir, indexJs))
-  if (!index.startsWith('.')) index = `./${index}`
-  const rewrite = (l: string): string => l.replace(/(['"])tta-lens\1/g, `'${index}'`)
+  const rewrite = (l: string): string => l.replace(/(['"])(tta-lens(?:\/[\w-]+)?)\1/g, (whole, _quote: string, specifier: string) => {
+    const target = entries.get(specifier)
+    if (target === undefined) return whole // not an entry point: left for the compiler to reject
+    const path = posix(relative(outDir, target))
+    return `'${path.startsWith('.') ? path : `./${path}`}'`
+  })
 
   const out: string[] = []
   const origin: (number | undefined)[] = []
@@ -187,6 +208,11 @@ const describeDiagnostic = (d: ts.Diagnostic): string => {
 describe('TSDoc @examples', () => {
   it(`finds at least ${MIN_EXAMPLES} examples in src/`, () => {
     expect(examples.length).toBeGreaterThanOrEqual(MIN_EXAMPLES)
+  })
+
+  it("maps every entry point of package.json's exports to a source module", () => {
+    expect(entries.get('tta-lens')).toBe(join(srcDir, 'index.js'))
+    for (const target of entries.values()) expect(existsSync(target.replace(/\.js$/, '.ts'))).toBe(true)
   })
 
   it('type-check with the options of tsconfig.json', () => {

@@ -18,6 +18,8 @@ const cases: readonly { name: string; kernels: () => readonly Kernel[] }[] = [
   { name: 'hflip, undo into a mean', kernels: () => lower(orThrow(resolveUndoMask(views(aliases.hflip())[1]?.steps ?? [], 4, 6)), 2, 4, 6, 'add') },
   { name: 'flip · bilinear ×2 · multiply, augment', kernels: () => lower(orThrow(resolveAugment(views(product(T.vflip(), orThrow(T.scale([2], { interpolation: 'bilinear' })), orThrow(T.multiply([0.5]))))[7]?.steps ?? [], 3, 5)), 1, 3, 5, 'store') },
   { name: 'translate with zeros, augment', kernels: () => lower(orThrow(resolveAugment(views(product(orThrow(T.translate([[1, -2]]))))[1]?.steps ?? [], 4, 4)), 1, 4, 4, 'store') },
+  { name: 'd4 identity view, augment (one copy of all planes)', kernels: () => lower(orThrow(resolveAugment(views(aliases.d4())[0]?.steps ?? [], 4, 6)), 3, 4, 6, 'store') },
+  { name: 'd4 rot180 view, augment (a copy and a reverse per plane)', kernels: () => lower(orThrow(resolveAugment(views(aliases.d4())[2]?.steps ?? [], 4, 6)), 3, 4, 6, 'store') },
   { name: 'nearest ×0.5 undo into a gmean', kernels: () => lower(orThrow(resolveUndoMask(views(product(orThrow(T.scale([0.5]))))[1]?.steps ?? [], 8, 6)), 1, 8, 6, 'add-log') },
 ]
 
@@ -33,13 +35,18 @@ describe('generated kernel source', () => {
     })
   }
 
-  it('row-contiguous maps render as row copies, mirrored rows as copies reversed in place, the rest as strided walks', () => {
+  it('row-contiguous maps render as row copies (whole planes as one), mirrored rows as copies reversed in place, the rest as strided walks', () => {
     const vflip = gathers(lower(orThrow(resolveAugment(views(aliases.vflip())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
     expect(vflip.map(renderJs).join()).toMatch(/dst\.set\(src\.subarray/)
     const hflip = gathers(lower(orThrow(resolveAugment(views(aliases.hflip())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
     expect(hflip.map(renderJs).join()).toMatch(/\.reverse\(\)/)
     const turn = gathers(lower(orThrow(resolveAugment(views(aliases.d4())[1]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
     expect(turn.map(renderJs).join()).toMatch(/q \+= 6/)
+    // Whole planes: one copy for all planes forward, a copy and one native reverse per plane for a half turn.
+    const identity = gathers(lower(orThrow(resolveAugment(views(aliases.d4())[0]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
+    expect(identity.map(renderJs).join()).toMatch(/dst\.set\(src\.subarray\(srcBase, srcBase \+ 72\), dstBase\);\n  return -1;/)
+    const half = gathers(lower(orThrow(resolveAugment(views(aliases.d4())[2]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
+    expect(half.map(renderJs).join()).toMatch(/dst\.subarray\(d, d \+ 24\)\.reverse\(\)/)
   })
 
   it('accepts only finite numbers (and integers where indices are): nothing else can reach the source', () => {

@@ -124,9 +124,12 @@ describe('translate', () => {
     expect(orThrow(boxMaps(shifted(1, -2).steps, 4, 6)).window).toEqual([2, 0, 6, 3])
   })
 
-  it('a shift by more than the image shows nothing: every box is dropped', () => {
-    expect(orThrow(boxMaps(shifted(0, 7).steps, 4, 6)).window).toBeUndefined()
-    expect(back(shifted(0, 7), [0, 0, 6, 4], 4, 6)).toEqual([])
+  it('a shift by the whole image or more is refused before any box moves', () => {
+    const r = boxMaps(shifted(0, 6).steps, 4, 6)
+    expect(E.isLeft(r) && r.left.message).toMatch(/moves a 4x6 image entirely out of the frame/)
+    // One pixel less, and the view shows one column: a box there comes back, others are dropped.
+    expect(orThrow(boxMaps(shifted(0, 5).steps, 4, 6)).window).toEqual([0, 0, 1, 4])
+    expect(back(shifted(0, 5), [5, 0, 6, 4], 4, 6)).toEqual([[0, 0, 1, 4]])
   })
 })
 

@@ -6,7 +6,7 @@ import type * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   aliases, decode, orThrow, product, runnableViews, tensor, transforms as T, wrap, zeros,
-  type Scaled, type ShapeError, type Tensor, type TtaError, type Unscaled, type ViewShapes,
+  type Scaled, type ShapeError, type Tensor, type TensorError, type TtaError, type Unscaled, type ViewShapes,
 } from '../../src/index.js'
 import { anyImage, classifier, image, pointer, segmenter } from './fixtures.js'
 
@@ -84,12 +84,12 @@ describe('wrapper results', () => {
 
 describe('constructors', () => {
   test('decode keeps the declared names', () => {
-    expectTypeOf(decode(['N', 3, 'H', 'W'], {})).toEqualTypeOf<E.Either<ShapeError, Tensor<readonly ['N', 3, 'H', 'W']>>>()
+    expectTypeOf(decode(['N', 3, 'H', 'W'], {})).toEqualTypeOf<E.Either<TensorError, Tensor<readonly ['N', 3, 'H', 'W']>>>()
   })
 
   test('tensor and zeros keep literal sizes', () => {
-    expectTypeOf(tensor([2, 3], [1, 2, 3, 4, 5, 6])).toEqualTypeOf<E.Either<ShapeError, Tensor<readonly [2, 3]>>>()
-    expectTypeOf(zeros([1, 3, 4, 6])).toEqualTypeOf<E.Either<ShapeError, Tensor<readonly [1, 3, 4, 6]>>>()
+    expectTypeOf(tensor([2, 3], [1, 2, 3, 4, 5, 6])).toEqualTypeOf<E.Either<TensorError, Tensor<readonly [2, 3]>>>()
+    expectTypeOf(zeros([1, 3, 4, 6])).toEqualTypeOf<E.Either<TensorError, Tensor<readonly [1, 3, 4, 6]>>>()
   })
 
   test('a concrete tensor fits a symbolic parameter, literal sizes must agree', () => {

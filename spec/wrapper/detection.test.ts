@@ -284,8 +284,10 @@ describe('bad input is a typed error or a documented rule, never a throw', () =>
       [{ fusion: { method: 'median' } }, /method/],
       [{ fusion: { method: 'wbf', iouThreshold: 2 } }, /iouThreshold/],
       [{ fusion: { method: 'wbf', weights: [1, 2, 3] } }, /weights has 3 entries for 2 views/],
-      [{ cutBoxes: 'sometimes' }, /cutBoxes must be 'keep' or 'drop'/],
-      [{ coordinates: 'inches' }, /coordinates must be 'pixels' or 'normalized'/],
+      [{ cutBoxes: 'sometimes' }, /^options: cutBoxes: expected "keep" \| "drop", got "sometimes"/],
+      [{ coordinates: 'inches' }, /^options: coordinates: expected "pixels" \| "normalized"/],
+      [{ keepViews: 'yes' }, /^options: keepViews/],
+      [{ fusion: { method: 'wbf' }, mege: 'mean' }, /mege/],
     ]
     for (const [options, message] of cases) {
       const r = await wrap.detection(detector, aliases.hflip(), untyped(options)).run(image)()

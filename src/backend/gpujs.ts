@@ -10,7 +10,9 @@
  *
  * @since 0.2.0
  */
-import { GPU, type IKernelRunShortcut, type KernelOutput } from 'gpu.js'
+// gpu.js is imported when the backend is first asked for: loading it costs ~0.7 s, which every
+// process that never uses it (the CLI on the js backend) would otherwise pay at start.
+import type { GPU, IKernelRunShortcut, KernelOutput } from 'gpu.js'
 import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
 import { lower } from '../../kernels/lower.js'
 import { fitsFloat32Indices, renderGpuJs } from '../../kernels/render-gpujs.js'
@@ -49,6 +51,7 @@ const provideWebGpu = async (): Promise<string | undefined> => {
 /** Picks the first mode that works, with the reason every earlier mode was skipped. */
 const pickMode = async (only?: GpuJsMode): Promise<{ gpu: GPU; mode: GpuJsMode; skipped: readonly string[] }> => {
   const skipped: string[] = []
+  const { GPU } = await import('gpu.js')
   const order: readonly GpuJsMode[] = only === undefined ? ['webgpu', 'headlessgl', 'webasm', 'cpu'] : [only]
   for (const mode of order) {
     try {

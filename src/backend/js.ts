@@ -3,15 +3,23 @@
  * JavaScript (kernels/render-js), compiled once per distinct kernel and cached. Measured here,
  * gpu.js's CPU fallbacks ran the same gathers 1.1–2× slower than these loops.
  *
+ * Quarter turns are the exception: read by columns, they cost a JavaScript loop 1–2 ns a value,
+ * against a fraction of that for the native row copies of flips and crops. Where WebAssembly SIMD
+ * runs, their transpose (and the reversal of mirrored rows, which would otherwise be a copy and a
+ * native reverse per row) is rendered by kernels/render-wasm and run by ./wasm, and the rest of the
+ * kernel (scale, shift, the merge's write) by the JavaScript renderer over the gathered rows.
+ *
  * @since 0.2.0
  */
 import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
 import { lower } from '../../kernels/lower.js'
 import { renderJs } from '../../kernels/render-js.js'
+import { afterGather, wasmGatherOf } from '../../kernels/render-wasm.js'
 import type { Stage } from '../transform/step.js'
 import type { Backend, PlaneBlock } from './backend.js'
 import { runStage } from './reference/execute.js'
 import { reduceValue } from './reference/backend.js'
+import { wasmKernels, type WasmKernels } from './wasm.js'
 
 type Compiled = (
   src: Float32Array | Float64Array, srcBase: number, dst: Float32Array | Float64Array, dstBase: number,
@@ -40,15 +48,35 @@ const compile = (kernel: GatherKernel): Compiled => {
   return fn
 }
 
-const launch = (kernel: GatherKernel, src: Float32Array | Float64Array, srcBase: number, dst: Float32Array | Float64Array, dstBase: number): number =>
+const launchJs = (kernel: GatherKernel, src: Float32Array | Float64Array, srcBase: number, dst: Float32Array | Float64Array, dstBase: number): number =>
   compile(kernel)(
     src, srcBase, dst, dstBase,
     kernel.resample?.rows.index ?? emptyIndex, kernel.resample?.rows.weight ?? emptyWeight,
     kernel.resample?.cols.index ?? emptyIndex, kernel.resample?.cols.weight ?? emptyWeight,
   )
 
+/**
+ * Runs one kernel: its quarter turn or mirrored rows through WebAssembly SIMD when `wasm` is given
+ * (kernels/render-wasm says which kernels), everything else as generated JavaScript.
+ */
+const launch = (wasm: WasmKernels | undefined, kernel: GatherKernel, src: Float32Array, srcBase: number, dst: Float32Array | Float64Array, dstBase: number): number => {
+  const gather = wasm === undefined ? undefined : wasmGatherOf(kernel)
+  if (wasm !== undefined && gather !== undefined) {
+    const outPlane = kernel.outHeight * kernel.outWidth
+    let bad = -1
+    // The gathered planes are contiguous forward rows: the kernel's write finishes them as an identity map.
+    const failed = wasm.gather(gather, src, srcBase, (rows, base, plane, planes) => {
+      const refused = launchJs(afterGather(kernel, planes), rows, base, dst, dstBase + plane * outPlane)
+      if (refused >= 0 && bad < 0) bad = refused
+    })
+    // Nothing was written when it failed (memory, compilation): the JavaScript kernel does it all.
+    if (failed === undefined) return bad
+  }
+  return launchJs(kernel, src, srcBase, dst, dstBase)
+}
+
 /** Runs kernels in sequence; all but the last write into temporaries. */
-const runKernels = (kernels: readonly Kernel[], src: PlaneBlock<Float32Array>, dst: Float32Array | Float64Array, dstBase: number): number => {
+const runKernels = (wasm: WasmKernels | undefined, kernels: readonly Kernel[], src: PlaneBlock<Float32Array>, dst: Float32Array | Float64Array, dstBase: number): number => {
   let data: Float32Array = src.data
   let base = src.offset
   let height = src.height
@@ -68,9 +96,9 @@ const runKernels = (kernels: readonly Kernel[], src: PlaneBlock<Float32Array>, d
       width = out.width
       continue
     }
-    if (last) return launch(kernel, data, base, dst, dstBase)
+    if (last) return launch(wasm, kernel, data, base, dst, dstBase)
     const tmp = new Float32Array(kernel.planes * kernel.outHeight * kernel.outWidth)
-    launch(kernel, data, base, tmp, 0)
+    launch(wasm, kernel, data, base, tmp, 0)
     data = tmp
     base = 0
     height = kernel.outHeight
@@ -81,10 +109,22 @@ const runKernels = (kernels: readonly Kernel[], src: PlaneBlock<Float32Array>, d
 
 const lastIsOpaque = (kernels: readonly Kernel[]): boolean => kernels[kernels.length - 1]?.kind === 'opaque'
 
+/** Options of {@link jsBackend}. @category model */
+export interface JsBackendOptions {
+  /**
+   * `false`: quarter turns as JavaScript loops, mirrored rows as native copies and reverses, even
+   * where WebAssembly SIMD runs (to compare, or where compiling WebAssembly is not allowed).
+   * Default: WebAssembly SIMD where it runs.
+   */
+  readonly wasm?: boolean
+}
+
 /**
  * The default CPU backend: each view's fused stages run as generated JavaScript, compiled once per
- * kernel. `reduce` maps a prediction back and merges it in the same pass, and reports the first
- * value the merge refuses.
+ * kernel; a kernel whose map swaps the axes (a quarter turn, with any flips and crops) has its
+ * transpose — and a plain copy of mirrored rows its reversal — run as generated WebAssembly SIMD
+ * where the engine supports it (`detail` says whether it does, and why not). `reduce` maps a prediction back and merges it in the same pass, and reports
+ * the first value the merge refuses. Both paths give the same values.
  * @example
  * import { jsBackend, orThrow, resolveAugment, dihedral4 } from 'tta-lens'
  * const mirror = orThrow(resolveAugment([{ op: 'd4', element: dihedral4.d4(0, true) }], 2, 3))
@@ -93,21 +133,38 @@ const lastIsOpaque = (kernels: readonly Kernel[]): boolean => kernels[kernels.le
  * assert.strictEqual(jsBackend().reduce(mirror, src, acc, 'add'), -1)       // all accepted
  * assert.strictEqual(acc[1], -1)
  * assert.strictEqual(jsBackend().reduce(mirror, src, acc, 'add-log'), 1)   // log of -1: refused at index 1
+ *
+ * // A quarter turn: the same values with or without WebAssembly.
+ * const turn = orThrow(resolveAugment([{ op: 'd4', element: dihedral4.d4(1, false) }], 2, 3))
+ * const image = { data: Float32Array.of(0, 1, 2, 3, 4, 5), offset: 0, planes: 1, height: 2, width: 3 }
+ * const [simd, loops] = [new Float32Array(6), new Float32Array(6)]
+ * jsBackend().augment(turn, image, simd, 0)
+ * jsBackend({ wasm: false }).augment(turn, image, loops, 0)
+ * assert.deepStrictEqual(Array.from(simd), [2, 5, 1, 4, 0, 3])
+ * assert.deepStrictEqual(simd, loops)
+ * assert.match(jsBackend({ wasm: false }).detail, /quarter turns as JavaScript loops \(WebAssembly turned off/)
  * @category constructors
  */
-export const jsBackend = (): Backend => ({
-  name: 'js',
-  detail: 'js: generated JavaScript kernels (one fused gather per view where the chain allows)',
-  augment: (stages: readonly Stage[], src, dst, dstOffset) => {
-    runKernels(lower(stages, src.planes, src.height, src.width, 'store'), src, dst, dstOffset)
-  },
-  reduce: (stages: readonly Stage[], src, acc, write: WriteMode) => {
-    const kernels = lower(stages, src.planes, src.height, src.width, write)
-    if (!lastIsOpaque(kernels)) return runKernels(kernels, src, acc, 0)
-    const tmp = new Float64Array(acc.length)
-    runKernels(kernels, src, tmp, 0)
-    let bad = -1
-    for (let o = 0; o < tmp.length; o++) if (!reduceValue(acc, o, tmp[o] ?? Number.NaN, write) && bad < 0) bad = o
-    return bad
-  },
-})
+export const jsBackend = (options?: JsBackendOptions): Backend => {
+  // Untyped callers: only an explicit `wasm: false` turns WebAssembly off.
+  const off = typeof options === 'object' && options !== null && options.wasm === false
+  const found = off ? { reason: 'WebAssembly turned off by the wasm option' } : wasmKernels()
+  const wasm = 'kernels' in found ? found.kernels : undefined
+  const turns = wasm !== undefined ? 'quarter turns and mirrored rows as WebAssembly SIMD gathers' : `quarter turns as JavaScript loops (${'reason' in found ? found.reason : ''})`
+  return {
+    name: 'js',
+    detail: `js: generated JavaScript kernels (one fused gather per view where the chain allows); ${turns}`,
+    augment: (stages: readonly Stage[], src, dst, dstOffset) => {
+      runKernels(wasm, lower(stages, src.planes, src.height, src.width, 'store'), src, dst, dstOffset)
+    },
+    reduce: (stages: readonly Stage[], src, acc, write: WriteMode) => {
+      const kernels = lower(stages, src.planes, src.height, src.width, write)
+      if (!lastIsOpaque(kernels)) return runKernels(wasm, kernels, src, acc, 0)
+      const tmp = new Float64Array(acc.length)
+      runKernels(wasm, kernels, src, tmp, 0)
+      let bad = -1
+      for (let o = 0; o < tmp.length; o++) if (!reduceValue(acc, o, tmp[o] ?? Number.NaN, write) && bad < 0) bad = o
+      return bad
+    },
+  }
+}

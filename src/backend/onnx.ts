@@ -8,22 +8,48 @@
  *
  * @since 0.2.0
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import * as ort from 'onnxruntime-node'
-import { modelError, type ModelError } from '../errors.js'
+import { limitError, modelError, type LimitError, type ModelError } from '../errors.js'
+import { decodeWith, showValue, strictObject } from '../guard/decode.js'
+import { checkCount, limits } from '../guard/limits.js'
 import type { Dim, Shape } from '../tensor/shape.js'
 import { assumeOutputs, assumeShape, type Tensor } from '../tensor/trusted.js'
 import type { ModelSignature } from '../plan/plan.js'
 
 const DimCodec = t.union([t.number, t.string])
 const ShapeCodec = t.readonlyArray(DimCodec)
-const SpecCodec = t.intersection([
-  t.type({ inputs: t.record(t.string, ShapeCodec), outputs: t.record(t.string, ShapeCodec) }),
-  t.partial({ threads: t.number }),
-])
+const SpecCodec = strictObject('spec', { inputs: t.record(t.string, ShapeCodec), outputs: t.record(t.string, ShapeCodec) }, { threads: t.number })
+const OpenCodec = strictObject('options', {}, { output: t.string, threads: t.number })
+
+/** Why a model could not be loaded: the file, its signature, or a thread count over {@link limits}.maxThreads. @category errors */
+export type LoadError = ModelError | LimitError
+
+/** Threads from an untyped caller: a positive integer up to the limit (100,000 threads would hang onnxruntime). */
+const checkThreads = (threads: number | undefined): E.Either<LoadError, void> => {
+  if (threads === undefined) return E.right(undefined)
+  const counted = checkCount('threads', threads, limits.maxThreads)
+  return E.isRight(counted) ? E.right(undefined) : E.left(counted.left._tag === 'LimitError' ? counted.left : modelError(counted.left.message))
+}
+
+/** The model's bytes: a path is checked to be a file within {@link limits}.maxFileBytes before it is read. */
+const modelBytes = async (source: unknown): Promise<E.Either<LoadError, Uint8Array>> => {
+  if (source instanceof Uint8Array) return E.right(source)
+  if (typeof source !== 'string') return E.left(modelError(`a model is a path or a Uint8Array of its bytes, got ${showValue(source)}`))
+  try {
+    const info = await stat(source)
+    if (!info.isFile()) return E.left(modelError(`cannot read the model file ${JSON.stringify(source)}: it is not a file`))
+    if (info.size > limits.maxFileBytes) {
+      return E.left(limitError('maxFileBytes', info.size, limits.maxFileBytes, `the model file ${JSON.stringify(source)} has ${info.size} bytes; the limit is ${limits.maxFileBytes}`))
+    }
+    return E.right(await readFile(source))
+  } catch (e) {
+    return E.left(modelError(`cannot read the model file ${JSON.stringify(source)}: ${describeError(e)}`, e))
+  }
+}
 
 /** What the user declares about a model. @category model */
 export interface OnnxSpec<In extends Shape, Outs extends Readonly<Record<string, Shape>>> {
@@ -101,22 +127,20 @@ const describeError = (e: unknown): string => (e instanceof Error ? e.message : 
 export const load = <const In extends Shape, const Outs extends Readonly<Record<string, Shape>>>(
   source: string | Uint8Array,
   spec: OnnxSpec<In, Outs>,
-): TE.TaskEither<ModelError, OnnxModel<In, Outs>> => async () => {
-  const decoded = SpecCodec.decode(spec)
-  if (E.isLeft(decoded)) return E.left(modelError('the model signature must be { inputs: { name: shape }, outputs: { name: shape } } with shapes of numbers and names'))
+): TE.TaskEither<LoadError, OnnxModel<In, Outs>> => async () => {
+  const decoded = decodeWith(SpecCodec, spec, 'the model signature')
+  if (E.isLeft(decoded)) return E.left(modelError(`${decoded.left.message} (a signature is { inputs: { name: shape }, outputs: { name: shape }, threads? } with shapes of numbers and names)`))
   const { inputs, outputs, threads } = decoded.right
   const inputEntries = Object.entries(inputs)
   const [input] = inputEntries
   if (input === undefined || inputEntries.length !== 1) return E.left(modelError(`declare exactly one image input, got ${inputEntries.length}`))
   if (Object.keys(outputs).length === 0) return E.left(modelError('declare at least one output'))
-  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) return E.left(modelError(`threads must be a positive integer, got ${threads}`))
+  const threadsOk = checkThreads(threads)
+  if (E.isLeft(threadsOk)) return threadsOk
 
-  let bytes: Uint8Array
-  try {
-    bytes = typeof source === 'string' ? await readFile(source) : source
-  } catch (e) {
-    return E.left(modelError(`cannot read the model file ${JSON.stringify(source)}: ${describeError(e)}`, e))
-  }
+  const read = await modelBytes(source)
+  if (E.isLeft(read)) return read
+  const bytes = read.right
   let session: ort.InferenceSession
   try {
     session = await ort.InferenceSession.create(bytes, threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 })
@@ -175,11 +199,16 @@ export const load = <const In extends Shape, const Outs extends Readonly<Record<
  * assert.ok(E.isRight(model) && model.right.signature.output?.join() === 'N,5')
  * @category constructors
  */
-export const open = (source: string | Uint8Array, options: { readonly output?: string; readonly threads?: number } = {}): TE.TaskEither<ModelError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> => async () => {
+export const open = (source: string | Uint8Array, options: { readonly output?: string; readonly threads?: number } = {}): TE.TaskEither<LoadError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> => async () => {
+  const decoded = decodeWith(OpenCodec, options, 'onnx.open')
+  if (E.isLeft(decoded)) return E.left(modelError(decoded.left.message))
+  const threadsOk = checkThreads(decoded.right.threads)
+  if (E.isLeft(threadsOk)) return threadsOk
+  const read = await modelBytes(source)
+  if (E.isLeft(read)) return E.left(read.left._tag === 'ModelError' ? modelError(read.left.message.replace(/^cannot read the model file/, 'cannot open'), read.left.cause) : read.left)
   let session: ort.InferenceSession
   try {
-    const bytes = typeof source === 'string' ? await readFile(source) : source
-    session = await ort.InferenceSession.create(bytes)
+    session = await ort.InferenceSession.create(read.right)
   } catch (e) {
     return E.left(modelError(`cannot open ${typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'} as an ONNX model: ${describeError(e)}`, e))
   }

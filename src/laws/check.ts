@@ -20,7 +20,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import type { ParamError } from '../errors.js'
-import { product, views, type AnyFactor, type Product, type ViewSpec } from '../algebra/product.js'
+import { checkProduct, product, views, type AnyFactor, type Product, type ViewSpec } from '../algebra/product.js'
 import { runnableViews } from '../backend/reference/views.js'
 import { mergeModes, type MergeMode } from '../merge/merge.js'
 import type { Target } from '../transform/factor.js'
@@ -341,13 +341,21 @@ const describe = (p: Product<readonly AnyFactor[]>): string => (p.factors.length
  * @category checks
  */
 export const check = (subject: Checkable, options: CheckOptions = {}): E.Either<LawViolation, LawReport> => {
-  if (subject._tag === 'Left') {
-    return E.left({
-      law: 'construction', view: '(none)', viewIndex: -1, reason: subject.left.message, counterexample: undefined, seed: 0, path: '',
-      message: `the transform could not be built: ${subject.left.message}`,
-    })
+  const refuse = (reason: string): E.Either<LawViolation, LawReport> => E.left({
+    law: 'construction', view: '(none)', viewIndex: -1, reason, counterexample: undefined, seed: 0, path: '',
+    message: `the transform could not be built: ${reason}`,
+  })
+  const given: unknown = subject
+  if (typeof given !== 'object' || given === null || !('_tag' in given)) return refuse('laws.check takes a factor, a product, or the Either a constructor returned')
+  if (subject._tag === 'Left') return refuse(typeof subject.left?.message === 'string' ? subject.left.message : 'a Left without a message')
+  const runs: unknown = options?.numRuns
+  if (runs !== undefined && !(typeof runs === 'number' && Number.isInteger(runs) && runs >= 1 && runs <= 1_000_000)) {
+    return refuse(`numRuns must be an integer from 1 to 1,000,000, got ${String(runs)}`)
   }
-  const p = asProduct(subject._tag === 'Right' ? subject.right : subject)
+  const inner: unknown = subject._tag === 'Right' ? subject.right : subject
+  const checked = checkProduct(typeof inner === 'object' && inner !== null && '_tag' in inner && inner._tag === 'Factor' ? { _tag: 'Product', factors: [inner] } : inner)
+  if (E.isLeft(checked)) return refuse(checked.left.message)
+  const p = asProduct(checked.right)
   const specs = views(p)
   const runnable = runnableViews(p)
   const raw = rawChains(p)

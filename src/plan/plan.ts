@@ -8,13 +8,15 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { paramError, shapeError, type TtaError } from '../errors.js'
+import { limitError, paramError, shapeError, type TtaError } from '../errors.js'
 import type { ViewSpec } from '../algebra/product.js'
 import { parseFusionOptions, type FusionOptions } from '../boxes/fusion-options.js'
-import type { MergeMode } from '../merge/merge.js'
+import { parseMergeMode, type MergeMode } from '../merge/merge.js'
 import type { Dim } from '../tensor/shape.js'
 import { boxMaps } from '../transform/box-map.js'
 import { chainSizes, resolveAugment, resolveUndoMask, undoPoint, type Stage } from '../transform/step.js'
+import { checkCount, checkElements, limits } from '../guard/limits.js'
+import { showValue } from '../guard/decode.js'
 import { parseBudget, showBytes, type Budget } from './budget.js'
 
 /**
@@ -23,6 +25,7 @@ import { parseBudget, showBytes, type Budget } from './budget.js'
  * @category model
  */
 export type Task = 'segmentation' | 'classification' | 'keypoints' | 'detection'
+const tasks: readonly Task[] = ['segmentation', 'classification', 'keypoints', 'detection']
 
 /**
  * How a detection plan combines its views: the fusion that merges the boxes, and what happens to
@@ -76,7 +79,10 @@ export interface MemoryEstimate {
   /** The running merge (float64). */
   readonly accumulator: number
   readonly peak: number
+  /** The budget the chunks were sized for: the one given, or {@link limits}.defaultBudget. */
   readonly budget: number | undefined
+  /** Whether `budget` is the default (no budget was given). */
+  readonly defaultBudget?: boolean
 }
 
 /** Everything a run will do, as data: views, chunks, steps and the memory estimate (see {@link buildPlan}). @category model */
@@ -139,12 +145,17 @@ const outputChannelsOf = (task: Task, channels: number, signature: ModelSignatur
  * @category constructors
  */
 export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonly number[], options: PlanOptions): E.Either<TtaError, Plan> => {
+  const checked = checkArguments(task, views, image, options)
+  if (E.isLeft(checked)) return checked
   const [n = 0, c = 0, h = 0, w = 0] = image
-  const parsedBudget = options.budget === undefined ? E.right(undefined) : parseBudget(options.budget)
+  const parsedBudget = options.budget === undefined ? E.right(limits.defaultBudget) : parseBudget(options.budget)
   if (E.isLeft(parsedBudget)) return parsedBudget
   const budget = parsedBudget.right
-  if (image.length !== 4) return E.left(shapeError(`the image must be NCHW (rank 4) but has shape [${image.join(',')}]`))
-  if (views.length === 0) return E.left(paramError('the transform product has no views'))
+  const budgetWords = options.budget === undefined
+    ? `the default memory budget of ${showBytes(budget)} (pass a larger \`budget\` to allow it)`
+    : `a memory budget of ${showBytes(budget)}`
+  const imageSize = checkElements('the image', image)
+  if (E.isLeft(imageSize)) return imageSize
   const merge = options.merge ?? 'mean'
   let boxes: BoxPlan | undefined
   if (task === 'detection') {
@@ -163,6 +174,11 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
   for (const [index, view] of views.entries()) {
     const sizes = chainSizes(view.steps, h, w)
     if (E.isLeft(sizes)) return sizes
+    // Every intermediate plane the view makes (on the way in, and back for a mask) is allocated: check each before any is.
+    for (const [sh, sw] of sizes.right) {
+      const big = checkElements(`a buffer of view '${view.name}'`, [n, task === 'segmentation' ? Math.max(c, outputChannelsOf(task, c, options.signature)) : c, sh, sw])
+      if (E.isLeft(big)) return big
+    }
     const [vh = h, vw = w] = sizes.right[sizes.right.length - 1] ?? []
     const augment = resolveAugment(view.steps, h, w)
     if (E.isLeft(augment)) return augment
@@ -209,14 +225,13 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     if (first === undefined) continue
     const bytes = perView(first.height, first.width)
     let capacity = byBatch
-    if (budget !== undefined) {
-      const room = budget - imageBytes - accumulator
-      const fits = Math.floor(room / (bytes.input + bytes.output))
-      if (fits < 1) {
-        return E.left(paramError(`a memory budget of ${showBytes(budget)} is too small for one view: the image, the merge and one ${first.height}x${first.width} view need ${showBytes(imageBytes + accumulator + bytes.input + bytes.output)}`))
-      }
-      capacity = Math.min(capacity, fits)
+    const room = budget - imageBytes - accumulator
+    const fits = Math.floor(room / (bytes.input + bytes.output))
+    if (fits < 1) {
+      const need = imageBytes + accumulator + bytes.input + bytes.output
+      return E.left(limitError('budget', need, budget, `${budgetWords} is too small for one view: the image, the merge and one ${first.height}x${first.width} view need ${showBytes(need)}`))
     }
+    capacity = Math.min(capacity, fits)
     for (let start = 0; start < group.length; start += capacity) {
       const members = group.slice(start, start + capacity)
       const index = chunks.length
@@ -232,7 +247,37 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
   const peak = imageBytes + largest.input + largest.output + accumulator
   return E.right({
     task, image: [n, c, h, w], views, merge, chunks, steps, outputChannels,
-    memory: { image: imageBytes, chunkInput: largest.input, chunkOutput: largest.output, accumulator, peak, budget },
+    memory: { image: imageBytes, chunkInput: largest.input, chunkOutput: largest.output, accumulator, peak, budget, ...(options.budget === undefined ? { defaultBudget: true } : {}) },
     ...(boxes === undefined ? {} : { boxes }),
   })
+}
+
+const isViewSpec = (v: unknown): boolean =>
+  typeof v === 'object' && v !== null && 'name' in v && typeof v.name === 'string' && 'steps' in v && Array.isArray(v.steps)
+
+/** What an untyped caller can get wrong about buildPlan's arguments, checked before anything else. */
+const checkArguments = (task: unknown, views: unknown, image: unknown, options: unknown): E.Either<TtaError, void> => {
+  if (!tasks.some((t) => t === task)) return E.left(paramError(`task must be one of ${tasks.join(', ')}, got ${showValue(task)}`))
+  if (!Array.isArray(views) || !views.every(isViewSpec)) return E.left(paramError('views must be the views of a product (see `views`)'))
+  if (views.length === 0) return E.left(paramError('the transform product has no views'))
+  if (views.length > limits.maxViews) {
+    return E.left(limitError('maxViews', views.length, limits.maxViews, `the product has ${views.length.toLocaleString('en-US')} views; the limit is ${limits.maxViews.toLocaleString('en-US')}`))
+  }
+  if (!Array.isArray(image) || image.length !== 4) return E.left(shapeError(`the image must be NCHW (rank 4) but has shape ${Array.isArray(image) ? `[${image.join(',')}]` : showValue(image)}`))
+  const badDim = image.findIndex((d) => typeof d !== 'number' || !Number.isInteger(d) || d < 1)
+  if (badDim >= 0) return E.left(shapeError(`dimension ${badDim} of the image [${image.map(String).join(',')}] must be a positive integer`))
+  if (typeof options !== 'object' || options === null) return E.left(paramError(`plan options must be an object such as { merge: 'mean' }, got ${showValue(options)}`))
+  const field = (key: string): unknown => Object.entries(options).find(([k]) => k === key)?.[1]
+  const merge = field('merge') === undefined ? E.right('mean') : parseMergeMode(field('merge'))
+  if (E.isLeft(merge)) return E.left(paramError(`merge: ${merge.left.message}`))
+  const maxBatch = field('maxBatch')
+  if (maxBatch !== undefined) {
+    const counted = checkCount('maxBatch', maxBatch, Number.MAX_SAFE_INTEGER)
+    if (E.isLeft(counted)) return counted
+  }
+  const batch = field('batch')
+  if (batch !== undefined && typeof batch !== 'boolean') return E.left(paramError(`batch must be true or false, got ${showValue(batch)}`))
+  const signature = field('signature')
+  if (signature !== undefined && (typeof signature !== 'object' || signature === null)) return E.left(paramError(`signature must be an object, got ${showValue(signature)}`))
+  return E.right(undefined)
 }

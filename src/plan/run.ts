@@ -8,7 +8,10 @@
  * @since 0.2.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { mergeError, modelError, paramError, shapeError, type TtaError } from '../errors.js'
+import { mergeError, modelError, nonFiniteError, paramError, shapeError, type TtaError } from '../errors.js'
+import { cancellation, type CancelOptions } from '../guard/cancel.js'
+import { checkFinite } from '../guard/finite.js'
+import { allocate, asAllocationError, isAllocationFailure } from '../guard/limits.js'
 import { writeIdentity, type WriteMode } from '../../kernels/ir.js'
 import type { Backend, PlaneBlock } from '../backend/backend.js'
 import { deaugmentBoxesData, deaugmentKeypointsData } from '../backend/reference/views.js'
@@ -51,6 +54,8 @@ export interface Effects {
   readonly pixelKeypoints?: boolean
   /** For detection: the model's box coordinates, pixels of the view (default) or normalised; the result uses the same system, of the input. */
   readonly boxCoordinates?: Coordinates
+  /** When to give up: the whole run after `timeout` ms, a model call after `modelTimeout` ms, or on `signal`. */
+  readonly cancel?: CancelOptions
 }
 
 /** One view's detections of one image, mapped back into the input's frame. @category model */
@@ -85,10 +90,21 @@ const finalize = (merge: Exclude<MergeMode, 'vote'>, acc: Float64Array, n: numbe
   return out
 }
 
+// Model outputs are checked for non-finite values before they are merged, so a merge refuses a
+// negative value for gmean/tsharpen, or a NaN that a custom transform's map made on the way back.
 const refusal = (merge: MergeMode, view: string, index: number): TtaError =>
-  mergeError(merge === 'gmean' || merge === 'tsharpen'
-    ? `${merge} needs non-negative values, but view '${view}' gives a negative or NaN value at index ${index} (ttach would return NaN or a flipped sign; use 'mean', or merge probabilities instead of logits)`
-    : `view '${view}' has NaN at index ${index}`)
+  merge === 'gmean' || merge === 'tsharpen'
+    ? mergeError(`${merge} needs non-negative values, but view '${view}' gives a negative or NaN value at index ${index} (ttach would return NaN or a flipped sign; use 'mean', or merge probabilities instead of logits)`)
+    : nonFiniteError(`view '${view}'`, index, Number.NaN, ' after being mapped back')
+
+const isPlanLike = (plan: unknown): plan is Plan =>
+  typeof plan === 'object' && plan !== null && 'steps' in plan && Array.isArray(plan.steps) && 'chunks' in plan && Array.isArray(plan.chunks) &&
+  'views' in plan && Array.isArray(plan.views) && 'image' in plan && Array.isArray(plan.image) && plan.image.length === 4
+
+const isEffects = (effects: unknown): effects is Effects =>
+  typeof effects === 'object' && effects !== null && 'callModel' in effects && typeof effects.callModel === 'function' &&
+  'backend' in effects && typeof effects.backend === 'object' && effects.backend !== null &&
+  'augment' in effects.backend && typeof effects.backend.augment === 'function' && 'reduce' in effects.backend && typeof effects.backend.reduce === 'function'
 
 /**
  * Runs a plan on an image. Returns the merged prediction in the input's frame. The wrappers call
@@ -110,7 +126,7 @@ const refusal = (merge: MergeMode, view: string, index: number): TtaError =>
  * @category interpreters
  */
 export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor>> => {
-  if (plan.task === 'detection') return E.left(paramError('this is a detection plan, whose result is boxes: run it with runDetections'))
+  if (isPlanLike(plan) && plan.task === 'detection') return E.left(paramError('this is a detection plan, whose result is boxes: run it with runDetections'))
   const out = await interpret(plan, image, effects)
   return E.flatMap(out, (r) => ('shape' in r ? E.right(r) : E.left(paramError('the plan gave detections, not a tensor'))))
 }
@@ -135,7 +151,7 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
  * @category interpreters
  */
 export const runDetections = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, readonly ImageDetections[]>> => {
-  if (plan.task !== 'detection') return E.left(paramError(`this is a ${plan.task} plan, whose result is a tensor: run it with runPlan`))
+  if (isPlanLike(plan) && plan.task !== 'detection') return E.left(paramError(`this is a ${plan.task} plan, whose result is a tensor: run it with runPlan`))
   const out = await interpret(plan, image, effects)
   return E.flatMap(out, (r) => ('shape' in r ? E.left(paramError('the plan gave a tensor, not detections')) : E.right(r)))
 }
@@ -144,11 +160,34 @@ export const runDetections = async (plan: Plan, image: RawTensor, effects: Effec
 const scaleBoxes = (d: Detections, sx: number, sy: number): Detections =>
   ({ ...d, boxes: d.boxes.map(([x1, y1, x2, y2]): Box => [x1 * sx, y1 * sy, x2 * sx, y2 * sy]) })
 
+/** Checks what an untyped caller may get wrong, then runs the steps: never rejects. */
 const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor | readonly ImageDetections[]>> => {
-  const [n, c, h, w] = plan.image
+  if (!isPlanLike(plan)) return E.left(paramError('not a plan: make one with `buildPlan`'))
+  if (!isEffects(effects)) return E.left(paramError('effects must be { backend, callModel } (see `Effects`)'))
+  const given: unknown = image
+  if (typeof given !== 'object' || given === null || !('shape' in given) || !Array.isArray(given.shape) || !('data' in given) || !(given.data instanceof Float32Array)) {
+    return E.left(shapeError('the image must be a tensor {shape, data: Float32Array}'))
+  }
   if (image.shape.length !== 4 || image.shape.some((d, i) => d !== plan.image[i])) {
     return E.left(shapeError(`the plan was made for an image of [${plan.image.join(',')}] but got [${image.shape.join(',')}]`))
   }
+  const expected = plan.image.reduce((a, d) => a * d, 1)
+  if (image.data.length !== expected) return E.left(shapeError(`an image of [${plan.image.join(',')}] needs ${expected} values but has ${image.data.length}`))
+  const finite = checkFinite(image.data, 'the input image')
+  if (E.isLeft(finite)) return finite
+  try {
+    return await runSteps(plan, image, effects)
+  } catch (e) {
+    // What the steps call is user code too (a custom transform's gather, a backend, the model
+    // effect, onView) or an allocation the engine refused: report it, never reject.
+    if (isAllocationFailure(e)) return E.left(asAllocationError('a buffer of the run', e))
+    return E.left(paramError(`a transform failed while running: ${e instanceof Error ? e.message : String(e)}`))
+  }
+}
+
+const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor | readonly ImageDetections[]>> => {
+  const [n, c, h, w] = plan.image
+  const cancel = cancellation(effects.cancel)
   const source = { data: image.data, offset: 0, planes: n * c, height: h, width: w }
   // One batch buffer at a time, reused while consecutive chunks have the same shape: keeping one
   // per shape (a full chunk and a remainder) would hold both for the whole run, past the plan's estimate.
@@ -169,15 +208,26 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
   const collected: { readonly view: number; readonly name: string; readonly perImage: readonly Detections[] }[] = []
 
   for (const step of plan.steps) {
+    const live = cancel.check()
+    if (E.isLeft(live)) return live
     switch (step.tag) {
       case 'Augment': {
         const chunk = plan.chunks[step.chunk]
-        if (chunk === undefined) return E.left(shapeError(`plan step names chunk ${step.chunk}, which does not exist`))
+        const view = plan.views[step.view]
+        if (chunk === undefined || view === undefined) return E.left(shapeError(`plan step names chunk ${step.chunk}, which does not exist`))
         const key = chunk.input.join('x')
         const perView = n * c * chunk.viewHeight * chunk.viewWidth
-        if (batch?.key !== key) batch = { key, data: new Float32Array(chunk.input.reduce((a, d) => a * d, 1)) }
+        if (batch?.key !== key) {
+          batch = undefined // let the previous buffer go before asking for the next one
+          const made = allocate(Float32Array, chunk.input.reduce((a, d) => a * d, 1), `the model input [${chunk.input.join(',')}]`)
+          if (E.isLeft(made)) return made
+          batch = { key, data: made.right }
+        }
         const buffer = batch.data
         await effects.backend.augment(step.stages, source, buffer, step.slot * perView)
+        // Add/Multiply can push finite pixels past the float32 range: the model is never fed that.
+        const fed = checkFinite(buffer, `view '${view.name}'`, ' after augmentation (what the model would be fed)', step.slot * perView, (step.slot + 1) * perView)
+        if (E.isLeft(fed)) return fed
         break
       }
       case 'CallModel': {
@@ -187,7 +237,9 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
         block = undefined
         values = undefined
         ragged = undefined
-        called = await effects.callModel({ shape: step.input, data: buffer })
+        const raced = await cancel.race(effects.callModel({ shape: step.input, data: buffer }), `the model call for chunk ${step.chunk}`)
+        if (E.isLeft(raced)) return raced
+        called = raced.right
         if (E.isLeft(called)) return called
         const answer = called.right
         called = undefined
@@ -224,13 +276,16 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
           }
           collected.push({ view: step.view, name: view.name, perImage })
           done++
-          effects.onView?.(done, plan.views.length)
+          const told = tell(effects, done, plan.views.length)
+          if (E.isLeft(told)) return told
           break
         }
         if (output === undefined || chunk === undefined || view === undefined) return E.left(shapeError('plan steps are out of order'))
         const [, k = 1, ...rest] = output.shape
         const per = output.data.length / chunk.views.length
         block = output.data.subarray(step.slot * per, (step.slot + 1) * per)
+        const predicted = checkFinite(block, `view '${view.name}'`, ' in the model output')
+        if (E.isLeft(predicted)) return predicted
         let shape: readonly number[]
         if (plan.task === 'segmentation') {
           if (output.shape.length !== 4 || rest[0] !== chunk.viewHeight || rest[1] !== chunk.viewWidth) {
@@ -256,7 +311,11 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
         if (done === 0) {
           merged = shape
           if (plan.merge === 'vote') vote = accumulator('vote', size, voteLayout(shape))
-          else acc = new Float64Array(size).fill(writeIdentity(writeOf(plan.merge)))
+          else {
+            const made = allocate(Float64Array, size, `the merge of [${shape.join(',')}]`)
+            if (E.isLeft(made)) return made
+            acc = made.right.fill(writeIdentity(writeOf(plan.merge)))
+          }
         } else if (shape.length !== merged.length || shape.some((d, i) => d !== merged[i])) {
           return E.left(shapeError(`view '${view.name}' gives a prediction of shape [${shape.join(',')}] but earlier views gave [${merged.join(',')}]`))
         }
@@ -265,7 +324,7 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
           const back = new Float64Array(size)
           await effects.backend.reduce(stages, values, back, 'store')
           const added = vote.add(Float32Array.from(back))
-          if (E.isLeft(added)) return E.left(mergeError(`view '${view.name}': ${added.left.message}`))
+          if (E.isLeft(added)) return E.left(added.left._tag === 'MergeError' ? mergeError(`view '${view.name}': ${added.left.message}`) : added.left)
         } else if (acc !== undefined && plan.merge !== 'vote') {
           const bad = plan.task === 'keypoints'
             ? reduceAll(acc, values.data, writeOf(plan.merge))
@@ -273,7 +332,8 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
           if (bad >= 0) return E.left(refusal(plan.merge, view.name, bad))
         }
         done++
-        effects.onView?.(done, plan.views.length)
+        const told = tell(effects, done, plan.views.length)
+        if (E.isLeft(told)) return told
         break
       }
       case 'Finalize': {
@@ -299,11 +359,23 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
         if (plan.task === 'keypoints' && effects.pixelKeypoints === true) {
           for (let i = 0; i < data.length; i++) data[i] = (data[i] ?? 0) * (i % 2 === 0 ? w : h)
         }
-        return E.right({ shape: merged, data })
+        // A sum of large finite values can pass the float32 range: never returned as a result.
+        return E.Functor.map(checkFinite(data, 'merged result', ' (beyond the float32 range)'), () => ({ shape: merged, data }))
       }
     }
   }
   return E.left(mergeError('the plan has no Finalize step'))
+}
+
+/** Reports progress; a callback that throws is a typed error, not a rejection. */
+const tell = (effects: Effects, done: number, total: number): E.Either<TtaError, void> => {
+  if (effects.onView === undefined) return E.right(undefined)
+  try {
+    effects.onView(done, total)
+    return E.right(undefined)
+  } catch (e) {
+    return E.left(paramError(`the onView callback threw: ${e instanceof Error ? e.message : String(e)}`))
+  }
 }
 
 const reduceAll = (acc: Float64Array, values: Float32Array, write: WriteMode): number => {

@@ -12,7 +12,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { modelError, type ModelError, type TtaError } from '../errors.js'
-import { load, type OnnxModel } from '../backend/onnx.js'
+import { load, type LoadError, type OnnxModel } from '../backend/onnx.js'
 import type { Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/tensor.js'
 import { boxesFromProbability, type BoxOptions, type Detection } from './postprocess.js'
@@ -70,7 +70,7 @@ export interface DetectorOptions {
  * await detector.release()
  * @category constructors
  */
-export const loadDetector = (options: DetectorOptions = {}): TE.TaskEither<ModelError, Detector> =>
+export const loadDetector = (options: DetectorOptions = {}): TE.TaskEither<LoadError, Detector> =>
   TE.flatMap(options.path === undefined ? detectorPath : TE.right(options.path), (path) =>
     load(path, {
       inputs: { x: ['N', 3, 'H', 'W'] },

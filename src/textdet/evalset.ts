@@ -10,6 +10,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import sharp from 'sharp'
+import { assetPath } from '../io/package.js'
 import type { RgbImage } from './preprocess.js'
 
 /** A file that cannot be read or does not have the expected content. @category errors */
@@ -44,8 +45,8 @@ export type TruthLine = t.TypeOf<typeof LineCodec>
 /** One image of the set: its file (relative to the set's folder), size, the quarter turn applied (0, 90 = counter-clockwise, 270), the photo it was cut from, and its lines. @category model */
 export type TruthImage = t.TypeOf<typeof ImageCodec>
 
-/** The repository's evaluation set. @category model */
-export const EVAL_SET_DIR = new URL('../../assets/textdet/', import.meta.url).pathname
+/** The evaluation set the package ships (`assets/textdet/`), as a folder path ending in a separator. @category model */
+export const EVAL_SET_DIR: string = assetPath('textdet/')
 
 /**
  * Reads and checks `truth.json` of an evaluation set.

@@ -7,6 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type ShapeError } from '../errors.js'
+import type { TensorError } from '../tensor/tensor.js'
 import { tensor, type Tensor } from '../tensor/tensor.js'
 
 /**
@@ -68,7 +69,7 @@ export const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k
  * assert.ok(E.isLeft(preprocess({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 })))
  * @category constructors
  */
-export const preprocess = (image: RgbImage, multiple = 32): E.Either<ShapeError, Prepared> => {
+export const preprocess = (image: RgbImage, multiple = 32): E.Either<ShapeError | TensorError, Prepared> => {
   const { data, width, height, channels } = image
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     return E.left(shapeError(`image size must be positive integers, got ${width}×${height}`))

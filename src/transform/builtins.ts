@@ -12,6 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type ParamError } from '../errors.js'
 import { d4 } from '../algebra/d4.js'
+import { limits } from '../guard/limits.js'
 import { makeFactor, type Factor, type FactorOption, type Kind } from './factor.js'
 import type { CheckAngles, CheckNonEmpty } from './shape-map.js'
 
@@ -34,6 +35,17 @@ const every: readonly Every[] = ['mask', 'label', 'keypoints', 'boxes']
 /** What a view that shows only part of the image can put back: labels, and the boxes it found (shifted back by its offset). */
 type Partial = 'label' | 'boxes'
 const partial: readonly Partial[] = ['label', 'boxes']
+
+/** A parameter list from untyped code: an array, or a ParamError naming the transform. */
+const listOf = (what: string, value: unknown): E.Either<ParamError, readonly unknown[]> =>
+  Array.isArray(value) ? E.right(value) : E.left(paramError(`${what} takes an array, got ${value === null ? 'null' : typeof value}`))
+
+/** An options object from untyped code: absent, or an object. */
+const optionsOf = (what: string, value: unknown): E.Either<ParamError, void> =>
+  value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value))
+    ? E.right(undefined) : E.left(paramError(`${what} options must be an object, got ${value === null ? 'null' : typeof value}`))
+
+const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(',')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v))
 
 const withIdentity = <P>(identity: P, params: readonly P[], same: (a: P, b: P) => boolean = (a, b) => a === b): readonly P[] =>
   params.some((p) => same(p, identity)) ? params : [identity, ...params]
@@ -80,9 +92,11 @@ export type Rotate90<A extends number> = Factor<'Rotate90', A | 0, { readonly ma
  * @category transforms
  */
 export const rotate90 = <const A extends readonly number[]>(angles: A & CheckAngles<A>): E.Either<ParamError, Rotate90<A[number]>> => {
+  const given = listOf('Rotate90', angles)
+  if (E.isLeft(given)) return given
+  const bad = given.right.find((a) => typeof a !== 'number' || !Number.isInteger(a) || a % 90 !== 0)
+  if (bad !== undefined) return E.left(paramError(`Rotate90 turns by multiples of 90°, and ${show(bad)}° is not one`))
   const list: readonly number[] = angles
-  const bad = list.find((a) => !Number.isInteger(a) || a % 90 !== 0)
-  if (bad !== undefined) return E.left(paramError(`Rotate90 turns by multiples of 90°, and ${bad}° is not one`))
   if (list.length === 0) return E.left(paramError('Rotate90 needs at least one angle'))
   return E.right(quarterTurns<A[number]>(angles))
 }
@@ -112,13 +126,16 @@ export interface ResampleOptions {
 }
 
 const checkResample = (what: string, options: ResampleOptions): E.Either<ParamError, { mode: Interpolation; alignCorners: boolean }> => {
+  const given = optionsOf(what, options)
+  if (E.isLeft(given)) return given
   const mode: unknown = options.interpolation ?? 'nearest'
   const found = interpolations.find((m) => m === mode)
   if (found === undefined) {
     return E.left(paramError(`${what}: unknown interpolation '${String(mode)}'; use one of ${interpolations.join(', ')}` +
       (mode === 'linear' ? " ('linear' is 1-D only: use 'bilinear')" : '')))
   }
-  const alignCorners = options.alignCorners ?? false
+  const alignCorners: unknown = options.alignCorners ?? false
+  if (typeof alignCorners !== 'boolean') return E.left(paramError(`${what}: alignCorners must be true or false, got ${show(alignCorners)}`))
   if (alignCorners && found !== 'bilinear' && found !== 'bicubic') {
     return E.left(paramError(`${what}: alignCorners applies only to 'bilinear' and 'bicubic', not '${found}'`))
   }
@@ -142,9 +159,11 @@ export type Scale<K extends number> = Factor<'Scale', K | 1, { readonly map: 'sc
  * @category transforms
  */
 export const scale = <const K extends readonly number[]>(scales: K & CheckNonEmpty<K, 'Scale needs at least one factor'>, options: ResampleOptions = {}): E.Either<ParamError, Scale<K[number]>> => {
+  const given = listOf('Scale', scales)
+  if (E.isLeft(given)) return given
+  const bad = given.right.find((k) => typeof k !== 'number' || !Number.isFinite(k) || k <= 0)
+  if (bad !== undefined) return E.left(paramError(`Scale factors must be finite and > 0, got ${show(bad)}`))
   const list: readonly number[] = scales
-  const bad = list.find((k) => !Number.isFinite(k) || k <= 0)
-  if (bad !== undefined) return E.left(paramError(`Scale factors must be finite and > 0, got ${bad}`))
   if (list.length === 0) return E.left(paramError('Scale needs at least one factor'))
   return E.Functor.map(checkResample('Scale', options), ({ mode, alignCorners }) =>
     makeFactor('Scale', 'scale', withIdentity<K[number] | 1>(1, scales).map((k) =>
@@ -175,9 +194,12 @@ export const resize = <const Z extends readonly Size[], const O extends Size = n
   sizes: Z & CheckNonEmpty<Z, 'Resize needs at least one size'>,
   options: ResampleOptions & { readonly originalSize?: O } = {},
 ): E.Either<ParamError, Resize<Z[number], O>> => {
-  const all: readonly Size[] = options.originalSize === undefined ? sizes : [options.originalSize, ...sizes]
-  const bad = all.find((s) => s.length !== 2 || !s.every((d) => Number.isInteger(d) && d > 0))
-  if (bad !== undefined) return E.left(paramError(`Resize sizes must be [height, width] positive integers, got [${bad.join(',')}]`))
+  const given = E.flatMap(optionsOf('Resize', options), () => listOf('Resize', sizes))
+  if (E.isLeft(given)) return given
+  const original: unknown = options.originalSize
+  const candidates: readonly unknown[] = original === undefined ? given.right : [original, ...given.right]
+  const bad = candidates.find((s) => !Array.isArray(s) || s.length !== 2 || !s.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0))
+  if (bad !== undefined) return E.left(paramError(`Resize sizes must be [height, width] positive integers, got ${show(bad)}`))
   if (sizes.length === 0) return E.left(paramError('Resize needs at least one size'))
   return E.Functor.map(checkResample('Resize', options), ({ mode, alignCorners }) => {
     const original = options.originalSize
@@ -193,12 +215,13 @@ export type Add<V extends number> = Factor<'Add', V | 0, { readonly map: 'same' 
 /** The factor type of {@link multiply} with factors `V` (plus 1): pixel values change, shapes and targets do not. @category transforms */
 export type Multiply<V extends number> = Factor<'Multiply', V | 1, { readonly map: 'same' }, Every>
 
-const finite = (what: string, values: readonly number[]): E.Either<ParamError, readonly number[]> => {
-  const bad = values.find((v) => !Number.isFinite(v))
-  return bad !== undefined ? E.left(paramError(`${what} values must be finite numbers, got ${bad}`))
-    : values.length === 0 ? E.left(paramError(`${what} needs at least one value`))
-      : E.right(values)
-}
+const finite = (what: string, values: readonly number[]): E.Either<ParamError, readonly number[]> =>
+  E.flatMap(listOf(what, values), (list) => {
+    const bad = list.find((v) => typeof v !== 'number' || !Number.isFinite(v))
+    return bad !== undefined ? E.left(paramError(`${what} values must be finite numbers, got ${show(bad)}`))
+      : list.length === 0 ? E.left(paramError(`${what} needs at least one value`))
+        : E.right(values)
+  })
 
 /**
  * Add a constant to every pixel (image only: masks, labels and keypoints are invariant).
@@ -308,9 +331,13 @@ export const tiles = <const H extends number, const W extends number, const Whol
   width: W,
   options: TileOptions<Whole>,
 ): E.Either<ParamError, Tiles<H, W, Whole>> => {
+  const given: unknown = options
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) return E.left(paramError(`Tiles needs options { rows, cols }, got ${show(given)}`))
   const { rows, cols } = options
-  if (![height, width].every((d) => Number.isInteger(d) && d > 0)) return E.left(paramError(`Tiles needs positive integer sizes, got ${height}x${width}`))
-  if (![rows, cols].every((d) => Number.isInteger(d) && d > 0)) return E.left(paramError(`Tiles needs a grid of positive integers (rows, cols), got ${rows}x${cols}`))
+  if (![height, width].every((d) => Number.isInteger(d) && d > 0)) return E.left(paramError(`Tiles needs positive integer sizes, got ${show(height)}x${show(width)}`))
+  if (![rows, cols].every((d) => Number.isInteger(d) && d > 0)) return E.left(paramError(`Tiles needs a grid of positive integers (rows, cols), got ${show(rows)}x${show(cols)}`))
+  // A grid is views: as many as a product may have at most.
+  if (rows * cols > limits.maxViews) return E.left(paramError(`Tiles of a ${rows}x${cols} grid would make ${rows * cols} views; a product may have at most ${limits.maxViews}`))
   const whole: unknown = options.whole ?? false
   if (typeof whole !== 'boolean') return E.left(paramError(`Tiles' whole must be true or false, got ${String(whole)}`))
   const grid: TileParam[] = []
@@ -366,9 +393,11 @@ export const translate = <const D extends readonly (readonly [number, number])[]
   shifts: D & CheckNonEmpty<D, 'Translate needs at least one shift'>,
   options: { readonly fill?: 'zeros' | 'edge' } = {},
 ): E.Either<ParamError, Translate<D[number]>> => {
+  const given = E.flatMap(optionsOf('Translate', options), () => listOf('Translate', shifts))
+  if (E.isLeft(given)) return given
+  const bad = given.right.find((d) => !Array.isArray(d) || d.length !== 2 || !d.every(Number.isSafeInteger))
+  if (bad !== undefined) return E.left(paramError(`Translate shifts must be [dy, dx] whole pixels, got ${show(bad)}`))
   const list: readonly (readonly [number, number])[] = shifts
-  const bad = list.find((d) => d.length !== 2 || !d.every(Number.isSafeInteger))
-  if (bad !== undefined) return E.left(paramError(`Translate shifts must be [dy, dx] whole pixels, got [${bad.join(',')}]`))
   if (list.length === 0) return E.left(paramError('Translate needs at least one shift'))
   const fill: unknown = options.fill ?? 'zeros'
   if (fill !== 'zeros' && fill !== 'edge') return E.left(paramError(`Translate fill must be 'zeros' or 'edge', got '${String(fill)}'`))

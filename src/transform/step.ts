@@ -122,8 +122,12 @@ export const stepOutSize = (step: Step, height: number, width: number): E.Either
   switch (step.op) {
     case 'd4': return E.right(d4OutSize(step.element, height, width))
     case 'pointwise':
-    case 'translate':
       return E.right([height, width])
+    case 'translate':
+      // A shift by the whole side moves every pixel out of the frame: the view would be blank.
+      return Math.abs(step.dy) >= height || Math.abs(step.dx) >= width
+        ? E.left(shapeError(`Translate by [${step.dy},${step.dx}] moves a ${height}x${width} image entirely out of the frame: shifts must be smaller than the image (|dy| < ${height}, |dx| < ${width})`))
+        : E.right([height, width])
     case 'crop':
       return step.height > height || step.width > width
         ? E.left(shapeError(`${cropName(step.anchor)} of ${step.height}x${step.width} does not fit inside a ${height}x${width} image`))

@@ -3,8 +3,9 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { paramError, shapeError, type ParamError, type ShapeError } from '../errors.js'
-import { views, type AnyFactor, type BlockerOf, type CommonUndo, type Product, type ViewSpec } from '../algebra/product.js'
+import { paramError, shapeError, type LimitError, type ParamError, type ShapeError } from '../errors.js'
+import { checkProduct, views, type AnyFactor, type BlockerOf, type CommonUndo, type Product, type ViewSpec } from '../algebra/product.js'
+import { checkElements } from '../guard/limits.js'
 import type { Target } from '../transform/factor.js'
 import { parseMergeMode, type MergeMode } from '../merge/merge.js'
 import type { Shape, ShowShape } from '../tensor/shape.js'
@@ -110,26 +111,37 @@ export interface WrapOptions<Mode extends MergeMode, Key extends string> {
 /** Everything a wrapper accepts. @category model */
 export type WrapperOptions<Mode extends MergeMode, Key extends string> = WrapOptions<Mode, Key> & ExecutionOptions
 
-const isProduct = (value: unknown): value is Product<readonly AnyFactor[]> =>
-  typeof value === 'object' && value !== null && '_tag' in value && value._tag === 'Product' && 'factors' in value && Array.isArray(value.factors)
-
-/** The views of a product, or none for a value that is not one (reported by {@link checkSetup} at run time). @internal */
-export const viewsOrNone = (transforms: unknown): readonly ViewSpec[] => (isProduct(transforms) ? views(transforms) : [])
+/**
+ * The views of a product, or none for a value that is not one or has too many views (reported by
+ * {@link checkSetup} at run time): counted before they are enumerated. @internal
+ */
+export const viewsOrNone = (transforms: unknown): readonly ViewSpec[] => {
+  const p = checkProduct(transforms)
+  return E.isRight(p) ? views(p.right) : []
+}
 
 /** Run-time checks for callers without types: a real product and a known merge mode. @internal */
-export const checkSetup = (transforms: Product<readonly AnyFactor[]>, merge: unknown, allowed: readonly MergeMode[]): E.Either<ParamError, MergeMode> => {
-  if (!isProduct(transforms)) {
-    return E.left(paramError('transforms must be a product of factors (see `product` and `aliases`)'))
-  }
+export const checkSetup = (transforms: Product<readonly AnyFactor[]>, merge: unknown, allowed: readonly MergeMode[]): E.Either<ParamError | LimitError, MergeMode> => {
+  const p = checkProduct(transforms)
+  if (E.isLeft(p)) return p
   const mode = parseMergeMode(merge ?? 'mean')
   if (E.isLeft(mode)) return E.left(paramError(mode.left.message))
   return allowed.includes(mode.right) ? E.right(mode.right) : E.left(paramError(`merge mode '${mode.right}' does not apply here; use one of ${allowed.join(', ')}`))
 }
 
 /** The image as NCHW, or why not. @internal */
-export const imageOf = (image: Tensor<Shape>): E.Either<ShapeError, RawTensor> =>
-  typeof image !== 'object' || image === null || !Array.isArray(image.shape) || !(image.data instanceof Float32Array)
-    ? E.left(shapeError('the image must be a tensor {shape, data: Float32Array}'))
-    : image.shape.length !== 4
-      ? E.left(shapeError(`the image must be NCHW (rank 4) but has shape [${image.shape.join(',')}]`))
-      : E.right({ shape: image.shape, data: image.data })
+export const imageOf = (image: Tensor<Shape>): E.Either<ShapeError | LimitError, RawTensor> => {
+  const given: unknown = image
+  if (typeof given !== 'object' || given === null || !('shape' in given) || !Array.isArray(given.shape) || !('data' in given) || !(given.data instanceof Float32Array)) {
+    return E.left(shapeError('the image must be a tensor {shape, data: Float32Array}'))
+  }
+  const shape: readonly unknown[] = given.shape
+  if (shape.length !== 4) return E.left(shapeError(`the image must be NCHW (rank 4) but has shape [${shape.map(String).join(',')}]`))
+  const dims = shape.filter((d): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0)
+  if (dims.length !== 4) return E.left(shapeError(`every dimension of the image must be a positive integer, got [${shape.map(String).join(',')}]`))
+  const size = checkElements('the image', dims)
+  if (E.isLeft(size)) return size
+  // From plain JavaScript nothing ties `data` to `shape`: a short buffer would read made-up values.
+  if (given.data.length !== size.right) return E.left(shapeError(`an image of shape [${dims.join(',')}] needs ${size.right} values but data has ${given.data.length}`))
+  return E.right({ shape: dims, data: given.data })
+}

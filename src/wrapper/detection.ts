@@ -18,11 +18,12 @@ import type { Coordinates, Detections } from '../boxes/detections.js'
 import type { FusionOptions } from '../boxes/fusion-options.js'
 import { mergeModes } from '../merge/merge.js'
 import type { ModelSignature, Plan } from '../plan/plan.js'
-import { runDetections, type ImageDetections, type ModelValue, type ViewDetections } from '../plan/run.js'
+import { runDetections, type ModelValue, type ViewDetections } from '../plan/run.js'
 import type { CheckImage, Shape, ShowShape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 import type { CheckUndo } from './common.js'
-import { backendOf, planFor, signatureOf, wrapperParts, type ExecutionOptions, type TaskInput } from './execute.js'
+import { backendOf, cancelOf, planFor, signatureOf, wrapperParts, type ExecutionOptions, type TaskInput } from './execute.js'
+import { detectionOptionCodecs } from './options.js'
 import { callModel, decodeOutput, type Callable, type ModelExtra, type ModelInput, type ModelOutput, type OutputKey } from './model.js'
 
 // -------------------------------------------------------------------------------------------------
@@ -150,22 +151,18 @@ const runDetectionTask = async (
   if (E.isLeft(planned)) return planned
   const backend = await backendOf(input.execution)
   if (E.isLeft(backend)) return backend
-  let result: E.Either<TtaError, readonly ImageDetections[]>
-  try {
-    result = await runDetections(planned.right.plan, planned.right.image, {
-      backend: backend.right,
-      boxCoordinates: coordinates,
-      ...(input.onView === undefined ? {} : { onView: input.onView }),
-      callModel: async (batch) => {
-        const where = `chunk [${batch.shape.join(',')}]`
-        const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, where)
-        return E.isLeft(called) ? E.left(unwrapped(called.left)) : raggedOf(called.right, where)
-      },
-    })
-  } catch (e) {
-    // User code inside the pipeline (a custom transform's gather or point map) threw: report it, do not reject.
-    return E.left(paramError(`a transform failed while running: ${e instanceof Error ? e.message : String(e)}`))
-  }
+  // `runDetections` turns anything user code throws inside the pipeline into a Left: it never rejects.
+  const result = await runDetections(planned.right.plan, planned.right.image, {
+    backend: backend.right,
+    boxCoordinates: coordinates,
+    cancel: cancelOf(input.execution),
+    ...(input.onView === undefined ? {} : { onView: input.onView }),
+    callModel: async (batch) => {
+      const where = `chunk [${batch.shape.join(',')}]`
+      const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, where)
+      return E.isLeft(called) ? E.left(unwrapped(called.left)) : raggedOf(called.right, where)
+    },
+  })
   return E.Functor.map(result, (images) => images.map((r) => (keepViews ? { ...r.fused, views: r.views } : r.fused)))
 }
 
@@ -217,16 +214,16 @@ export const detection = <
 ): DetectionTTA<M, Fs, Keep> => {
   const { input, views, plan } = wrapperParts('detection', model, transforms, options, mergeModes, {
     boxes: {
-      ...(options.fusion === undefined ? {} : { fusion: options.fusion }),
-      ...(options.cutBoxes === undefined ? {} : { cutBoxes: options.cutBoxes }),
+      ...(options?.fusion === undefined ? {} : { fusion: options.fusion }),
+      ...(options?.cutBoxes === undefined ? {} : { cutBoxes: options.cutBoxes }),
     },
-  })
-  const keepViews = options.keepViews === true
+  }, detectionOptionCodecs)
+  const keepViews = options?.keepViews === true
   return {
     views,
     plan,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => async () => {
-      const result = await runDetectionTask(input, options.coordinates ?? 'pixels', keepViews, image, extra)
+      const result = await runDetectionTask(input, input.setupError === undefined ? options?.coordinates ?? 'pixels' : 'pixels', keepViews, image, extra)
       // The result's type follows `keepViews`; this guard (which every image passes: each carries
       // `views` exactly when `keepViews` is set) says so to the compiler without a cast.
       return E.Functor.map(result, (images) => images.filter((r): r is DetectionResult<Keep> => keepViews === 'views' in r))

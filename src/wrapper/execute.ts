@@ -8,6 +8,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { paramError, type TtaError } from '../errors.js'
+import { showValue } from '../guard/decode.js'
+import { decodeOptions } from './options.js'
 import type { AnyFactor, Product, ViewSpec } from '../algebra/product.js'
 import type { Backend, BackendName } from '../backend/backend.js'
 import { gpujsBackend } from '../backend/gpujs.js'
@@ -23,6 +25,7 @@ import { assumeShape, type Tensor } from '../tensor/trusted.js'
 import { checkSetup, imageOf, viewsOrNone } from './common.js'
 import { callModel, decodeOutput, type Callable } from './model.js'
 import type { FusionOptions } from '../boxes/fusion-options.js'
+import type { CancelOptions } from '../guard/cancel.js'
 
 /** How a wrapper runs: where kernels run, how much memory, how many images per model call. @category model */
 export interface ExecutionOptions {
@@ -34,6 +37,12 @@ export interface ExecutionOptions {
   readonly maxBatch?: number
   /** `false`: one view per model call, as ttach does. Default: views of one size share a call. */
   readonly batch?: boolean
+  /** Milliseconds the whole run may take; past it the run returns a `CancelledError`. */
+  readonly timeout?: number
+  /** Milliseconds one model call may take (a model promise that never settles is abandoned). */
+  readonly modelTimeout?: number
+  /** Stops the run (between steps, and while waiting for the model) when it aborts. */
+  readonly signal?: AbortSignal
 }
 
 const SignatureCodec = t.partial({
@@ -87,6 +96,8 @@ export interface TaskInput {
   readonly pixelKeypoints?: boolean
   /** Detection: the fusion and the rule for cut boxes, as given (buildPlan checks them). */
   readonly boxes?: { readonly fusion?: FusionOptions; readonly cutBoxes?: 'keep' | 'drop' }
+  /** Why the wrapper cannot run at all (bad options, a model that is not a function), reported by `run` and `plan`. */
+  readonly setupError?: TtaError
 }
 
 /** The parts every wrapper shares: its task input, its views, and its `plan` for an image. @internal */
@@ -97,16 +108,25 @@ export const wrapperParts = (
   options: ExecutionOptions & { readonly merge?: MergeMode; readonly outputKey?: string; readonly onView?: (done: number, total: number) => void },
   allowed: readonly MergeMode[],
   extra: Pick<TaskInput, 'pixelKeypoints' | 'boxes'> = {},
+  extraOptions: t.Props = {},
 ): { readonly input: TaskInput; readonly views: readonly ViewSpec[]; readonly plan: (image: Tensor<Shape>) => E.Either<TtaError, Plan> } => {
+  // Everything an untyped caller passes is checked once, here, by the one option decoder.
+  const given: unknown = model
+  const decoded = typeof given !== 'function'
+    ? E.left(paramError(`the model must be a function from a batch tensor to a promise of a tensor, got ${showValue(given)}`))
+    : decodeOptions(options, extraOptions)
+  const safe = E.isRight(decoded) ? options : {}
   const input: TaskInput = {
     task, model: { call: model }, signature: signatureOf(model), transforms, specs: viewsOrNone(transforms),
-    merge: options.merge, allowed, outputKey: options.outputKey, onView: options.onView, execution: options, ...extra,
+    merge: safe.merge, allowed, outputKey: safe.outputKey, onView: safe.onView, execution: safe, ...extra,
+    ...(E.isLeft(decoded) ? { setupError: decoded.left } : {}),
   }
   return { input, views: input.specs, plan: (image) => E.Functor.map(planFor(input, image), ({ plan }) => plan) }
 }
 
 /** Builds the plan for an image, or says why there is none. @internal */
 export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaError, { plan: Plan; image: RawTensor }> => {
+  if (input.setupError !== undefined) return E.left(input.setupError)
   const setup = checkSetup(input.transforms, input.merge, input.allowed)
   if (E.isLeft(setup)) return setup
   const raw = imageOf(image)
@@ -140,27 +160,26 @@ export const backendOf = async (execution: ExecutionOptions): Promise<E.Either<T
   }
 }
 
+/** The run's cancellation options, from the execution options. @internal */
+export const cancelOf = ({ timeout, modelTimeout, signal }: ExecutionOptions): CancelOptions =>
+  ({ ...(timeout === undefined ? {} : { timeout }), ...(modelTimeout === undefined ? {} : { modelTimeout }), ...(signal === undefined ? {} : { signal }) })
+
 /** Plans and runs one task; the result's type is the caller's to state. @internal */
 export const runTask = async <R extends Shape>(input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[]): Promise<E.Either<TtaError, Tensor<R>>> => {
   const planned = planFor(input, image)
   if (E.isLeft(planned)) return planned
-  const picked = await backendOf(input.execution)
-  if (E.isLeft(picked)) return picked
-  const backend = picked.right
-  let result: E.Either<TtaError, RawTensor>
-  try {
-    result = await run(planned.right.plan, planned.right.image, {
-      backend,
-      ...(input.onView === undefined ? {} : { onView: input.onView }),
-      ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
-      callModel: async (batch) => {
-        const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, `chunk [${batch.shape.join(',')}]`)
-        return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
-      },
-    })
-  } catch (e) {
-    // User code inside the pipeline (a custom transform's gather or keypoint map) threw: report it, do not reject.
-    return E.left(paramError(`a transform failed while running: ${e instanceof Error ? e.message : String(e)}`))
-  }
+  const backend = await backendOf(input.execution)
+  if (E.isLeft(backend)) return backend
+  // `run` turns anything user code throws inside the pipeline into a Left: it never rejects.
+  const result = await run(planned.right.plan, planned.right.image, {
+    backend: backend.right,
+    ...(input.onView === undefined ? {} : { onView: input.onView }),
+    ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
+    cancel: cancelOf(input.execution),
+    callModel: async (batch) => {
+      const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, `chunk [${batch.shape.join(',')}]`)
+      return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
+    },
+  })
   return E.Functor.map(result, (t) => assumeShape<R>(t.shape, t.data))
 }

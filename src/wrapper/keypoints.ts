@@ -12,6 +12,7 @@ import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
 import type { CheckPointer, CheckUndo, WrapOptions } from './common.js'
 import { runTask, wrapperParts, type ExecutionOptions } from './execute.js'
+import { keypointOptionCodecs } from './options.js'
 import type { Plan } from '../plan/plan.js'
 import type { TtaError } from '../errors.js'
 import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
@@ -69,7 +70,8 @@ export const keypoints = <
   transforms: Product<Fs> & CheckUndo<Fs, 'keypoints'>,
   options: KeypointsOptions<Key> = {},
 ): KeypointsTTA<M, Fs, Key> => {
-  const { input, views, plan } = wrapperParts('keypoints', model, transforms, options, keypointModes, { pixelKeypoints: (options.coordinates ?? 'pixels') === 'pixels' })
+  const { input, views, plan } = wrapperParts('keypoints', model, transforms, options, keypointModes,
+    { pixelKeypoints: (options?.coordinates ?? 'pixels') === 'pixels' }, keypointOptionCodecs)
   return {
     views,
     plan,

@@ -10,3 +10,4 @@ export type { ExecutionOptions } from './execute.js'
 export {
   detection, detector, type DetectionTTA, type DetectionOptions, type DetectionResult, type DetectionModel, type DetectionsLike, type CheckDetector,
 } from './detection.js'
+export { decodeOptions } from './options.js'

@@ -1,0 +1,187 @@
+/**
+ * The WebAssembly side of the js backend: compiles the SIMD gathers (quarter turns, mirrored rows)
+ * rendered by kernels/render-wasm (encoded by kernels/wasm) and runs them in one memory that grows
+ * on demand.
+ *
+ * WebAssembly memory is separate from the caller's arrays, so a gather copies a few source planes
+ * in, gathers them there, and hands the gathered planes (a view of that memory) to the caller,
+ * which writes them out with the kernel's own write. Planes go through in small groups so the
+ * memory stays within the CPU's caches.
+ *
+ * Works wherever WebAssembly with fixed-width SIMD runs (Node ≥ 16.4, current browsers). Where it
+ * does not, {@link wasmKernels} says why and the js backend keeps its JavaScript loops. Uses no
+ * Node built-ins.
+ *
+ * @since 0.3.0
+ */
+import { renderWasm, type WasmGather } from '../../kernels/render-wasm.js'
+import { encodeModule, memoryImport } from '../../kernels/wasm.js'
+
+/** A compiled gather: `(srcByte, dstByte, planes)`. */
+type Compiled = (src: number, dst: number, planes: number) => void
+
+/** Gathered planes, handed to the caller: `planes` planes from `plane`, in `data` from index `base`. */
+export type GatheredPlanes = (data: Float32Array, base: number, plane: number, planes: number) => void
+
+/** What runs the gathers; absent where WebAssembly SIMD is not available. @internal */
+export interface WasmKernels {
+  /**
+   * Gathers the `g.planes` planes of `src` starting at `srcBase`, a group at a time, and hands each
+   * gathered group to `then`. Returns why not, before anything is handed over, when the memory
+   * could not grow or the module would not compile (the caller falls back to JavaScript).
+   */
+  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredPlanes) => string | undefined
+}
+
+/** The bytes of one group's input (and as much again for its output): ~1 MiB each stays in L2/L3. */
+const GROUP_BYTES = 1 << 20
+const PAGE = 65536
+
+const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0] ?? ''
+
+interface Runtime {
+  readonly instantiate: (bytes: Uint8Array) => Compiled
+  readonly buffer: () => ArrayBuffer
+  readonly grow: (bytes: number) => boolean
+}
+
+/** The WebAssembly API (`globalThis.WebAssembly`), reached without assuming its presence or its types. */
+const runtime = (api: unknown): Runtime | string => {
+  if (typeof api !== 'object' || api === null) return 'this JavaScript engine has no WebAssembly'
+  const Memory: unknown = Reflect.get(api, 'Memory')
+  const Module: unknown = Reflect.get(api, 'Module')
+  const Instance: unknown = Reflect.get(api, 'Instance')
+  const validate: unknown = Reflect.get(api, 'validate')
+  if (typeof Memory !== 'function' || typeof Module !== 'function' || typeof Instance !== 'function' || typeof validate !== 'function') return 'WebAssembly lacks Memory, Module, Instance or validate'
+  const memory: unknown = Reflect.construct(Memory, [{ initial: 1 }])
+  const buffer = (): ArrayBuffer => {
+    const b: unknown = Reflect.get(Object(memory), 'buffer')
+    if (!(b instanceof ArrayBuffer)) throw new TypeError('WebAssembly.Memory has no ArrayBuffer')
+    return b
+  }
+  const grow = (bytes: number): boolean => {
+    const missing = Math.ceil((bytes - buffer().byteLength) / PAGE)
+    if (missing <= 0) return true
+    try {
+      Reflect.apply(Reflect.get(Object(memory), 'grow'), memory, [missing])
+      return true
+    } catch {
+      return false
+    }
+  }
+  const imports = { [memoryImport.module]: { [memoryImport.name]: memory } }
+  const instantiate = (bytes: Uint8Array): Compiled => {
+    // The bytes come only from kernels/render-wasm, built from a kernel's validated sizes.
+    if (Reflect.apply(validate, api, [bytes]) !== true) throw new Error('the engine refuses WebAssembly SIMD (module did not validate)')
+    const instance: unknown = Reflect.construct(Instance, [Reflect.construct(Module, [bytes]), imports])
+    const exported: unknown = Reflect.get(Object(Reflect.get(Object(instance), 'exports')), 'gather')
+    if (typeof exported !== 'function') throw new TypeError('kernel module exports no gather function')
+    return (src, dst, planes) => { Reflect.apply(exported, undefined, [src, dst, planes]) }
+  }
+  return { instantiate, buffer, grow }
+}
+
+const keyOf = (g: WasmGather): string => {
+  const m = g.map
+  return `${g.inHeight}x${g.inWidth}>${g.outHeight}x${g.outWidth}:${m.ii},${m.ij},${m.i0},${m.ji},${m.jj},${m.j0}`
+}
+
+const make = (rt: Runtime): WasmKernels => {
+  // The rendered function does not depend on the plane count, so the key leaves it out.
+  const compiled = new Map<string, Compiled>()
+  const compile = (g: WasmGather): Compiled => {
+    const key = keyOf(g)
+    const hit = compiled.get(key)
+    if (hit !== undefined) return hit
+    const made = rt.instantiate(encodeModule(renderWasm(g)))
+    if (compiled.size > 256) compiled.clear()
+    compiled.set(key, made)
+    return made
+  }
+  let view = new Float32Array(rt.buffer())
+  return {
+    gather: (g, src, srcBase, then) => {
+      const inPlane = g.inHeight * g.inWidth
+      const outPlane = g.outHeight * g.outWidth
+      const group = Math.max(1, Math.min(g.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
+      // Input at 0, output after it (16-byte aligned).
+      const outBase = Math.ceil((group * inPlane) / 4) * 4
+      if (!rt.grow(4 * (outBase + group * outPlane))) return `WebAssembly memory could not grow to ${4 * (outBase + group * outPlane)} bytes`
+      if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
+      let run: Compiled
+      try {
+        run = compile(g)
+      } catch (e) {
+        // A module the engine will not compile here (a plane too large for 32-bit offsets, no SIMD,
+        // a browser's limit on compiling on the main thread): this kernel stays in JavaScript.
+        return describe(e)
+      }
+      for (let p = 0; p < g.planes; p += group) {
+        const n = Math.min(group, g.planes - p)
+        view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + n) * inPlane), 0)
+        run(0, 4 * outBase, n)
+        then(view, outBase, p, n)
+      }
+      return undefined
+    },
+  }
+}
+
+/**
+ * Whether the probe ran right: a quarter turn with a flip of two 5×18 planes (bands, blocks and
+ * edges) and a mirror of the same planes, checked value by value against the map.
+ */
+const probe = (kernels: WasmKernels): string | undefined => {
+  const [h, w] = [5, 18]
+  const src = Float32Array.from({ length: 2 * h * w }, (_, k) => k)
+  const cases: readonly WasmGather[] = [
+    { planes: 2, inHeight: h, inWidth: w, outHeight: w, outWidth: h, map: { outHeight: w, outWidth: h, ii: 0, ij: -1, i0: h - 1, ji: -1, jj: 0, j0: w - 1 } },
+    { planes: 2, inHeight: h, inWidth: w, outHeight: h, outWidth: w, map: { outHeight: h, outWidth: w, ii: 1, ij: 0, i0: 0, ji: 0, jj: -1, j0: w - 1 } },
+  ]
+  for (const g of cases) {
+    const m = g.map
+    let wrong = 0
+    let seen = 0
+    const failed = kernels.gather(g, src, 0, (data, base, plane, planes) => {
+      for (let p = plane; p < plane + planes; p++) {
+        for (let i = 0; i < g.outHeight; i++) {
+          for (let j = 0; j < g.outWidth; j++) {
+            seen++
+            const from = p * h * w + (m.ii * i + m.ij * j + m.i0) * w + m.ji * i + m.jj * j + m.j0
+            if (data[base + (p - plane) * h * w + i * g.outWidth + j] !== src[from]) wrong++
+          }
+        }
+      }
+    })
+    if (failed !== undefined) return failed
+    if (seen !== 2 * h * w || wrong > 0) return `the probe gathered ${wrong} of ${seen} values wrong`
+  }
+  return undefined
+}
+
+/**
+ * Sets the kernels up on a WebAssembly API object and probes them, or says why they cannot run.
+ * @internal
+ */
+export const setUpWasm = (api: unknown): { kernels: WasmKernels } | { reason: string } => {
+  try {
+    const rt = runtime(api)
+    if (typeof rt === 'string') return { reason: rt }
+    const kernels = make(rt)
+    const failed = probe(kernels)
+    return failed === undefined ? { kernels } : { reason: failed }
+  } catch (e) {
+    return { reason: describe(e) }
+  }
+}
+
+let detected: { kernels: WasmKernels } | { reason: string } | undefined
+
+/**
+ * The engine's WebAssembly SIMD kernels, set up and probed once per process, or why they cannot run here.
+ * @internal
+ */
+export const wasmKernels = (): { kernels: WasmKernels } | { reason: string } => {
+  detected ??= setUpWasm(Reflect.get(globalThis, 'WebAssembly'))
+  return detected
+}
