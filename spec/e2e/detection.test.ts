@@ -7,7 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { aliases, dryRun, orThrow, wrap } from '../../src/index.js'
-import { boxIoU, dbDetections, EVAL_SET_DIR, loadDetector, preprocess, readImage, readTruth, scoreBoxes } from '../../src/textdet/index.js'
+import { boxIoU, dbDetections, EVAL_SET_DIR, loadDetector, preprocess, readImage, readTruth, scoreBoxes } from '../../src/textdet/node.js'
 
 const detector = orThrow(await loadDetector({ threads: 2 })())
 afterAll(async () => { await detector.release() })

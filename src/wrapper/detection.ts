@@ -22,7 +22,7 @@ import { runDetections, type ModelValue, type ViewDetections } from '../plan/run
 import type { CheckImage, Shape, ShowShape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 import type { CheckUndo } from './common.js'
-import { backendOf, cancelOf, planFor, signatureOf, wrapperParts, type ExecutionOptions, type TaskInput } from './execute.js'
+import { backendFor, cancelOf, planFor, signatureOf, wrapperParts, type ExecutionOptions, type TaskInput } from './execute.js'
 import { detectionOptionCodecs } from './options.js'
 import { callModel, decodeOutput, type Callable, type ModelExtra, type ModelInput, type ModelOutput, type OutputKey } from './model.js'
 
@@ -149,13 +149,13 @@ const runDetectionTask = async (
   if (coordinates !== 'pixels' && coordinates !== 'normalized') return E.left(paramError(`coordinates must be 'pixels' or 'normalized', got ${String(coordinates)}`))
   const planned = planFor(input, image)
   if (E.isLeft(planned)) return planned
-  const backend = await backendOf(input.execution)
+  const backend = await backendFor(input)
   if (E.isLeft(backend)) return backend
   // `runDetections` turns anything user code throws inside the pipeline into a Left: it never rejects.
   const result = await runDetections(planned.right.plan, planned.right.image, {
     backend: backend.right,
     boxCoordinates: coordinates,
-    cancel: cancelOf(input.execution),
+    cancel: cancelOf(input),
     ...(input.onView === undefined ? {} : { onView: input.onView }),
     callModel: async (batch) => {
       const where = `chunk [${batch.shape.join(',')}]`

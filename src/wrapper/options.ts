@@ -108,3 +108,9 @@ export const detectionOptionCodecs = {
   cutBoxes: t.keyof({ keep: null, drop: null }),
   keepViews: t.boolean,
 }
+
+/** Codecs of the options classification and segmentation take beyond the common ones (`combine`, `uncertainty`). @internal */
+export const measureOptionCodecs = {
+  combine: t.partial({ probabilities: t.boolean, weights: t.readonlyArray(t.readonlyArray(t.number)) }),
+  uncertainty: t.keyof({ logits: null, probabilities: null }),
+}
