@@ -406,7 +406,7 @@ export const libraryCases = [
   {
     cls: 4, title: 'a plan for an unknown task is refused',
     run: (lib) => lib.buildPlan('detect', lib.views(lib.aliases.hflip()), [1, 1, 2, 2], { merge: 'mean' }),
-    expect: { tag: 'ParamError', message: 'task must be one of segmentation, classification, keypoints, got "detect"' },
+    expect: { tag: 'ParamError', message: 'task must be one of segmentation, classification, keypoints, detection, got "detect"' },
   },
   {
     cls: 4, title: 'a plan for an image with a fractional side is refused',
