@@ -17,9 +17,9 @@
  * @since 0.5.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { paramError, type TtaError } from '../errors.js'
+import { boxError, paramError, type TtaError } from '../errors.js'
 import { safeString } from '../guard/decode.js'
-import type { Box, Coordinates, Detections } from './detections.js'
+import { checkDetections, type Box, type Coordinates, type Detections } from './detections.js'
 import { fuse } from './fusion.js'
 import type { FusionOptions } from './fusion-options.js'
 
@@ -105,14 +105,20 @@ export const fuseInFrame = (views: readonly Detections[], frame: Frame, options:
   if (coordinates !== 'pixels' && coordinates !== 'normalized') return E.left(paramError(`coordinates must be 'pixels' or 'normalized', got ${safeString(coordinates)}`))
   const minScore = checkMinScore(options.minScore ?? 0)
   if (E.isLeft(minScore)) return minScore
+  const fusion = options.fusion ?? { method: 'wbf' }
   const given: unknown = views
-  if (!Array.isArray(given)) return fuse(views, options.fusion ?? { method: 'wbf' })
-  const normalised = coordinates === 'normalized'
-  // `fuse` checks every view (an untyped caller's included) before it reads a box.
-  const fused = normalised ? fuse(views, options.fusion ?? { method: 'wbf' }) : fuse(views.map((v) => (isDetections(v) ? scaled(v, 1 / width, 1 / height) : v)), options.fusion ?? { method: 'wbf' })
-  return E.Functor.map(fused, (d) => keepScoring(normalised ? d : scaled(d, width, height), minScore.right))
+  // Not a list: `fuse` says what it takes.
+  if (!Array.isArray(given) || coordinates === 'normalized') return E.Functor.map(fuse(views, fusion), (d) => keepScoring(d, minScore.right))
+  // Pixel boxes are checked in pixels, so that a message speaks of the numbers the caller gave.
+  const list: readonly unknown[] = given
+  const fractions: Detections[] = []
+  for (const [i, view] of list.entries()) {
+    const checked = checkDetections(view, `view ${i}`)
+    if (E.isLeft(checked)) return checked
+    const far = checked.right.boxes.findIndex(([x1, y1, x2, y2]) => x1 < -width || x2 > 2 * width || y1 < -height || y2 > 2 * height)
+    const box = checked.right.boxes[far]
+    if (box !== undefined) return E.left(boxError(`view ${i}: box ${far} [${box.join(', ')}] lies more than a whole frame outside the ${width}×${height} image`))
+    fractions.push(scaled(checked.right, 1 / width, 1 / height))
+  }
+  return E.Functor.map(fuse(fractions, fusion), (d) => keepScoring(scaled(d, width, height), minScore.right))
 }
-
-/** Whether a value has array `boxes` to scale (anything else goes to `fuse` as it is, to be refused there). */
-const isDetections = (v: unknown): v is Detections =>
-  typeof v === 'object' && v !== null && 'boxes' in v && Array.isArray(v.boxes) && v.boxes.every((b: unknown) => Array.isArray(b) && b.length === 4 && b.every((x) => typeof x === 'number'))

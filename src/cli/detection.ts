@@ -151,7 +151,10 @@ export const detectionModel = (
 // -------------------------------------------------------------------------------------------------
 
 /** The fusion as the output files record it: the method with every default filled in. */
-const fusionRecord = (fusion: FusionOptions): Readonly<Record<string, unknown>> => ({ method: fusion.method, ...boxes.fusionDefaults[fusion.method], ...fusion })
+const fusionRecord = (fusion: FusionOptions): Readonly<Record<string, unknown>> => {
+  const { method, ...given } = fusion
+  return { method, ...boxes.fusionDefaults[method], ...given }
+}
 
 /** JSON with one key per line but each list of numbers (a box, the scores) on one line. */
 const compactJson = (value: unknown): string =>

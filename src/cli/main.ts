@@ -167,9 +167,11 @@ const encodeOutputs = async (o: Common & { readonly policy?: string }, file: str
 const runCommand = async (inputs: readonly string[], o: Common & { readonly out: string; readonly force?: boolean; readonly policy?: string }): Promise<void> => {
   // Everything that can be refused is refused before any work: flags, policy, output folder, model.
   checkCommon(o)
+  if (o.task === 'detection' && o.policy !== undefined) fail('a policy file (--policy) is for classification or segmentation; -t detection takes --tta or --config')
   const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
+  const head = o.task === 'detection' ? orFail(detectionModel(model, orFail(detectionSettings(o)))) : undefined
   orFail(await prepareOutputFolder(o.out))
   const suffixes = outputSuffixes(o.task)
   const { files, missing } = await collectInputs(inputs, { extensions: imageExtensions, outDir: o.out, outputSuffixes: suffixes })
@@ -180,9 +182,8 @@ const runCommand = async (inputs: readonly string[], o: Common & { readonly out:
   let skipped = 0
   const bar = progress(jobs.length, 'run')
   const execution = { ...executionOf(o), merge: o.merge }
-  const predict: Predict = o.task !== 'detection' ? predictor(o, model, product, execution)
-    : '_tag' in product && product._tag === 'Policy' ? fail('a policy file (--policy) is for classification or segmentation; -t detection takes --tta or --config')
-      : detectionPredictor(orFail(detectionModel(model, orFail(detectionSettings(o)))), product, orFail(detectionSettings(o)), executionOf(o), o.config ?? o.tta, preprocessOf(o))
+  const predict: Predict = head === undefined || ('_tag' in product && product._tag === 'Policy') ? predictor(o, model, product, execution)
+    : detectionPredictor(head, product, orFail(detectionSettings(o)), executionOf(o), o.config ?? o.tta, preprocessOf(o))
   // One job at a time; whatever goes wrong with one input fails that input, never the batch.
   for (const job of jobs) {
     bar.increment(0, { item: basename(job.input) })

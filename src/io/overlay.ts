@@ -136,8 +136,12 @@ export const drawMarks = async (image: Pixels, marks: readonly Mark[], options: 
   const base = await sharp(Buffer.from(data.buffer, data.byteOffset, data.byteLength), { raw: { width, height, channels } })
     .resize(outWidth, outHeight, { kernel: 'lanczos3', fit: 'fill' })
     .removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
-  const png = await sharp(base.data, { raw: { width: base.info.width, height: base.info.height, channels: base.info.channels } })
+  const composed = await sharp(base.data, { raw: { width: base.info.width, height: base.info.height, channels: base.info.channels } })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
+    .toBuffer({ resolveWithObject: true })
+  // The composite comes back with an alpha channel: the picture is opaque, so it is encoded as RGB.
+  const png = await sharp(composed.data, { raw: { width: composed.info.width, height: composed.info.height, channels: composed.info.channels } })
+    .removeAlpha()
     .png({ compressionLevel: 9 })
     .toBuffer()
   return E.right(new Uint8Array(png.buffer, png.byteOffset, png.byteLength))
