@@ -116,6 +116,18 @@ export const detectionSettings = (o: DetectionFlags): E.Either<TtaError, Detecti
   return E.right({ head: o.head, headOptions: headOptions.right, fusion: fusion.right, minScore: minScore.right })
 }
 
+/**
+ * Checks what the detection flags say against the policy's views before any work: one
+ * `--weights` entry per view.
+ * @category constructors
+ */
+export const checkDetectionViews = (settings: DetectionSettings, product: Product<readonly AnyFactor[]>, policyText: string): E.Either<TtaError, void> => {
+  const weights = settings.fusion.weights
+  const names = views(product).map((v) => v.name)
+  return weights === undefined || weights.length === names.length ? E.right(undefined)
+    : E.left(paramError(`--weights has ${weights.length} entr${weights.length === 1 ? 'y' : 'ies'} for the ${names.length} views of ${policyText} (${names.join(', ')}); give one weight per view, in that order`))
+}
+
 /** The head for a model: the one asked for if the model's output fits it, else the one its output calls for, else why none fits. */
 const headFor = (settings: DetectionSettings, signature: ModelSignature): E.Either<TtaError, 'db'> => {
   const shown = signature.output === undefined ? 'unknown' : `[${signature.output.join(',')}]`
@@ -281,6 +293,7 @@ export const evalDetectionCommand = async (o: DetectionEvalFlags, edges: Detecti
   const truthPath = o.truth ?? join(folder, 'truth.json')
   const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: edges.orFail(parsePolicy(name)) }))
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: edges.orFail(parsePolicy('none')) })
+  if (settings.fusion.weights !== undefined) edges.fail('--weights gives one weight per view of one policy: eval -t detection compares policies with different views, so it takes no weights')
   const listed = await loadTruth(truthPath, folder, edges)
   const extra = await untruthed(folder, listed)
   const entries = listed.slice(0, o.limit)

@@ -24,7 +24,7 @@ import { packageVersion } from '../io/package.js'
 import { readPolicy } from '../io/policy-files.js'
 import type { Policy } from '../policy/policy.js'
 import { defaultPool, evalPolicyCommand, searchCommand, type CliEdges, type SetFlags } from './policy.js'
-import { detectionModel, detectionPredictor, detectionSettings, evalDetectionCommand, withDetectionFlags, type DetectionEvalFlags, type DetectionFlags } from './detection.js'
+import { checkDetectionViews, detectionModel, detectionPredictor, detectionSettings, evalDetectionCommand, withDetectionFlags, type DetectionEvalFlags, type DetectionFlags } from './detection.js'
 import type { FusionOptions } from '../boxes/fusion-options.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints' | 'detection'
@@ -171,6 +171,7 @@ const runCommand = async (inputs: readonly string[], o: Common & { readonly out:
   const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
+  if (o.task === 'detection' && !('_tag' in product && product._tag === 'Policy')) orFail(checkDetectionViews(orFail(detectionSettings(o)), product, o.config ?? o.tta))
   const head = o.task === 'detection' ? orFail(detectionModel(model, orFail(detectionSettings(o)))) : undefined
   orFail(await prepareOutputFolder(o.out))
   const suffixes = outputSuffixes(o.task)
