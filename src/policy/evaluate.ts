@@ -98,7 +98,6 @@ const score = (predictions: Int32Array, labels: ArrayLike<number>, base: Int32Ar
 /**
  * Measures a policy on a labelled set against the single pass (see the module description).
  * @example
- * import * as E from 'fp-ts/lib/Either.js'
  * import { decodePolicy, evaluatePolicy, orThrow, tensor, type LabelledSet, type Tensor } from 'tta-lens'
  * // "Which half is brighter?" A mirror swaps the answer, so a policy of identity + mirror is unsure.
  * const model = async (x: Tensor<readonly ['N', 1, 1, 2]>) => orThrow(tensor([x.shape[0], 2], x.data.map((v) => 4 * v)))
