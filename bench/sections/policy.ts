@@ -1,5 +1,5 @@
 /**
- * (f) The policy search on Fashion-MNIST: the pool of 20 candidate views (`standardPool`) on the
+ * (g) The policy search on Fashion-MNIST: the pool of 20 candidate views (`standardPool`) on the
  * 5,000 images of the selection half, with the augmentation-trained CNN. Two parts: collecting
  * every candidate's predictions (20 passes of the model over the set, augmented by the library)
  * against its floor (the model called directly on the same images 20 times), interleaved; then the
@@ -92,13 +92,13 @@ export const policySection = async (quick: boolean): Promise<SectionResult> => {
       gateLine(gate, 'interleaved rounds and search runs'),
     ].join('\n'),
     targets: [{
-      id: '(f)',
+      id: '(g)',
       target: 'policy search, 20 candidate views on 5,000 Fashion-MNIST images, in minutes on 2 cores',
       measured: `${minutes(total)} (collection ${minutes(collect.median)}, ${ratio(collect.median / floor.median)} its model floor; search ${(search / 1000).toFixed(1)} s)`,
       met: total < 5 * 60000,
     }],
     analysis: [
-      `**Policy search (f).** Collecting the 20 candidates' predictions is 20 passes of the model over the 5,000 images, and costs ${ratio(collect.median / floor.median)} the floor of calling the model directly 20 times on the unaugmented images (${ms(collect.median)} against ${ms(floor.median)} ms, medians): the library's augment, its checks and the cache are the rest. The greedy search then works on the cache only — ${pool.length} candidates × ${6} uniform merges per step, each with a temperature fit, then the fitted merges' cross-validation — in ${(search / 1000).toFixed(1)} s. A rerun with the CLI's folder store (\`tta-lens search --cache\`) skips the collection for every view already stored.`,
+      `**Policy search (g).** Collecting the 20 candidates' predictions is 20 passes of the model over the 5,000 images, and costs ${ratio(collect.median / floor.median)} the floor of calling the model directly 20 times on the unaugmented images (${ms(collect.median)} against ${ms(floor.median)} ms, medians): the library's augment, its checks and the cache are the rest. The greedy search then works on the cache only — ${pool.length} candidates × ${6} uniform merges per step, each with a temperature fit, then the fitted merges' cross-validation — in ${(search / 1000).toFixed(1)} s. A rerun with the CLI's folder store (\`tta-lens search --cache\`) skips the collection for every view already stored.`,
     ],
   }
 }

@@ -19,20 +19,19 @@ import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  decodeIndexSplit, describeMerge, evaluatePolicy, identity, mcnemar, onnx, orThrow, parsePolicy, product, runnableViews, showP, transforms as T, viewName, views as viewsOf, wrap,
+  decodeIndexSplit, describeMerge, evaluatePolicy, identity, mcnemar, orThrow, parsePolicy, product, runnableViews, showP, transforms as T, viewName, views as viewsOf, wrap,
   type AnyFactor, type Policy, type PolicyEvaluation, type Product, type TtaError,
 } from '../index.js'
 import { argmaxRows } from '../eval/classify.js'
-import { readPolicy } from '../io/policy-files.js'
+import { onnx, readIdx, readPolicy } from '../node.js'
 import { evaluationTables } from './policy.js'
-import { readIdx } from '../io/idx.js'
 import { encodePng } from '../io/image.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 import type { Shape } from '../tensor/shape.js'
 import {
   addScores, boxMask, detect, EVAL_SET_DIR, loadDetector, pixelIoU, preprocess, readImage, readTruth, scoreBoxes,
   type Detector, type RgbImage, type TruthImage,
-} from '../textdet/index.js'
+} from '../textdet/node.js'
 import { disagreement, mapPng, writeReport, type Figure } from './report.js'
 
 const started = performance.now()

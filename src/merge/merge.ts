@@ -20,7 +20,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mergeError, shapeError, type AllocationError, type LimitError, type MergeError, type NonFiniteError, type ShapeError } from '../errors.js'
 import { checkFinite } from '../guard/finite.js'
 import { allocate, checkCount, limits } from '../guard/limits.js'
-import { showValue } from '../guard/decode.js'
+import { safeString, showValue } from '../guard/decode.js'
 import type { Shape, ShapeFits, ShowShape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 
@@ -51,7 +51,7 @@ export const mergeModes: readonly MergeMode[] = ['mean', 'gmean', 'sum', 'max', 
 export const parseMergeMode = (mode: unknown): E.Either<MergeError, MergeMode> => {
   const found = mergeModes.find((m) => m === mode)
   return found === undefined
-    ? E.left(mergeError(`unknown merge mode '${String(mode)}'; use one of ${mergeModes.join(', ')}`))
+    ? E.left(mergeError(`unknown merge mode ${typeof mode === 'string' ? `'${mode}'` : safeString(mode)}; use one of ${mergeModes.join(', ')}`))
     : E.right(found)
 }
 

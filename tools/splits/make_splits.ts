@@ -18,7 +18,7 @@
 import { readFileSync, writeFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import * as E from 'fp-ts/lib/Either.js'
-import { readTruth } from '../../src/textdet/index.js'
+import { readTruth } from '../../src/textdet/node.js'
 
 const SEED = 20260801
 const root = new URL('../../', import.meta.url).pathname
