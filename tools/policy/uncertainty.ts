@@ -10,7 +10,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
-import { decodeIndexSplit, decodePolicy, evaluatePolicy, namedViews, onnx, parsePool, standardPool, subset } from '../../src/index.js'
+import { decodeIndexSplit, decodePolicy, evaluatePolicy, namedViews, parsePool, standardPool, subset } from '../../src/index.js'
+import { onnx } from '../../src/node.js'
 import { readIdx } from '../../src/io/idx.js'
 
 const threads = Number(process.argv[process.argv.indexOf('--threads') + 1] ?? 2) || 2
