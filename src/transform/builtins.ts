@@ -282,19 +282,40 @@ export const fiveCrops = <const H extends number, const W extends number>(height
       option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), partOfFrame))
     : E.left(paramError(`FiveCrops needs positive integer sizes, got ${show(height)}x${show(width)}`))
 
-/** A tile's place in its grid, `[row, col]`, or `'whole'` for the whole image (see {@link tiles}). @category transforms */
+/**
+ * A tile's place in its grid, `[row, col]`, or `'whole'` for the whole image (see {@link tiles}).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * const t = T.tiles(4, 4, { rows: 1, cols: 2, whole: true })
+ * const params: readonly T.TileParam[] = E.isRight(t) ? t.right.options.map((o) => o.param) : []
+ * assert.deepStrictEqual(params, ['whole', [0, 0], [0, 1]])
+ * @category transforms
+ */
 export type TileParam = readonly [row: number, col: number] | 'whole'
 
 /**
  * The factor type of {@link tiles}: `H`×`W` tiles (and the whole image when `Whole` is true); labels
  * and boxes can be undone, masks and keypoints cannot.
+ * @example
+ * import type { ShowShape, ViewShapes, transforms as T } from 'tta-lens'
+ * const shapes: readonly ShowShape<ViewShapes<readonly [T.Tiles<256, 256, true>], readonly [1, 3, 600, 1000]>>[] =
+ *   ['[1,3,256,256]', '[1,3,600,1000]']
+ * assert.strictEqual(shapes.length, 2)
  * @category transforms
  */
 export type Tiles<H extends number, W extends number, Whole extends boolean = false> = Factor<'Tiles', TileParam,
   | { readonly map: 'crop'; readonly size: readonly [H, W] }
   | (Whole extends true ? { readonly map: 'same' } : never), PartOfFrame>
 
-/** Options of {@link tiles}. @category transforms */
+/**
+ * Options of {@link tiles}.
+ * @example
+ * import { transforms as T } from 'tta-lens'
+ * const options: T.TileOptions<true> = { ...T.tileGrid([600, 1000], [256, 256], 64), whole: true }
+ * assert.deepStrictEqual(options, { rows: 3, cols: 5, whole: true })
+ * @category transforms
+ */
 export interface TileOptions<Whole extends boolean = false> {
   /** Tiles down the image. */
   readonly rows: number
