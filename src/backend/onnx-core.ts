@@ -125,24 +125,34 @@ const reconcile = (what: string, declared: readonly Dim[], actual: readonly (num
 const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n').join(' ')
 const names = (values: readonly OnnxValueInfo[]): string => values.map((v) => v.name).join(', ')
 
-/** Opens a session on a path/URL or bytes, with the runtime's failures as ModelErrors. */
-const openSession = async <Options>(runtime: OnnxRuntime<Options>, source: unknown, threads: number | undefined, options: Options): Promise<E.Either<LoadError, OnnxSession>> => {
+/**
+ * Opens a session on a path/URL or bytes, with the runtime's failures as ModelErrors. `open` words
+ * them as "cannot open X: <why>" (the file) and "cannot open X as an ONNX model: <why>" (its bytes).
+ */
+const openSession = async <Options>(runtime: OnnxRuntime<Options>, source: unknown, threads: number | undefined, options: Options, wording: 'load' | 'open' = 'load'): Promise<E.Either<LoadError, OnnxSession>> => {
+  const named = typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'
   let bytes: Uint8Array
   if (source instanceof Uint8Array) bytes = source
   else if (typeof source !== 'string') return E.left(modelError(`a model is a path or a Uint8Array of its bytes, got ${showValue(source)}`))
   else {
     try {
       const read = await runtime.read(source)
-      if (E.isLeft(read)) return read
+      if (E.isLeft(read)) {
+        return read.left._tag === 'ModelError' && wording === 'open'
+          ? E.left(modelError(read.left.message.replace(/^cannot read the model file/, 'cannot open'), read.left.cause))
+          : read
+      }
       bytes = read.right
     } catch (e) {
-      return E.left(modelError(`cannot read the model file ${JSON.stringify(source)}: ${describeError(e)}`, e))
+      return E.left(modelError(`${wording === 'open' ? 'cannot open' : 'cannot read the model file'} ${named}: ${describeError(e)}`, e))
     }
   }
   try {
     return E.right(await runtime.create(bytes, threads, options))
   } catch (e) {
-    return E.left(modelError(`${typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'} is not a model ${runtime.name} can load: ${describeError(e)}`, e))
+    return E.left(modelError(wording === 'open'
+      ? `cannot open ${named} as an ONNX model: ${describeError(e)}`
+      : `${named} is not a model ${runtime.name} can load: ${describeError(e)}`, e))
   }
 }
 
@@ -223,11 +233,8 @@ export const openWith = <Options>(runtime: OnnxRuntime<Options>) =>
     const options = decoded.right
     const threadsOk = checkThreads(options.threads)
     if (E.isLeft(threadsOk)) return threadsOk
-    const session = await openSession(runtime, source, options.threads, runtimeOptions)
-    if (E.isLeft(session)) {
-      if (session.left._tag === 'LimitError') return session
-      return E.left(modelError(`cannot open ${typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'} as an ONNX model: ${session.left.message}`, session.left.cause))
-    }
+    const session = await openSession(runtime, source, options.threads, runtimeOptions, 'open')
+    if (E.isLeft(session)) return session
     const [input, ...more] = session.right.inputs
     const output = options.output === undefined ? session.right.outputs[0] : session.right.outputs.find((m) => m.name === options.output)
     const fail = async (message: string): Promise<E.Either<ModelError, never>> => {
