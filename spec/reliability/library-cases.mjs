@@ -338,7 +338,7 @@ export const libraryCases = [
   {
     cls: 4, title: "a misspelt option ('mege') is refused with the known ones listed",
     run: (lib) => run(lib.wrap.segmentation(echo, lib.aliases.hflip(), { mege: 'max' })),
-    expect: { tag: 'ParamError', message: "options: unknown key 'mege' (known: merge, outputKey, onView, backend, budget, maxBatch, batch, timeout, modelTimeout, signal)" },
+    expect: { tag: 'ParamError', message: "options: unknown key 'mege' (known: merge, outputKey, onView, backend, budget, maxBatch, batch, timeout, modelTimeout, signal, combine, uncertainty)" },
   },
   {
     cls: 4, title: 'maxBatch of 1.5 is refused',

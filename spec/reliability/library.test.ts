@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
-import * as lib from '../../src/index.js'
+import * as root from '../../src/index.js'
+import * as node from '../../src/node.js'
+
+/** The whole library as a user of both entry points sees it: the browser-safe root and tta-lens/node. */
+const lib = { ...root, ...node }
 import { caseFiles, libraryCases } from './library-cases.mjs'
 import { gzipBomb, problemWith } from './check-case.mjs'
 import { bombRssBoundKiB, changedPaths, classNames, refusalRssBoundKiB, snapshot } from './helpers.js'

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { libraryCases } from './library-cases.mjs'
 import { gzipBomb, problemWith } from './check-case.mjs'
 
-const lib = await import('../../src/index.ts')
+const lib = { ...(await import('../../src/index.ts')), ...(await import('../../src/node.ts')) }
 const dir = await mkdtemp(join(tmpdir(), 'tta-limits-'))
 let bomb
 const ctx = { dir, rebaseline: async () => undefined, gzipBomb: async () => (bomb ??= await gzipBomb()) }

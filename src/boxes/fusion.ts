@@ -52,19 +52,24 @@ export const normalizedRange: readonly [low: number, high: number] = [-1, 2]
 
 const clip = (v: number): number => Math.min(Math.max(v, 0), 1)
 
-/** Every view checked, its boxes clipped to the unit square, zero-area and skipped boxes dropped, scores weighted. */
-const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
+/** Every box clipped to the unit square, zero-area and skipped boxes dropped, scores weighted (internal: exported for spec/boxes/search.test.ts). */
+export const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
   const weights = o.weights ?? views.map(() => 1)
   const total = sortedSum(weights)
   const heaviest = Math.max(...weights)
   const skip = o.method === 'wbf' || o.method === 'nmw' ? o.skipThreshold : Number.NEGATIVE_INFINITY
   const rows: Row[] = []
-  for (const [view, d] of views.entries()) {
+  // Indexed loops: this runs once per box on every call.
+  for (let view = 0; view < views.length; view++) {
+    const d = views[view]
+    if (d === undefined) continue
     const w = weights[view] ?? 1
-    for (const [index, [bx1, by1, bx2, by2]] of d.boxes.entries()) {
+    for (let index = 0; index < d.boxes.length; index++) {
       const raw = d.scores[index] ?? 0
       if (raw < skip) continue
-      const x1 = clip(bx1), y1 = clip(by1), x2 = clip(bx2), y2 = clip(by2)
+      const b = d.boxes[index]
+      if (b === undefined) continue
+      const x1 = clip(b[0]), y1 = clip(b[1]), x2 = clip(b[2]), y2 = clip(b[3])
       const area = (x2 - x1) * (y2 - y1)
       if (area === 0) continue
       const score = o.method === 'wbf' ? raw * w
@@ -87,14 +92,17 @@ const checkViews = (views: unknown): E.Either<TtaError, readonly Detections[]> =
     const c = checkDetections(view, where)
     if (E.isLeft(c)) return c
     const [low, high] = normalizedRange
-    for (const [j, box] of c.right.boxes.entries()) {
-      const k = box.findIndex((v) => v < low || v > high)
-      if (k >= 0) {
-        const name = ['x1', 'y1', 'x2', 'y2'][k] ?? 'a corner'
-        return E.left(boxError(
-          `${where}: box ${j} has ${name} = ${box[k]}; fusion takes normalised coordinates (fractions of the image's width and height: ` +
-          `divide pixel boxes by them) and clips those within [${low}, ${high}] to [0, 1]`,
-        ))
+    const list = c.right.boxes
+    for (let j = 0; j < list.length; j++) {
+      const box = list[j] ?? [0, 0, 0, 0]
+      for (let k = 0; k < 4; k++) {
+        const v = box[k] ?? 0
+        if (v < low || v > high) {
+          return E.left(boxError(
+            `${where}: box ${j} has ${['x1', 'y1', 'x2', 'y2'][k] ?? 'a corner'} = ${v}; fusion takes normalised coordinates (fractions of the image's width and height: ` +
+            `divide pixel boxes by them) and clips those within [${low}, ${high}] to [0, 1]`,
+          ))
+        }
       }
     }
     checked.push(c.right)

@@ -12,12 +12,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SingleBar, Presets } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  buildPlan, checkCount, dryRun, explain, limits, mergeModes, onnx, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
+  buildPlan, checkCount, dryRun, explain, limits, mergeModes, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
   type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName, type Tensor,
 } from '../index.js'
 import { checkPreprocess, encodeNpy, encodePng, greyFromMap, readImage, type Preprocess } from '../io/image.js'
 import { cleanUpOnInterrupt, collectInputs, jobState, planJobs, prepareOutputFolder, writeAtomic } from '../io/files.js'
-import { readIdx } from '../io/idx.js'
+import { onnx, readIdx } from '../node.js'
 import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
 import { showBytes } from '../plan/budget.js'
 import { packageVersion } from '../io/package.js'
@@ -161,9 +161,9 @@ const runCommand = async (inputs: readonly string[], o: Common & { readonly out:
   // Everything that can be refused is refused before any work: flags, policy, output folder, model.
   checkCommon(o)
   const product = await policyOf(o)
-  orFail(await prepareOutputFolder(o.out))
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
+  orFail(await prepareOutputFolder(o.out))
   const suffixes = outputSuffixes(o.task)
   const { files, missing } = await collectInputs(inputs, { extensions: imageExtensions, outDir: o.out, outputSuffixes: suffixes })
   const { jobs, refused } = planJobs(files, o.out, suffixes)

@@ -376,3 +376,6 @@ export const prediction = (options: { readonly nonNegative?: boolean } = {}): fc
 export const predictions = (count: number, options: { readonly nonNegative?: boolean } = {}): fc.Arbitrary<readonly Tensor<readonly number[]>[]> =>
   predictionShape().chain((shape) =>
     fc.array(filled<readonly number[]>(shape, pixelValue(options)), { minLength: count, maxLength: count }))
+
+// Detections and box fusion: see detections.ts.
+export * from './detections.js'

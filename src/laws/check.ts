@@ -22,10 +22,12 @@ import type { ParamError } from '../errors.js'
 import { checkProduct, product, views, type AnyFactor, type Product, type ViewSpec } from '../algebra/product.js'
 import { runnableViews } from '../backend/reference/views.js'
 import { mergeModes, type MergeMode } from '../merge/merge.js'
+import { confidenceRules, fusionMethods, type FusionMethod } from '../boxes/fusion-options.js'
 import type { Target } from '../transform/factor.js'
 import type { Step } from '../transform/step.js'
 import * as A from './arbitraries.js'
 import * as L from './laws.js'
+import * as F from './fusion.js'
 
 // -------------------------------------------------------------------------------------------------
 // model
@@ -325,7 +327,7 @@ export const check = (subject: Checkable, options: CheckOptions = {}): E.Either<
   if (subject._tag === 'Left') return refuse(typeof subject.left?.message === 'string' ? subject.left.message : 'a Left without a message')
   const runs: unknown = options?.numRuns
   if (runs !== undefined && !(typeof runs === 'number' && Number.isInteger(runs) && runs >= 1 && runs <= 1_000_000)) {
-    return refuse(`numRuns must be an integer from 1 to 1,000,000, got ${String(runs)}`)
+    return refuse(`numRuns must be an integer from 1 to 1,000,000, got ${typeof runs === 'number' ? String(runs) : typeof runs}`)
   }
   const inner: unknown = subject._tag === 'Right' ? subject.right : subject
   const checked = checkProduct(typeof inner === 'object' && inner !== null && '_tag' in inner && inner._tag === 'Factor' ? { _tag: 'Product', factors: [inner] } : inner)
@@ -394,4 +396,40 @@ export const checkMerge = (options: Pick<CheckOptions, 'numRuns' | 'seed'> & { r
     ]
   })
   return runAll(`merge (${modes.join(', ')})`, modes.length, planned, settingsOf(options))
+}
+
+// -------------------------------------------------------------------------------------------------
+// box fusion
+// -------------------------------------------------------------------------------------------------
+
+/**
+ * Checks the box-fusion laws (see `fusionOrder`, `wbfOfCopies`, `nmsSeparation`): for each method
+ * (default: all), the answer does not depend on the order of the views (random scenes of up to 5
+ * views, random options and weights); for each confidence rule, WBF of 1–5 identical views returns
+ * the view's boxes with their own scores; NMS never keeps two boxes of a class above its IoU
+ * threshold. `LawRun.view` names the method (and the rule).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { laws } from 'tta-lens'
+ * const report = laws.checkFusion({ methods: ['nms'], numRuns: 50 })
+ * assert.ok(E.isRight(report) && report.right.laws.map((l) => l.law).join() === 'fusion-order,nms-separation')
+ * @category checks
+ */
+export const checkFusion = (options: Pick<CheckOptions, 'numRuns' | 'seed'> & { readonly methods?: readonly FusionMethod[] } = {}): E.Either<LawViolation, LawReport> => {
+  const methods = options.methods ?? fusionMethods
+  const shuffled = (method: FusionMethod) => A.fusionCase({ method }).chain((c) => A.permutation(c.views.length).map((order) => ({ ...c, order })))
+  const planned: Planned[] = methods.map((method): Planned => (s) =>
+    runLaw('fusion-order', method, 0, shuffled(method), (c) => F.fusionOrder(c.views, c.options, c.order), s))
+  if (methods.includes('wbf')) {
+    for (const confidence of confidenceRules) {
+      const copies = fc.tuple(A.detections({ maxBoxes: 6, maxSide: 1 / 4, margin: 1 / 8 }), fc.integer({ min: 1, max: 5 }))
+        .chain(([view, n]) => A.fusionOptions(n, 'wbf').map((o) => ({ view, n, options: { ...o, method: 'wbf' as const, confidence } })))
+      planned.push((s) => runLaw('wbf-copies', `wbf/${confidence}`, 0, copies, (c) => F.wbfOfCopies(c.view, c.n, c.options), s))
+    }
+  }
+  if (methods.includes('nms')) {
+    const scene = A.fusionCase({ method: 'nms' }).map((c) => ({ views: c.views, options: { ...c.options, method: 'nms' as const } }))
+    planned.push((s) => runLaw('nms-separation', 'nms', 0, scene, (c) => F.nmsSeparation(c.views, c.options.method === 'nms' ? c.options : { method: 'nms' }), s))
+  }
+  return runAll(`fusion (${methods.join(', ')})`, methods.length, planned, settingsOf(options))
 }

@@ -20,6 +20,7 @@
  * | `simplify` | every view without Add/Multiply | the simplified, fused chain = the factor steps run one by one |
  * | `d4-*` | the group D4 | identity, associativity, inverses, closure, `after` = composed index maps = composed point maps |
  * | `merge-*` | every merge mode | merging n copies of x; invariance to the order of the views |
+ * | `fusion-order`, `wbf-copies`, `nms-separation` | box fusion (fusion.ts) | invariance to the order of the views; WBF of n copies; NMS keeps no overlapping pair |
  *
  * For mask laws the image plays the part of an NCHW "mask", and Add/Multiply steps are left out of
  * `do`: a model's mask is not shifted or scaled, masks are invariant under them.
@@ -69,6 +70,9 @@ export type LawName =
   | 'd4-point-map'
   | 'merge-copies'
   | 'merge-order'
+  | 'fusion-order'
+  | 'wbf-copies'
+  | 'nms-separation'
   | 'construction'
 
 /**

@@ -11,6 +11,8 @@ import * as E from 'fp-ts/lib/Either.js'
 import { limitError, paramError, shapeError, type TtaError } from '../errors.js'
 import type { ViewSpec } from '../algebra/product.js'
 import { parseMergeMode, type MergeMode } from '../merge/merge.js'
+import { checkPreparation, type ViewPreparation } from '../merge/prepare.js'
+import type { ScoreKind } from '../merge/spread.js'
 import type { Dim } from '../tensor/shape.js'
 import { chainSizes, resolveAugment, resolveUndoMask, undoPoint, type Stage } from '../transform/step.js'
 import { checkCount, checkElements, limits } from '../guard/limits.js'
@@ -75,6 +77,10 @@ export interface Plan {
   readonly memory: MemoryEstimate
   /** Output channels the estimate assumed (known from the signature, else the input's channels). */
   readonly outputChannels: number
+  /** How each view is prepared before the merge (probabilities, weights), if at all. */
+  readonly combine?: ViewPreparation
+  /** Uncertainty measures to stream alongside the merge, reading the views' outputs as these scores. */
+  readonly uncertainty?: ScoreKind
 }
 
 /** What {@link buildPlan} needs besides the task, views and image: merge mode, budget, batch limits, the model's signature. @category model */
@@ -87,6 +93,10 @@ export interface PlanOptions {
   /** `false` runs one view per call, as ttach does. Default true. */
   readonly batch?: boolean
   readonly signature?: ModelSignature
+  /** Prepare each view before the merge: class probabilities, per-view or per-class weights. Not for keypoints. */
+  readonly combine?: ViewPreparation
+  /** Stream uncertainty measures (entropy, mutual information, variance, agreement) across views. Not for keypoints. */
+  readonly uncertainty?: ScoreKind
 }
 
 const F32 = 4
@@ -127,6 +137,16 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     : `a memory budget of ${showBytes(budget)}`
   const imageSize = checkElements('the image', image)
   if (E.isLeft(imageSize)) return imageSize
+  if (task === 'keypoints' && (options.combine !== undefined || options.uncertainty !== undefined)) {
+    return E.left(paramError('keypoints have no classes: combine (probabilities, weights) and uncertainty apply to classification and segmentation'))
+  }
+  if (options.uncertainty !== undefined && options.uncertainty !== 'logits' && options.uncertainty !== 'probabilities') {
+    return E.left(paramError(`uncertainty must be 'logits' or 'probabilities' (what the model returns), got '${String(options.uncertainty)}'`))
+  }
+  if (options.combine !== undefined) {
+    const prepared = checkPreparation(options.combine, views.length, undefined)
+    if (E.isLeft(prepared)) return prepared
+  }
 
   const sized: { view: number; height: number; width: number; augment: readonly Stage[]; undo: readonly Stage[] }[] = []
   for (const [index, view] of views.entries()) {
@@ -158,7 +178,10 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     output: task === 'segmentation' ? n * outputChannels * vh * vw * F32 : n * Math.max(outputChannels, 1) * 64 * F32,
   })
   const imageBytes = n * c * h * w * F32
-  const accumulator = (task === 'segmentation' ? n * outputChannels * h * w : n * Math.max(outputChannels, 1) * 64) * F64
+  // The running merge, plus one view-sized scratch when views are prepared or measured, plus the
+  // uncertainty's three running sums (probabilities, squared deviations, votes): O(output), not O(views).
+  const copies = 1 + (options.combine !== undefined || options.uncertainty !== undefined ? 1 : 0) + (options.uncertainty !== undefined ? 3 : 0)
+  const accumulator = (task === 'segmentation' ? n * outputChannels * h * w : n * Math.max(outputChannels, 1) * 64) * F64 * copies
 
   const maxBatch = options.maxBatch ?? options.signature?.maxBatch
   if (maxBatch !== undefined && maxBatch < n) {
@@ -203,6 +226,8 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
   return E.right({
     task, image: [n, c, h, w], views, merge: options.merge, chunks, steps, outputChannels,
     memory: { image: imageBytes, chunkInput: largest.input, chunkOutput: largest.output, accumulator, peak, budget, ...(options.budget === undefined ? { defaultBudget: true } : {}) },
+    ...(options.combine === undefined ? {} : { combine: options.combine }),
+    ...(options.uncertainty === undefined ? {} : { uncertainty: options.uncertainty }),
   })
 }
 

@@ -17,12 +17,19 @@ import type { Backend, PlaneBlock } from '../backend/backend.js'
 import { deaugmentKeypointsData } from '../backend/reference/views.js'
 import { reduceValue } from '../backend/reference/backend.js'
 import { accumulator, voteLayout, type Accumulator, type MergeMode } from '../merge/merge.js'
+import { checkPreparation, prepareView } from '../merge/prepare.js'
+import { spreadAccumulator, type SpreadAccumulator, type SpreadMeasures } from '../merge/spread.js'
 import type { Plan } from './plan.js'
 
 /** A run-time tensor: sizes and data. @category model */
 export interface RawTensor {
   readonly shape: readonly number[]
   readonly data: Float32Array
+}
+
+/** What a run returns: the merged prediction, and the uncertainty measures when the plan asked for them (shape: the prediction's without its class axis). @category model */
+export interface RunResult extends RawTensor {
+  readonly uncertainty?: { readonly shape: readonly number[]; readonly measures: SpreadMeasures }
 }
 
 /** What the interpreter needs from the world. @category model */
@@ -89,7 +96,7 @@ const isEffects = (effects: unknown): effects is Effects =>
  * assert.strictEqual(calls, 2)   // 8 views in 2 chunks (2x3 and 3x2)
  * @category interpreters
  */
-export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor>> => {
+export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult>> => {
   if (!isPlanLike(plan)) return E.left(paramError('not a plan: make one with `buildPlan`'))
   if (!isEffects(effects)) return E.left(paramError('effects must be { backend, callModel } (see `Effects`)'))
   const given: unknown = image
@@ -113,7 +120,7 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
   }
 }
 
-const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor>> => {
+const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult>> => {
   const [n, c, h, w] = plan.image
   const cancel = cancellation(effects.cancel)
   const source = { data: image.data, offset: 0, planes: n * c, height: h, width: w }
@@ -129,6 +136,7 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
   let values: PlaneBlock | undefined
   let acc: Float64Array | undefined
   let vote: Accumulator | undefined
+  let spread: SpreadAccumulator | undefined
   let merged: readonly number[] = []
   let done = 0
 
@@ -211,15 +219,30 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
             if (E.isLeft(made)) return made
             acc = made.right.fill(writeIdentity(writeOf(plan.merge)))
           }
+          if (plan.uncertainty !== undefined) spread = spreadAccumulator(voteLayout(shape), plan.uncertainty)
+          if (plan.combine !== undefined) {
+            const checked = checkPreparation(plan.combine, plan.views.length, shape[1])
+            if (E.isLeft(checked)) return checked
+          }
         } else if (shape.length !== merged.length || shape.some((d, i) => d !== merged[i])) {
           return E.left(shapeError(`view '${view.name}' gives a prediction of shape [${shape.join(',')}] but earlier views gave [${merged.join(',')}]`))
         }
         const stages = plan.task === 'segmentation' ? step.stages : []
-        if (vote !== undefined) {
+        if (vote !== undefined || plan.combine !== undefined || spread !== undefined) {
+          // The view mapped back on its own (one prediction's worth of scratch), then measured,
+          // prepared and merged: what the fused reduce does in one pass when nothing else is asked.
           const back = new Float64Array(size)
           await effects.backend.reduce(stages, values, back, 'store')
-          const added = vote.add(Float32Array.from(back))
-          if (E.isLeft(added)) return E.left(added.left._tag === 'MergeError' ? mergeError(`view '${view.name}': ${added.left.message}`) : added.left)
+          const measured = spread?.add(back)
+          if (measured !== undefined && E.isLeft(measured)) return E.left(mergeError(`view '${view.name}': ${measured.left.message}`))
+          const ready = plan.combine === undefined ? back : prepareView(plan.combine, step.view, back, voteLayout(shape))
+          if (vote !== undefined) {
+            const added = vote.add(ready)
+            if (E.isLeft(added)) return E.left(added.left._tag === 'MergeError' ? mergeError(`view '${view.name}': ${added.left.message}`) : added.left)
+          } else if (acc !== undefined && plan.merge !== 'vote') {
+            const bad = reduceAll(acc, ready, writeOf(plan.merge))
+            if (bad >= 0) return E.left(refusal(plan.merge, view.name, bad))
+          }
         } else if (acc !== undefined && plan.merge !== 'vote') {
           const bad = plan.task === 'keypoints'
             ? reduceAll(acc, values.data, writeOf(plan.merge))
@@ -237,21 +260,24 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
         break
       }
       case 'Finalize': {
-        if (vote !== undefined) return E.Functor.map(vote.result(), (data) => ({ shape: merged, data }))
+        const measures = spread?.result()
+        if (measures !== undefined && E.isLeft(measures)) return measures
+        const uncertainty = measures === undefined ? {} : { uncertainty: { shape: [merged[0] ?? n, ...merged.slice(2)], measures: measures.right } }
+        if (vote !== undefined) return E.Functor.map(vote.result(), (data) => ({ shape: merged, data, ...uncertainty }))
         if (acc === undefined || step.merge === 'vote') return E.left(mergeError('nothing to merge: no view was added'))
         const data = finalize(step.merge, acc, step.views)
         if (plan.task === 'keypoints' && effects.pixelKeypoints === true) {
           for (let i = 0; i < data.length; i++) data[i] = (data[i] ?? 0) * (i % 2 === 0 ? w : h)
         }
         // A sum of large finite values can pass the float32 range: never returned as a result.
-        return E.Functor.map(checkFinite(data, 'merged result', ' (beyond the float32 range)'), () => ({ shape: merged, data }))
+        return E.Functor.map(checkFinite(data, 'merged result', ' (beyond the float32 range)'), () => ({ shape: merged, data, ...uncertainty }))
       }
     }
   }
   return E.left(mergeError('the plan has no Finalize step'))
 }
 
-const reduceAll = (acc: Float64Array, values: Float32Array, write: WriteMode): number => {
+const reduceAll = (acc: Float64Array, values: ArrayLike<number>, write: WriteMode): number => {
   let bad = -1
   for (let o = 0; o < values.length; o++) if (!reduceValue(acc, o, values[o] ?? Number.NaN, write) && bad < 0) bad = o
   return bad

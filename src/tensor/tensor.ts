@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type AllocationError, type LimitError, type NonFiniteError, type ShapeError } from '../errors.js'
 import { checkFinite } from '../guard/finite.js'
 import { allocate, checkElements } from '../guard/limits.js'
-import { showValue } from '../guard/decode.js'
+import { safeString, showValue } from '../guard/decode.js'
 import type { Concrete, Dim, Shape } from './shape.js'
 import { assumeShape, type Tensor } from './trusted.js'
 
@@ -38,7 +38,7 @@ const checkDims = (shape: unknown): E.Either<ShapeError, readonly number[]> => {
   const dims: number[] = []
   for (const [i, d] of shape.entries()) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) {
-      return E.left(shapeError(`dimension ${i} of shape [${shape.map(String).join(',')}] must be a positive integer, got ${String(d)}`))
+      return E.left(shapeError(`dimension ${i} of shape ${safeString(shape)} must be a positive integer, got ${safeString(d)}`))
     }
     dims.push(d)
   }
@@ -114,6 +114,10 @@ export const zeros = <const S extends readonly number[]>(shape: S): E.Either<Ten
  * @category constructors
  */
 export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either<TensorError, Tensor<S>> => {
+  const declared: unknown = spec
+  if (!Array.isArray(declared) || !declared.every((d) => typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d > 0))) {
+    return E.left(shapeError(`a declared shape is an array of positive integers and names, got ${safeString(declared)}`))
+  }
   if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value)) {
     return E.left(shapeError('expected a tensor: an object with `shape` and `data`'))
   }

@@ -58,9 +58,8 @@ const planeOf = (map: Tensor<Shape>): E.Either<ShapeError, { readonly height: nu
 /**
  * The pixels of a map above a threshold (compared in float32), as a 0/1 mask (row-major `height × width`).
  * @example
- * import { orThrow, tensor } from 'tta-lens'
- * import { binarize } from '../../../src/textdet/index.js'
- * const mask = orThrow(binarize(orThrow(tensor([1, 1, 1, 4], [0.1, 0.3, 0.31, 0.9])), 0.3))
+ * import { orThrow, tensor, textdet } from 'tta-lens'
+ * const mask = orThrow(textdet.binarize(orThrow(tensor([1, 1, 1, 4], [0.1, 0.3, 0.31, 0.9])), 0.3))
  * assert.deepStrictEqual(Array.from(mask), [0, 0, 1, 1])
  * @category utils
  */
@@ -96,18 +95,17 @@ export const binarize = (map: Tensor<Shape>, threshold = 0.3): E.Either<ShapeErr
  * Boxes come in raster order of each component's first pixel (its top row, left-most pixel there).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { orThrow, tensor } from 'tta-lens'
- * import { boxesFromProbability } from '../../../src/textdet/index.js'
+ * import { orThrow, tensor, textdet } from 'tta-lens'
  * // a 10×16 map with one 8-wide, 3-high blob of probability 0.9 at x 4..11, y 3..5
  * const data = new Float32Array(10 * 16)
  * for (let y = 3; y < 6; y++) for (let x = 4; x < 12; x++) data[y * 16 + x] = 0.9
- * const found = boxesFromProbability(orThrow(tensor([1, 1, 10, 16], data)))
+ * const found = textdet.boxesFromProbability(orThrow(tensor([1, 1, 10, 16], data)))
  * assert.ok(E.isRight(found) && found.right.length === 1)
  * const [blob] = found.right
  * // d = 8·3·1.5 / (2·(8 + 3)) ≈ 1.64: [4 - d, 3 - d, 12 + d, 6 + d] rounds to [2, 1, 14, 8]
  * assert.deepStrictEqual([blob?.core, blob?.box], [[4, 3, 12, 6], [2, 1, 14, 8]])
  * // with threshold 0.95 nothing is text
- * const none = boxesFromProbability(orThrow(tensor([10, 16], data)), { threshold: 0.95 })
+ * const none = textdet.boxesFromProbability(orThrow(tensor([10, 16], data)), { threshold: 0.95 })
  * assert.ok(E.isRight(none) && none.right.length === 0)
  * @category destructors
  */
@@ -183,8 +181,8 @@ export const boxesFromProbability = (map: Tensor<Shape>, options: BoxOptions = {
 /**
  * A 0/1 mask (row-major `height × width`) that is 1 inside any of the boxes (clipped to the frame).
  * @example
- * import { boxMask } from '../../../src/textdet/index.js'
- * const mask = boxMask([[1, 0, 3, 1], [2, 1, 9, 2]], 4, 2)
+ * import { textdet } from 'tta-lens'
+ * const mask = textdet.boxMask([[1, 0, 3, 1], [2, 1, 9, 2]], 4, 2)
  * assert.deepStrictEqual(Array.from(mask), [0, 1, 1, 0, 0, 0, 1, 1])
  * @category utils
  */

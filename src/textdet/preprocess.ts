@@ -55,9 +55,9 @@ export const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k
  *
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { preprocess } from '../../../src/textdet/index.js'
+ * import { textdet } from 'tta-lens'
  * // one white pixel and one pure red pixel, 2×1 RGB
- * const out = preprocess({ data: new Uint8Array([255, 255, 255, 255, 0, 0]), width: 2, height: 1, channels: 3 })
+ * const out = textdet.preprocess({ data: new Uint8Array([255, 255, 255, 255, 0, 0]), width: 2, height: 1, channels: 3 })
  * assert.ok(E.isRight(out))
  * const { input, width, height } = out.right
  * assert.deepStrictEqual([input.shape, width, height], [[1, 3, 32, 32], 2, 1])
@@ -66,7 +66,7 @@ export const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k
  * assert.ok(Math.abs(at(0, 1) - (0 - 0.485) / 0.229) < 1e-6)   // blue of red
  * assert.ok(Math.abs(at(2, 1) - (1 - 0.406) / 0.225) < 1e-6)   // red of red, in channel 2
  * assert.strictEqual(at(1, 5), 0)                               // padding
- * assert.ok(E.isLeft(preprocess({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 })))
+ * assert.ok(E.isLeft(textdet.preprocess({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 })))
  * @category constructors
  */
 export const preprocess = (image: RgbImage, multiple = 32): E.Either<ShapeError | TensorError, Prepared> => {

@@ -11,6 +11,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type ParamError } from '../errors.js'
+import { safeString } from '../guard/decode.js'
 import { d4 } from '../algebra/d4.js'
 import { makeFactor, type Factor, type FactorOption, type Kind } from './factor.js'
 import type { CheckAngles } from './shape-map.js'
@@ -41,7 +42,7 @@ const optionsOf = (what: string, value: unknown): E.Either<ParamError, void> =>
   value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value))
     ? E.right(undefined) : E.left(paramError(`${what} options must be an object, got ${value === null ? 'null' : typeof value}`))
 
-const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(',')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v))
+const show = safeString
 
 const withIdentity = <P>(identity: P, params: readonly P[], same: (a: P, b: P) => boolean = (a, b) => a === b): readonly P[] =>
   params.some((p) => same(p, identity)) ? params : [identity, ...params]
@@ -127,7 +128,7 @@ const checkResample = (what: string, options: ResampleOptions): E.Either<ParamEr
   const mode: unknown = options.interpolation ?? 'nearest'
   const found = interpolations.find((m) => m === mode)
   if (found === undefined) {
-    return E.left(paramError(`${what}: unknown interpolation '${String(mode)}'; use one of ${interpolations.join(', ')}` +
+    return E.left(paramError(`${what}: unknown interpolation ${typeof mode === 'string' ? `'${mode}'` : show(mode)}; use one of ${interpolations.join(', ')}` +
       (mode === 'linear' ? " ('linear' is 1-D only: use 'bilinear')" : '')))
   }
   const alignCorners: unknown = options.alignCorners ?? false
@@ -274,7 +275,7 @@ export const fiveCrops = <const H extends number, const W extends number>(height
   [height, width].every((d) => Number.isInteger(d) && d > 0)
     ? E.right(makeFactor('FiveCrops', 'crop_fn', cropAnchors.map((anchor) =>
       option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), ['label']))
-    : E.left(paramError(`FiveCrops needs positive integer sizes, got ${height}x${width}`))
+    : E.left(paramError(`FiveCrops needs positive integer sizes, got ${show(height)}x${show(width)}`))
 
 /** The factor type of {@link translate} with shifts `D` (plus `[0, 0]`): shape unchanged, every target undoable. @category transforms */
 export type Translate<D extends readonly [number, number]> = Factor<'Translate', D | readonly [0, 0], { readonly map: 'same' }, Every>
@@ -304,7 +305,7 @@ export const translate = <const D extends readonly (readonly [number, number])[]
   const list: readonly (readonly [number, number])[] = shifts
   if (list.length === 0) return E.left(paramError('Translate needs at least one shift'))
   const fill: unknown = options.fill ?? 'zeros'
-  if (fill !== 'zeros' && fill !== 'edge') return E.left(paramError(`Translate fill must be 'zeros' or 'edge', got '${String(fill)}'`))
+  if (fill !== 'zeros' && fill !== 'edge') return E.left(paramError(`Translate fill must be 'zeros' or 'edge', got ${typeof fill === 'string' ? `'${fill}'` : show(fill)}`))
   const none: readonly [0, 0] = [0, 0]
   const params: readonly (D[number] | readonly [0, 0])[] = list.some(([dy, dx]) => dy === 0 && dx === 0) ? shifts : [none, ...shifts]
   return E.right(makeFactor('Translate', 'shift', params.map((d) => {

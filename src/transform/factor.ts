@@ -52,34 +52,40 @@ export interface Factor<Name extends string = string, P = unknown, M extends Sha
 /**
  * The shape map of a factor type: how its views change an NCHW shape.
  * @example
+ * ```ts
  * import type { MapOf, transforms } from 'tta-lens'
  * const map: MapOf<transforms.Scale<0.5>> = { map: 'scale', factor: 0.5 }
  * // @ts-expect-error a Scale<0.5> only scales by 0.5 or 1
  * const other: MapOf<transforms.Scale<0.5>> = { map: 'scale', factor: 2 }
  * assert.deepStrictEqual([map.factor, other.factor], [0.5, 2])
+ * ```
  * @category type-level
  */
 export type MapOf<F> = F extends Factor<string, unknown, infer M, Target> ? M : never
 /**
  * The targets a factor type can undo: which wrappers accept it.
  * @example
+ * ```ts
  * import type { UndoOf, transforms } from 'tta-lens'
  * const crops: UndoOf<transforms.FiveCrops<4, 4>> = 'label'
  * // @ts-expect-error crops cannot put a mask back into the full frame
  * const mask: UndoOf<transforms.FiveCrops<4, 4>> = 'mask'
  * const flips: readonly UndoOf<transforms.HorizontalFlip>[] = ['mask', 'label', 'keypoints']
  * assert.deepStrictEqual([crops, mask, flips.length], ['label', 'mask', 3])
+ * ```
  * @category type-level
  */
 export type UndoOf<F> = F extends Factor<string, unknown, ShapeMap, infer U> ? U : never
 /**
  * The parameter type of a factor type, as a view's `params` entry holds it.
  * @example
+ * ```ts
  * import type { ParamOf, transforms } from 'tta-lens'
  * const angles: readonly ParamOf<transforms.Rotate90<90 | 180>>[] = [0, 90, 180]
  * // @ts-expect-error 270 is not among the factor's angles
  * const missing: ParamOf<transforms.Rotate90<90 | 180>> = 270
  * assert.deepStrictEqual([...angles, missing], [0, 90, 180, 270])
+ * ```
  * @category type-level
  */
 export type ParamOf<F> = F extends Factor<string, infer P, ShapeMap, Target> ? P : never

@@ -15,13 +15,15 @@ export type OddQuarterAngle = 90 | 270 | 450 | 630 | 810 | 990 | -90 | -270 | -4
 /** Angles whose turn keeps height and width (within ±1080°). @category type-level */
 export type EvenQuarterAngle = 0 | 180 | 360 | 540 | 720 | 900 | 1080 | -180 | -360 | -540 | -720 | -900 | -1080
 /**
- * The common literal right angles. Any literal multiple of 90 is checked ({@link QuarterOf}); other `number`s at run time.
+ * The common literal right angles. Any literal multiple of 90 is checked (by `QuarterOf`); other `number`s at run time.
  * @example
+ * ```ts
  * import type { RightAngle } from 'tta-lens'
  * const turns: readonly RightAngle[] = [90, -270, 1080]
  * // @ts-expect-error 45 is not a right angle
  * const half: RightAngle = 45
  * assert.deepStrictEqual([...turns, half].map((a) => Math.abs(a % 90)), [0, 0, 0, 45])
+ * ```
  * @category type-level
  */
 export type RightAngle = OddQuarterAngle | EvenQuarterAngle
@@ -133,12 +135,14 @@ type Subst<P extends Shape, B> = { readonly [K in keyof P]: P[K] extends keyof B
  * The shape(s) of the views that map `M` makes from an input of shape `S`: a union when the factor's
  * options give different shapes.
  * @example
+ * ```ts
  * import type { ApplyMap, ShowShape } from 'tta-lens'
  * type Turned = ApplyMap<{ readonly map: 'turn'; readonly angle: 0 | 90 }, readonly [1, 3, 'H', 'W']>
  * const shapes: readonly ShowShape<Turned>[] = ['[1,3,H,W]', '[1,3,W,H]']
  * // @ts-expect-error the batch and channel dims never move
  * const wrong: ShowShape<Turned> = '[3,1,H,W]'
  * assert.strictEqual([...shapes, wrong].length, 3)
+ * ```
  * @category type-level
  */
 export type ApplyMap<M extends ShapeMap, S extends Shape> = S extends Shape

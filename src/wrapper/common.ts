@@ -12,6 +12,8 @@ import type { Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
 import type { RawTensor } from './model.js'
 import type { ExecutionOptions } from './execute.js'
+import type { ViewPreparation } from '../merge/prepare.js'
+import type { ScoreKind, SpreadMeasures } from '../merge/spread.js'
 
 type Word<T extends Target> = T extends 'mask' ? 'a mask' : T extends 'keypoints' ? 'keypoints' : 'labels'
 
@@ -41,8 +43,50 @@ export interface WrapOptions<Mode extends MergeMode, Key extends string> {
   readonly onView?: (done: number, total: number) => void
 }
 
+/**
+ * What classification and segmentation wrappers take besides the common options: a preparation of
+ * each view before the merge, and uncertainty measures streamed from the same pass.
+ * @category model
+ */
+export interface MeasureOptions<U extends ScoreKind | undefined> {
+  /**
+   * Prepare each view before the merge: `probabilities: true` merges class probabilities (softmax
+   * along the class axis, a sigmoid for one channel) instead of the model's scores; `weights` gives
+   * one row per view (`[w]`, or one weight per class). With `merge: 'sum'` and weights summing to 1
+   * that is a weighted mean — what a searched policy's fitted merge runs.
+   */
+  readonly combine?: ViewPreparation
+  /**
+   * Ask for uncertainty from the same pass — entropy, mutual information, variance and agreement
+   * across views, per input (classification) or per pixel (segmentation) — saying what the model
+   * returns: `'logits'` or `'probabilities'`. The result becomes `{ prediction, uncertainty }`.
+   */
+  readonly uncertainty?: U
+}
+
 /** Everything a wrapper accepts. @category model */
-export type WrapperOptions<Mode extends MergeMode, Key extends string> = WrapOptions<Mode, Key> & ExecutionOptions
+export type WrapperOptions<Mode extends MergeMode, Key extends string, U extends ScoreKind | undefined = undefined> =
+  WrapOptions<Mode, Key> & ExecutionOptions & MeasureOptions<U>
+
+/** A prediction with the uncertainty measures of the same pass, each a tensor of shape `S` (the prediction's shape without its class axis). @category model */
+export interface WithUncertainty<P, S extends Shape> {
+  readonly prediction: P
+  readonly uncertainty: SpreadMeasures<Tensor<S>>
+}
+
+/**
+ * What a wrapper's `run` gives: the prediction alone, or with its uncertainty when the
+ * `uncertainty` option was set (either when the option's type does not say).
+ * @example
+ * import type { Tensor, wrap } from 'tta-lens'
+ * type Plain = wrap.Outcome<undefined, Tensor<readonly [1, 10]>, readonly [1]>
+ * type Measured = wrap.Outcome<'logits', Tensor<readonly [1, 10]>, readonly [1]>
+ * const plain: Plain['shape'] = [1, 10]
+ * const measured: Measured['uncertainty']['entropy']['shape'] = [1]
+ * assert.deepStrictEqual([plain, measured], [[1, 10], [1]])
+ * @category type-level
+ */
+export type Outcome<U, P, S extends Shape> = [U] extends [undefined] ? P : [U] extends [ScoreKind] ? WithUncertainty<P, S> : P | WithUncertainty<P, S>
 
 /**
  * The views of a product, or none for a value that is not one or has too many views (reported by

@@ -76,6 +76,6 @@ export const keypoints = <
     views,
     plan,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => () =>
-      runTask<PointsShape<ModelTensor<M, Key>, S[0]>>(input, image, extra),
+      runTask<Tensor<PointsShape<ModelTensor<M, Key>, S[0]>>>(input, image, extra),
   }
 }

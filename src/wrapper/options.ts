@@ -97,3 +97,9 @@ export const decodeOptions = <O>(options: O, extra: t.Props = {}): E.Either<Para
 
 /** Codecs of the keypoints wrapper's own options. @internal */
 export const keypointOptionCodecs = { coordinates: t.keyof({ pixels: null, normalized: null }) }
+
+/** Codecs of the options classification and segmentation take beyond the common ones (`combine`, `uncertainty`). @internal */
+export const measureOptionCodecs = {
+  combine: t.partial({ probabilities: t.boolean, weights: t.readonlyArray(t.readonlyArray(t.number)) }),
+  uncertainty: t.keyof({ logits: null, probabilities: null }),
+}
