@@ -13,7 +13,7 @@
  */
 export * from './errors.js'
 export type { Dim, Shape, ImageShape, Concrete, ShowShape, ShapeFits, CheckViewsFit, CheckRank, CheckImage } from './tensor/shape.js'
-export { tensor, zeros, decode, bindShape, sizeOf, at, type Tensor, type TensorError } from './tensor/tensor.js'
+export { tensor, zeros, decode, checkTensor, bindShape, sizeOf, at, type Tensor, type TensorError } from './tensor/tensor.js'
 export { limits, checkElements, checkCount, allocate } from './guard/limits.js'
 export { firstNonFinite, checkFinite } from './guard/finite.js'
 export { cancellation, type CancelOptions, type Cancellation } from './guard/cancel.js'
@@ -22,11 +22,12 @@ export { strictObject, decodeWith, describeFailure } from './guard/decode.js'
 export * as transforms from './transform/builtins.js'
 export { custom, type CustomSpec, type Custom } from './transform/custom.js'
 export type { Factor, FactorOption, Kind, Target, MapOf, UndoOf, ParamOf } from './transform/factor.js'
-export type { Step, Stage, Interpolation, CropAnchor, CustomGeometry } from './transform/step.js'
-export { resolveAugment, resolveUndoMask, undoPoint, chainSizes, describeStage } from './transform/step.js'
+export type { Step, Stage, Interpolation, CropAnchor, TileAnchor, CustomGeometry } from './transform/step.js'
+export { resolveAugment, resolveUndoMask, undoPoint, chainSizes, describeStage, cropOrigin } from './transform/step.js'
+export { boxMaps, cutSides, clipBox, d4MovePixel, type BoxMaps, type Corners } from './transform/box-map.js'
 export type { D4Element, AffineIndexMap, Quarter } from './transform/d4.js'
 export { d4IndexMap, d4MovePoint } from './transform/d4.js'
-export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, IsInteger } from './transform/shape-map.js'
+export type { ShapeMap, ApplyMap, ApplyMaps, Scaled, Unscaled, RightAngle, CheckAngles, CheckNonEmpty, IsInteger } from './transform/shape-map.js'
 
 export * as dihedral4 from './algebra/d4.js'
 export { product, identity, sequence, size, simplify, views, dihedral, checkProduct, type Product, type ViewSpec, type AnyFactor, type ViewShapes, type CommonUndo } from './algebra/product.js'
@@ -37,15 +38,18 @@ export { checkPreparation, prepareView, probabilitiesAlongClasses, type ViewPrep
 export { spreadAccumulator, type SpreadAccumulator, type SpreadMeasures, type ScoreKind } from './merge/spread.js'
 export { calibrate, scoresOf, type Calibration } from './merge/calibrate.js'
 
-export { runnableViews, type View, type BaseView, type MaskView, type KeypointsView } from './backend/reference/views.js'
+export { runnableViews, deaugmentBoxesData, type View, type BaseView, type MaskView, type KeypointsView, type BoxesView, type BoxUndoOptions } from './backend/reference/views.js'
 
 export * as wrap from './wrapper/wrap.js'
 export type { Model, ModelOutput } from './wrapper/model.js'
 
 export * as laws from './laws/index.js'
 
-export { buildPlan, type Plan, type PlanStep, type Chunk, type Task, type ModelSignature, type PlanOptions, type MemoryEstimate } from './plan/plan.js'
-export { run as runPlan, type Effects, type RawTensor, type RunResult } from './plan/run.js'
+export { buildPlan, type Plan, type PlanStep, type Chunk, type Task, type ModelSignature, type PlanOptions, type MemoryEstimate, type BoxPlan } from './plan/plan.js'
+export {
+  run as runPlan, runDetections,
+  type Effects, type RawTensor, type RunResult, type RaggedOutput, type ModelValue, type ViewDetections, type ImageDetections,
+} from './plan/run.js'
 export { dryRun, taskFits, type DryRunReport } from './plan/dry-run.js'
 export { explain } from './plan/explain.js'
 export { parseBudget, showBytes, type Budget } from './plan/budget.js'

@@ -17,5 +17,6 @@ export * as textdet from './textdet/node.js'
 export { decodeIdx, readIdx, type IdxArray } from './io/idx.js'
 export * as files from './io/files.js'
 export { PACKAGE_ROOT, assetPath, packageVersion } from './io/package.js'
+export { folderStore, fileSha256, readPolicy, writePolicy } from './io/policy-files.js'
 
 useDawn()

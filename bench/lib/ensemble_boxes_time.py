@@ -1,11 +1,14 @@
-"""Times ensemble-boxes on the input bench/sections/fusion.ts writes (optional; see that file).
+"""Runs ensemble-boxes on the input bench/sections/fusion.ts writes, one call per request (optional;
+see that file), so that its timings interleave with ours.
 
     /usr/bin/python3 bench/lib/ensemble_boxes_time.py /path/to/Weighted-Boxes-Fusion input.json
 
-Prints JSON: {"versions": {...}, "results": [{"name", "median", "min", "boxes"}]} with times in ms.
+First prints one JSON line {"versions": {...}, "boxes": {name: boxes returned}} after 3 warm-up calls
+of each method (numba compiles on the first); then, for each method name read from stdin, runs that
+call once and prints [wall ms, CPU ms] (time.perf_counter and time.process_time around the call).
+An empty line ends it.
 """
 import json
-import statistics
 import sys
 import time
 import warnings
@@ -32,21 +35,23 @@ def main():
         'soft_nms': eb.soft_nms,
         'nmw': eb.non_maximum_weighted,
     }
-    results = []
     warnings.simplefilter('ignore')
-    for call in spec['calls']:
-        f = functions[call['function']]
-        params = call['params']
-        out = None
+    calls = {c['name']: (functions[c['function']], c['params']) for c in spec['calls']}
+    counts = {}
+    for name, (f, params) in calls.items():
         for _ in range(3):
             out = f(boxes, scores, labels, **params)
-        samples = []
-        for _ in range(spec['rounds']):
-            start = time.perf_counter()
-            f(boxes, scores, labels, **params)
-            samples.append((time.perf_counter() - start) * 1000)
-        results.append({'name': call['name'], 'median': statistics.median(samples), 'min': min(samples), 'boxes': len(out[0])})
-    print(json.dumps({'versions': {'numpy': np.__version__, 'numba': numba_version, 'python': sys.version.split()[0]}, 'results': results}))
+        counts[name] = len(out[0])
+    versions = {'numpy': np.__version__, 'numba': numba_version, 'python': sys.version.split()[0]}
+    print(json.dumps({'versions': versions, 'boxes': counts}), flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        if name == '':
+            break
+        f, params = calls[name]
+        start, cpu = time.perf_counter(), time.process_time()
+        f(boxes, scores, labels, **params)
+        print(json.dumps([(time.perf_counter() - start) * 1000, (time.process_time() - cpu) * 1000]), flush=True)
 
 
 if __name__ == '__main__':

@@ -433,10 +433,11 @@ for (const k of [1, 2, 3, 4, 5] as const) {
         if (c.stdout !== undefined) expect(result.stdout).toMatch(typeof c.stdout === 'string' ? new RegExp(`^${c.stdout.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : c.stdout)
         const allowed = (path: string): boolean => (c.changes ?? []).some((p) => (typeof p === 'string' ? p === path : p.test(path)))
         expect(changedPaths(before, await snapshot(dir)).filter((p) => !allowed(p))).toEqual([])
+        if (process.env.TTA_RSS_REPORT !== undefined) process.stdout.write(`peak RSS ${(result.rssKiB / 1024).toFixed(0)} MiB: CLI ${c.title}\n`)
         if (c.rss === true) expect(result.rssKiB).toBeLessThanOrEqual(refusalRssBoundKiB)
         else expect(result.rssKiB).toBeGreaterThan(0) // the probe ran: the bound above is real where it is used
         await c.after?.(dir, result)
-      })
+      }, 240_000) // a process start is ~1.5 s alone, but much longer on a busy shared machine
     }
   })
 }

@@ -234,6 +234,47 @@ export const entryPoints = (lib) => [
     call: (d) => lib.boxes.checkDetections(d, 'fuzz'),
   },
   {
+    name: 'boxes.fuse',
+    args: fc.tuple(
+      mostly(fc.array(fc.nat({ max: 4 }).chain((n) => fc.record({
+        boxes: fc.array(fc.tuple(fc.double({ min: 0, max: 0.6, noNaN: true }), fc.double({ min: 0, max: 0.6, noNaN: true }), fc.double({ min: 0, max: 0.4, noNaN: true }), fc.double({ min: 0, max: 0.4, noNaN: true })).map(([x, y, w, h]) => [x, y, x + w, y + h]), { minLength: n, maxLength: n }),
+        scores: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: n, maxLength: n }),
+        labels: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: n, maxLength: n }),
+      })), { maxLength: 4 }), junk),
+      mostly(fc.record({
+        method: mostly(fc.constantFrom('nms', 'soft-nms', 'nmw', 'wbf'), junk),
+        iouThreshold: mostly(fc.double({ min: 0, max: 1, noNaN: true }), junk),
+        skipThreshold: fc.double({ min: 0, max: 1, noNaN: true }),
+        confidence: fc.constantFrom('avg', 'max', 'box_and_model_avg', 'absent_model_aware_avg'),
+        allowsOverflow: fc.boolean(),
+      }, { requiredKeys: ['method'] }).map((o) => (o.method === 'wbf' ? o : { method: o.method, ...(o.iouThreshold === undefined ? {} : { iouThreshold: o.iouThreshold }) })), junk),
+    ),
+    call: ([views, opts]) => lib.boxes.fuse(views, opts),
+  },
+  {
+    name: 'runnableViews(…) augmentImage / deaugmentMask / deaugmentKeypoints',
+    args: fc.tuple(product(lib), fc.nat({ max: 100 }), image, image, mostly(fc.integer({ min: 1, max: 3 }).chain((k) => tensorLike([1, k, 2])), junk)),
+    call: ([p, pick, im, mask, points]) => {
+      const checked = lib.checkProduct(p)
+      if (checked._tag === 'Left') return checked
+      const all = lib.runnableViews(p)
+      const view = all[pick % all.length]
+      const augmented = view.augmentImage(im)
+      if (augmented._tag === 'Left') return augmented
+      const back = view.deaugmentMask === undefined || pick % 3 === 0 ? augmented : view.deaugmentMask(pick % 2 === 0 ? augmented.right : mask, im)
+      if (back._tag === 'Left' || view.deaugmentKeypoints === undefined) return back
+      return view.deaugmentKeypoints(points, im)
+    },
+  },
+  {
+    name: 'textdet.preprocess',
+    args: mostly(fc.tuple(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 3, 4, 2)).chain(([w, h, c]) => fc.record({
+      data: mostly(fc.uint8Array({ minLength: w * h * c, maxLength: w * h * c }), fc.oneof(fc.uint8Array({ maxLength: 10 }), junk)),
+      width: mostly(fc.constant(w), junk), height: mostly(fc.constant(h), fc.constantFrom(2 ** 20, 0)), channels: fc.constant(c),
+    })), junk),
+    call: (image) => lib.textdet.preprocess(image),
+  },
+  {
     name: 'files.planJobs',
     args: fc.tuple(fc.array(fc.oneof(fc.constantFrom('a/x.png', 'b/x.png', 'a/x.jpg', 'out/x.json', 'out/x.mask.png', 'y.png'), fc.string({ maxLength: 6 })), { maxLength: 6 }), fc.constantFrom('out', 'a', '.'), fc.constantFrom(['.json'], ['.mask.png', '.mask.npy'])),
     call: ([inputs, out, suffixes]) => {

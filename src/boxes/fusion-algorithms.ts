@@ -179,10 +179,13 @@ export const softNms = (
 ): Detections => {
   const outs: Out[] = []
   const near: number[] = []
+  const linear = s.kernel === 'linear'
+  const { iouThreshold, sigma } = s
   for (const group of byLabel(rows)) {
     const sorted = [...group].sort(canonical)
     const g = gridOf(sorted)
-    const current = Float64Array.from(sorted, (r) => r.score)
+    const current = new Float64Array(sorted.length)
+    for (let k = 0; k < sorted.length; k++) current[k] = sorted[k]?.score ?? 0
     const taken = new Uint8Array(sorted.length)
     const heap: Heap = { keys: new Float64Array(sorted.length), ranks: new Int32Array(sorted.length), size: 0 }
     for (const [k, r] of sorted.entries()) push(heap, r.score, k)
@@ -205,7 +208,7 @@ export const softNms = (
         // ovr = 0 leaves the score as it is under both kernels (weight 1, exp(−0) = 1).
         if (ovr === 0) continue
         const before = current[j] ?? 0
-        current[j] = s.kernel === 'linear' ? (ovr > s.iouThreshold ? (1 - ovr) * before : before) : Math.exp(-(ovr * ovr) / s.sigma) * before
+        current[j] = linear ? (ovr > iouThreshold ? (1 - ovr) * before : before) : Math.exp(-(ovr * ovr) / sigma) * before
       }
     }
     for (const k of order) {

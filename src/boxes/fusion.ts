@@ -30,7 +30,8 @@
  * @since 0.3.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { boxError, paramError, type TtaError } from '../errors.js'
+import { boxError, limitError, paramError, type TtaError } from '../errors.js'
+import { limits } from '../guard/limits.js'
 import { checkDetections, empty, type Detections } from './detections.js'
 import { nms, nmw, softNms, sortedSum, wbf, type Row } from './fusion-algorithms.js'
 import { parseFusionOptions, resolve, type FusionOptions, type Resolved } from './fusion-options.js'
@@ -144,6 +145,10 @@ export const fuse = (views: readonly Detections[], options: FusionOptions): E.Ei
   const checked = checkViews(views)
   if (E.isLeft(checked)) return checked
   const list = checked.right
+  const total = list.reduce((n, v) => n + v.boxes.length, 0)
+  if (total > limits.maxBoxes) {
+    return E.left(limitError('maxBoxes', total, limits.maxBoxes, `the views hold ${total.toLocaleString('en-US')} boxes; fusion takes at most ${limits.maxBoxes.toLocaleString('en-US')} at once`))
+  }
   if (o.weights !== undefined && o.weights.length !== list.length) {
     return E.left(paramError(`weights has ${o.weights.length} entr${o.weights.length === 1 ? 'y' : 'ies'} for ${list.length} view${list.length === 1 ? '' : 's'}; give one weight per view`))
   }

@@ -12,7 +12,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SingleBar, Presets } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  buildPlan, checkCount, dryRun, explain, limits, mergeModes, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
+  buildPlan, checkCount, paramError, dryRun, explain, limits, mergeModes, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
   type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName, type Tensor,
 } from '../index.js'
 import { checkPreprocess, encodeNpy, encodePng, greyFromMap, readImage, type Preprocess } from '../io/image.js'
@@ -21,6 +21,9 @@ import { onnx, readIdx } from '../node.js'
 import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
 import { showBytes } from '../plan/budget.js'
 import { packageVersion } from '../io/package.js'
+import { readPolicy } from '../io/policy-files.js'
+import type { Policy } from '../policy/policy.js'
+import { defaultPool, evalPolicyCommand, searchCommand, type CliEdges, type SetFlags } from './policy.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints'
 const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif']
@@ -142,7 +145,7 @@ const progress = (total: number, label: string): SingleBar => {
 const outputSuffixes = (task: Task): readonly string[] => (task === 'segmentation' ? ['.mask.png', '.mask.npy'] : ['.json'])
 
 /** The bytes of one input's outputs, in the order of {@link outputSuffixes}. */
-const encodeOutputs = async (o: Common, file: string, result: { shape: readonly number[]; data: Float32Array }, height: number, width: number): Promise<readonly (Uint8Array | string)[]> => {
+const encodeOutputs = async (o: Common & { readonly policy?: string }, file: string, result: { shape: readonly number[]; data: Float32Array }, height: number, width: number): Promise<readonly (Uint8Array | string)[]> => {
   const { shape, data } = result
   if (o.task === 'segmentation') {
     // PNG: the probability of the last channel (foreground for 1- and 2-channel masks); NPY: everything.
@@ -152,15 +155,15 @@ const encodeOutputs = async (o: Common, file: string, result: { shape: readonly 
   }
   const scores = Array.from(data)
   const record = o.task === 'classification'
-    ? { image: file, policy: o.config ?? o.tta, merge: o.merge, class: argmaxRows(data, 1)[0], scores }
+    ? { image: file, policy: o.policy ?? o.config ?? o.tta, merge: o.policy === undefined ? o.merge : 'policy', class: argmaxRows(data, 1)[0], scores }
     : { image: file, policy: o.config ?? o.tta, merge: o.merge, keypoints: scores }
   return [`${JSON.stringify(record, null, 2)}\n`]
 }
 
-const runCommand = async (inputs: readonly string[], o: Common & { readonly out: string; readonly force?: boolean }): Promise<void> => {
+const runCommand = async (inputs: readonly string[], o: Common & { readonly out: string; readonly force?: boolean; readonly policy?: string }): Promise<void> => {
   // Everything that can be refused is refused before any work: flags, policy, output folder, model.
   checkCommon(o)
-  const product = await policyOf(o)
+  const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
   orFail(await prepareOutputFolder(o.out))
@@ -198,7 +201,15 @@ type ImageTensor = Tensor<readonly [1, number, number, number]>
 type Predict = (image: ImageTensor) => Promise<E.Either<TtaError, { readonly shape: readonly number[]; readonly data: Float32Array }>>
 
 /** The task's wrapper, built once for the whole batch. */
-const predictor = (o: Common, model: Awaited<ReturnType<typeof openModel>>, product: Product<readonly AnyFactor[]>, execution: ExecutionOptions & { readonly merge: MergeMode }): Predict => {
+const predictor = (o: Common, model: Awaited<ReturnType<typeof openModel>>, product: Product<readonly AnyFactor[]> | Policy, execution: ExecutionOptions & { readonly merge: MergeMode }): Predict => {
+  if ('_tag' in product && product._tag === 'Policy') {
+    // A policy carries its own views, merge and calibration: only the execution options apply.
+    const { merge: _merge, ...rest } = execution
+    void _merge
+    if (o.task === 'keypoints') return async () => E.left(paramError('a policy is for classification or segmentation, not keypoints'))
+    const tta = o.task === 'segmentation' ? wrap.segmentation(model, product, rest) : wrap.classification(model, product, rest)
+    return (image) => tta.run(image)()
+  }
   if (o.task === 'segmentation') {
     const seg = wrap.segmentation(model, product, execution)
     return (image) => seg.run(image)()
@@ -212,7 +223,7 @@ const predictor = (o: Common, model: Awaited<ReturnType<typeof openModel>>, prod
 }
 
 /** Reads, predicts and writes one input; the reason it failed, or undefined. */
-const runJob = async (o: Common, predict: Predict, file: string, outputs: readonly string[]): Promise<string | undefined> => {
+const runJob = async (o: Common & { readonly policy?: string }, predict: Predict, file: string, outputs: readonly string[]): Promise<string | undefined> => {
   const image = await readImage(file, preprocessOf(o))
   if (E.isLeft(image)) return image.left._tag === 'ShapeError' ? image.left.message : `${image.left._tag}: ${image.left.message}`
   const { tensor: input, height, width } = image.right
@@ -226,8 +237,10 @@ const runJob = async (o: Common, predict: Predict, file: string, outputs: readon
   return undefined
 }
 
-const evalCommand = async (o: Common & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number }): Promise<void> => {
+const evalCommand = async (o: Common & SetFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
   checkCommon(o)
+  if (o.policy !== undefined) return evalPolicyCommand({ ...o, policy: o.policy }, edgesOf(o))
+  if (o.split !== undefined) fail('--split works with --policy (a policy is chosen on one half and measured on the other)')
   if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
   const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
@@ -284,6 +297,9 @@ const evalCommand = async (o: Common & { readonly idx?: readonly string[]; reado
   await model.release()
 }
 
+/** What the policy commands need from this file. */
+const edgesOf = (o: Common): CliEdges => ({ fail, orFail, openModel: () => openModel(o), execution: executionOf(o) })
+
 const explainCommand = async (o: Common & { readonly shape: readonly number[] }): Promise<void> => {
   checkCommon(o)
   const product = await policyOf(o)
@@ -334,7 +350,8 @@ withCommon(program.command('run').description('predict with TTA for images or fo
   .argument('<inputs...>', 'image files or folders')
   .requiredOption('-o, --out <dir>', 'where outputs go (a rerun skips outputs that exist)')
   .option('--force', 'recompute outputs that already exist')
-  .action((inputs: string[], options: Common & { out: string; force?: boolean }) => runCommand(inputs, options))
+  .option('--policy <file.json>', 'a searched policy (tta-lens search): its views, merge and calibration, instead of --tta/--merge')
+  .action((inputs: string[], options: Common & { out: string; force?: boolean; policy?: string }) => runCommand(inputs, options))
 
 withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set'))
   .option('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
@@ -342,7 +359,38 @@ withCommon(program.command('eval').description('accuracy of TTA policies against
   .option('--policies <list>', "policies separated by ';' or spaces, 'none' first", 'none;hflip;shifts:1;hflip+shifts:1;d4')
   .option('--limit <n>', 'use only the first n images', positive)
   .option('--batch <n>', 'images per run', positive, 500)
-  .action((options: Common & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number }) => evalCommand(options))
+  .option('--policy <file.json>', 'measure a searched policy against no TTA (with --idx; instead of --policies)')
+  .option('--split <split.json>', 'with --policy: use one half of this split of the --idx set')
+  .addOption(new Option('--half <half>', 'the half of --split to use').choices(['selection', 'evaluation']).default('evaluation'))
+  .option('--uncertainty', 'with --policy: also measure how well each uncertainty measure flags errors (AUROC)')
+  .option('--early-exit <margins>', 'with --policy: also measure early exit at these margins, e.g. 0.5,0.9', numbers)
+  .option('--min-views <n>', 'with --early-exit: views every input gets first (default 2)', positive)
+  .action((options: Common & SetFlags & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number; policy?: string; uncertainty?: boolean; earlyExit?: number[]; minViews?: number }) => evalCommand(options))
+
+program.command('search').description('search a TTA policy on a labelled selection set: greedy over candidate views and merges → a policy file')
+  .requiredOption('-m, --model <file.onnx>', 'ONNX classifier (one image input, logits or probabilities out)')
+  .requiredOption('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
+  .requiredOption('-o, --out <policy.json>', 'the policy file to write')
+  .option('--split <split.json>', 'use one half of this split of the --idx set (see assets/fashion-mnist/split.json)')
+  .addOption(new Option('--half <half>', 'the half of --split to search on').choices(['selection', 'evaluation']).default('selection'))
+  .option('--candidates <pool>', `candidate views: items separated by ';', products by '*'`, defaultPool)
+  .option('--max-views <n>', 'budget: most views in the policy (= model calls per input)', (v) => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`a search budget is a whole number of views ≥ 1 (model calls per input), got '${v}'`)
+    return n
+  }, 4)
+  .addOption(new Option('--scores <kind>', 'what the model returns').choices(['logits', 'probabilities']).default('logits'))
+  .option('--cache <dir>', 'where per-view predictions are kept (default: <out>.cache); a rerun reuses them')
+  .option('--no-fit', 'do not try fitted weights')
+  .option('--limit <n>', 'use only the first n items of the set', positive)
+  .option('--batch <n>', 'images per run', positive, 1000)
+  .option('--threads <n>', `onnxruntime intra-op threads (1 to ${limits.maxThreads})`, counted('threads', limits.maxThreads))
+  .addOption(new Option('--backend <name>', 'where kernels run').choices(['js', 'reference', 'gpujs']).default('js'))
+  .action((options: SetFlags & { model: string; out: string; candidates: string; maxViews: number; scores: 'logits' | 'probabilities'; cache?: string; batch: number; fit: boolean; threads?: number; backend: BackendName }) =>
+    searchCommand(options, {
+      fail, orFail, execution: { backend: options.backend },
+      openModel: async () => orFail(await onnx.open(options.model, options.threads === undefined ? {} : { threads: options.threads })()),
+    }))
 
 withCommon(program.command('explain').description('the plan in words, dry-run against the model before any data'))
   .requiredOption('--shape <NxCxHxW>', 'image shape', shapeArg)

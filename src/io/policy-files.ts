@@ -17,7 +17,17 @@ import { writeAtomic } from './files.js'
 
 /**
  * A store that keeps each view's outputs as a file `<sha256 of key>.f32` (little-endian float32)
- * in `dir`, written atomically, so a crash mid-write leaves no partial entry.
+ * in `dir`, written atomically, so a crash mid-write leaves no partial entry: give it to
+ * `collectPredictions` and an interrupted search, rerun, reuses what it already computed.
+ * @example
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * import { folderStore } from 'tta-lens/node'
+ * const dir = join(mkdtempSync(join(tmpdir(), 'tta-store-')), 'cache')
+ * await folderStore(dir).write('view A', Float32Array.of(1, 2, 3))
+ * assert.deepStrictEqual(Array.from((await folderStore(dir).read('view A')) ?? []), [1, 2, 3])   // a new store, same folder
+ * assert.strictEqual(await folderStore(dir).read('view B'), undefined)
  * @category constructors
  */
 export const folderStore = (dir: string): PredictionStore => {
@@ -46,10 +56,26 @@ export const folderStore = (dir: string): PredictionStore => {
   }
 }
 
-/** SHA-256 of a file, hex: how policies and caches name a model. @category utils */
+/**
+ * SHA-256 of a file, hex: how policies and caches name a model.
+ * @example
+ * import { assetPath, fileSha256 } from 'tta-lens/node'
+ * assert.strictEqual(await fileSha256(assetPath('fashion-mnist/t10k-labels-idx1-ubyte.gz')), '8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05')
+ * @category utils
+ */
 export const fileSha256 = async (path: string): Promise<string> => createHash('sha256').update(await readFile(path)).digest('hex')
 
-/** Reads and decodes a policy file. @category constructors */
+/**
+ * Reads and decodes a policy file; the error names the file.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { assetPath, readPolicy } from 'tta-lens/node'
+ * const policy = await readPolicy(assetPath('fashion-mnist/policy-cnn_aug.json'))
+ * assert.ok(E.isRight(policy) && policy.right.model.classes === 10)
+ * const missing = await readPolicy('no-such-policy.json')
+ * assert.ok(E.isLeft(missing) && missing.left.problem === 'corrupt' && missing.left.message.includes('no-such-policy.json'))
+ * @category constructors
+ */
 export const readPolicy = async (path: string): Promise<E.Either<PolicyError, Policy>> => {
   let text: string
   try {
@@ -60,5 +86,21 @@ export const readPolicy = async (path: string): Promise<E.Either<PolicyError, Po
   return E.mapLeft((err: PolicyError) => ({ ...err, message: `${path}: ${err.message}` }))(parsePolicyText(text))
 }
 
-/** Writes a policy file atomically. @category destructors */
+/**
+ * Writes a policy file atomically (a temporary file, then a rename).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { mkdtempSync } from 'node:fs'
+ * import { tmpdir } from 'node:os'
+ * import { join } from 'node:path'
+ * import { readPolicy, writePolicy } from 'tta-lens/node'
+ * const path = join(mkdtempSync(join(tmpdir(), 'tta-policy-')), 'p.json')
+ * const written = await writePolicy(path, {
+ *   format: 'tta-lens-policy', version: 1, task: 'classification',
+ *   model: { input: [1, 4, 4], classes: 2, scores: 'logits' },
+ *   views: [{ name: 'identity', ops: [] }], merge: { mode: 'mean', over: 'logits', temperature: 1 },
+ * })
+ * assert.ok(E.isRight(written) && E.isRight(await readPolicy(path)))
+ * @category destructors
+ */
 export const writePolicy = (path: string, file: PolicyFile): Promise<E.Either<FileError, void>> => writeAtomic(path, encodePolicy(file))

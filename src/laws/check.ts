@@ -13,6 +13,7 @@
  * | kind `lossy`, undoes masks | `lossy` (on smooth images, against `lossyBound`) |
  * | kind `invariant`, undoes masks | `invariant` |
  * | undoes keypoints | `keypoints`; plus `keypoint-pixel` for iso views made of flips, turns and custom gathers |
+ * | undoes boxes | `box-round-trip` (against `boxTolerance`) and `box-pixel` (against `boxBound`) |
  *
  * @since 0.1.0
  */
@@ -66,6 +67,10 @@ export interface CheckOptions {
   readonly lossyBound?: L.LossyBound
   /** Tolerance of the keypoint round trip; default 1e-6 (flips and turns are exact: pass 0). */
   readonly pointTolerance?: number
+  /** Tolerance of the box round trip through scales, resizes and custom maps, in input pixels; default 1e-9 (flips, turns, crops, tiles and shifts are held to 0). */
+  readonly boxTolerance?: number
+  /** Allowance of the box/pixel law for views that resample; default {@link defaultBoxBound}. */
+  readonly boxBound?: L.BoxBound
   /** Sizes of the random images (default: n 1–2, c 1–3, non-square h, w in 1–9). */
   readonly images?: A.ImageConstraints
   /** Sizes of the smooth images of the lossy law (default: sides 8–24, non-square). */
@@ -92,7 +97,7 @@ export interface LawRun {
   /** How many of them were inside the law's domain (the rest held vacuously). */
   readonly applied: number
   /** The bound the law was held to, for laws that have one. */
-  readonly bound?: L.LossyBound
+  readonly bound?: L.LossyBound | L.BoxBound
   /** The largest error measured, for laws that have a bound. */
   readonly maxError?: number
 }
@@ -162,6 +167,20 @@ export interface LawViolation {
  */
 export const defaultLossyBound: L.LossyBound = { absolute: 1e-5, perStep: 2 }
 
+/**
+ * The default allowance of the box/pixel law for views that resample: each side of the box may be
+ * off by `2 + 1 × (one view pixel in input pixels)` input pixels. Interpolation spreads a rectangle
+ * over the view pixels its kernel reaches (bicubic: two input pixels either side when enlarging) and
+ * nearest sampling may skip an edge row, so the box around the lit pixels is that much too large or
+ * small (measured in docs/laws.md: at most 2.5 input pixels at ×0.5, 1.5 at ×2, 5 at ×0.3, where a
+ * view pixel is 3.3–4 input pixels); a forgotten flip or a wrong offset moves a side by many pixels.
+ * @example
+ * import { laws } from 'tta-lens'
+ * assert.deepStrictEqual(laws.defaultBoxBound, { absolute: 2, perViewPixel: 1 })
+ * @category constants
+ */
+export const defaultBoxBound: L.BoxBound = { absolute: 2, perViewPixel: 1 }
+
 interface Settings {
   readonly numRuns: number
   readonly seed: number | undefined
@@ -176,7 +195,7 @@ const runLaw = <T>(
   arbitrary: fc.Arbitrary<T>,
   predicate: (t: T) => L.LawResult,
   settings: Settings,
-  bound?: L.LossyBound,
+  bound?: L.LossyBound | L.BoxBound,
 ): E.Either<LawViolation, LawRun> => {
   let applied = 0
   let maxError: number | undefined
@@ -233,7 +252,7 @@ const settingsOf = (options: CheckOptions): Settings => ({ numRuns: options.numR
 
 /** The targets every factor of the product can undo (per factor, not over the union). */
 const commonTargets = (p: Product<readonly AnyFactor[]>): readonly Target[] => {
-  const all: readonly Target[] = ['mask', 'label', 'keypoints']
+  const all: readonly Target[] = ['mask', 'label', 'keypoints', 'boxes']
   return p.factors.reduce<readonly Target[]>((acc, f) => acc.filter((t) => f.undoes.includes(t)), all)
 }
 
@@ -281,6 +300,12 @@ const lawsOfView = (
     if (permutes) {
       planned.push((s) => runLaw('keypoint-pixel', name, at, A.pixel(options.images), (px) => L.keypointPixel(spec, px, Math.max(tolerance, 1e-9)), s))
     }
+  }
+  if (targets.includes('boxes')) {
+    const tolerance = options.boxTolerance ?? 1e-9
+    const bound = options.boxBound ?? defaultBoxBound
+    planned.push((s) => runLaw('box-round-trip', name, at, A.frameAndBox(options.images), (b) => L.boxRoundTrip(spec, b.box, [b.height, b.width], tolerance), s))
+    planned.push((s) => runLaw('box-pixel', name, at, A.frameAndRect(options.images), (r) => L.boxPixel(spec, r, bound), s, bound))
   }
   planned.push((s) => runLaw('label', name, at, A.labels(), (label) => L.labelUntouched(view, label), s))
   if (!raw.some((st) => st.op === 'pointwise')) {

@@ -42,8 +42,9 @@ export interface BoxConstraints {
  * @category constructors
  */
 export const normalizedBox = (c: BoxConstraints = {}): fc.Arbitrary<Box> => {
-  const min = Math.max(1, Math.round((c.minSide ?? 1 / 32) * unit))
-  const max = Math.max(min, Math.round((c.maxSide ?? 1 / 2) * unit))
+  // Whole units inside [minSide, maxSide] (a side of exactly minSide may not be a multiple of 1/1024).
+  const min = Math.max(1, Math.ceil((c.minSide ?? 1 / 32) * unit))
+  const max = Math.max(min, Math.min(unit, Math.floor((c.maxSide ?? 1 / 2) * unit)))
   const margin = Math.round((c.margin ?? 0) * unit)
   const side = fc.integer({ min, max })
   const axis = side.chain((s) => fc.integer({ min: -margin, max: unit + margin - s }).map((start) => [start / unit, (start + s) / unit] as const))

@@ -30,7 +30,7 @@ export interface ViewPreparation {
 
 /**
  * Checks a preparation against the number of views and classes: one weight row per view, each of
- * length 1 or `classes`, every weight finite and ≥ 0.
+ * length 1 or `classes` (while `classes` is unknown, the first row's length), every weight finite and ≥ 0.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { checkPreparation } from 'tta-lens'
@@ -49,8 +49,10 @@ export const checkPreparation = (prep: ViewPreparation, views: number, classes: 
     return E.left(paramError(`combine.weights needs one row per view (${views}), got ${Array.isArray(weights) ? weights.length : String(weights)}`))
   }
   for (const [v, row] of weights.entries()) {
-    if (!Array.isArray(row) || (row.length !== 1 && (classes === undefined || row.length !== classes))) {
-      return E.left(paramError(`combine.weights row of view ${v} must hold 1 weight${classes === undefined ? '' : ` or ${classes} (one per class)`}, got ${Array.isArray(row) ? row.length : String(row)}`))
+    // Before the model has answered, the number of classes is unknown: any width, if every row has it.
+    const width = classes ?? (Array.isArray(weights[0]) ? weights[0].length : 1)
+    if (!Array.isArray(row) || (row.length !== 1 && row.length !== width) || row.length === 0) {
+      return E.left(paramError(`combine.weights row of view ${v} must hold 1 weight or ${width} (one per class), got ${Array.isArray(row) ? row.length : String(row)}`))
     }
     const bad = row.findIndex((w) => typeof w !== 'number' || !Number.isFinite(w) || w < 0)
     if (bad >= 0) return E.left(paramError(`combine.weights of view ${v} must be finite and ≥ 0, got ${String(row[bad])} at ${bad}`))

@@ -17,7 +17,8 @@ import type { SpreadMeasures } from '../merge/spread.js'
 import { assumeShape } from '../tensor/trusted.js'
 import type { Shape } from '../tensor/shape.js'
 import { classification } from '../wrapper/classification.js'
-import type { ExecutionOptions } from '../wrapper/execute.js'
+import { signatureOf, type ExecutionOptions } from '../wrapper/execute.js'
+import { checkPolicyModel } from '../wrapper/policy.js'
 import type { ModelOutput } from '../wrapper/model.js'
 import type { Policy } from './policy.js'
 
@@ -122,6 +123,9 @@ export const evaluatePolicy = async (
   if (set.images.length !== n * c * h * w || set.labels.length !== n) {
     return E.left(shapeError(`a labelled set of [${set.shape.join(',')}] needs ${n * c * h * w} pixel values and ${n} labels, got ${set.images.length} and ${set.labels.length}`))
   }
+  // A policy for another model is refused before anything runs (the single pass would fail first, less clearly).
+  const fits = checkPolicyModel(policy, signatureOf(model))
+  if (E.isLeft(fits)) return fits
   const classes = policy.model.classes
   const batches = async (name: string, run: (images: ReturnType<typeof assumeShape<Shape>>, start: number, count: number) => Promise<E.Either<TtaError, void>>): Promise<E.Either<TtaError, number>> => {
     const started = performance.now()

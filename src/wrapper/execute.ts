@@ -26,7 +26,8 @@ import { run, type RawTensor, type RunResult } from '../plan/run.js'
 import type { Shape } from '../tensor/shape.js'
 import { assumeOutcome, assumeShape, type Tensor } from '../tensor/trusted.js'
 import { checkSetup, imageOf, viewsOrNone } from './common.js'
-import { callModel, decodeOutput, type Callable, type ModelOutput } from './model.js'
+import { callModel, decodeOutput, type Callable } from './model.js'
+import type { FusionOptions } from '../boxes/fusion-options.js'
 import { checkPolicyImage, checkPolicyModel, checkPolicyOutput, isPolicy, type RunnablePolicy } from './policy.js'
 
 /** How a wrapper runs: where kernels run, how much memory, how many images per model call. @category model */
@@ -101,6 +102,8 @@ export interface TaskInput {
    * another task or model), reported by `run` and `plan`.
    */
   readonly setupError?: TtaError
+  /** Detection: the fusion and the rule for cut boxes, as given (buildPlan checks them). */
+  readonly boxes?: { readonly fusion?: FusionOptions; readonly cutBoxes?: 'keep' | 'drop' }
   readonly combine: ViewPreparation | undefined
   readonly uncertainty: ScoreKind | undefined
   /** The policy the wrapper was given instead of a product, if any. */
@@ -128,11 +131,11 @@ const policyProblem = (task: Task, policy: RunnablePolicy, options: PartsOptions
 /** The parts every wrapper shares: its task input, its views, and its `plan` for an image. @internal */
 export const wrapperParts = (
   task: Task,
-  model: (batch: never, ...extra: never) => Promise<ModelOutput>,
+  model: (batch: never, ...extra: never) => Promise<unknown>,
   given: Product<readonly AnyFactor[]> | RunnablePolicy,
   options: PartsOptions,
   allowed: readonly MergeMode[],
-  extra: { readonly pixelKeypoints?: boolean } = {},
+  extra: Pick<TaskInput, 'pixelKeypoints' | 'boxes'> = {},
   extraOptions: t.Props = {},
 ): { readonly input: TaskInput; readonly views: readonly ViewSpec[]; readonly plan: (image: Tensor<Shape>) => E.Either<TtaError, Plan> } => {
   // Everything an untyped caller passes is checked once, here, by the one option decoder.
@@ -177,6 +180,8 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
     ...(input.signature === undefined ? {} : { signature: input.signature }),
     ...(input.combine === undefined ? {} : { combine: input.combine }),
     ...(input.uncertainty === undefined ? {} : { uncertainty: input.uncertainty }),
+    ...(input.boxes?.fusion === undefined ? {} : { fusion: input.boxes.fusion }),
+    ...(input.boxes?.cutBoxes === undefined ? {} : { cutBoxes: input.boxes.cutBoxes }),
   })
   if (E.isLeft(plan)) return plan
   if (input.signature !== undefined) {

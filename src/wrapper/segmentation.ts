@@ -9,7 +9,7 @@ import { mergeModes, type MergeMode } from '../merge/merge.js'
 import type { ScoreKind } from '../merge/spread.js'
 import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
-import type { CheckUndo, Outcome, WrapperOptions } from './common.js'
+import type { CheckSegmenter, CheckUndo, Outcome, WrapperOptions } from './common.js'
 import { runTask, wrapperParts } from './execute.js'
 import { measureOptionCodecs } from './options.js'
 import type { RunnablePolicy } from './policy.js'
@@ -36,7 +36,8 @@ export interface SegmentationTTA<M, Fs extends readonly AnyFactor[], Key, U = un
 
 /**
  * Wraps a segmentation model. Every factor must be able to undo masks (FiveCrops cannot: it does
- * not compile). ttach's `SegmentationTTAWrapper`.
+ * not compile), and the model's declared output must be masks the size of its input (a
+ * classifier's `[N, 10]` or a stride-2 head does not compile). ttach's `SegmentationTTAWrapper`.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, orThrow, tensor, wrap, type Tensor } from 'tta-lens'
@@ -56,7 +57,7 @@ export const segmentation = <
   Key extends OutputKey<M> = never,
   U extends ScoreKind | undefined = undefined,
 >(
-  model: M,
+  model: M & CheckSegmenter<M, Key>,
   transforms: (Product<Fs> & CheckUndo<Fs, 'mask'>) | RunnablePolicy,
   options: WrapperOptions<MergeMode, Key, U> = {},
 ): SegmentationTTA<M, Fs, Key, U> => {
