@@ -25,6 +25,7 @@ export default defineConfig({
       input: { 'tta-lens': here('../src/index.ts'), 'tta-lens-web': here('../src/web.ts') },
       preserveEntrySignatures: 'strict',
       external: ['onnxruntime-web'],
+      checks: { pluginTimings: false },
       output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
     },
   },
