@@ -42,8 +42,112 @@ export interface BoxError {
   readonly message: string
 }
 
+/** Why a TTA policy cannot be made or used (see {@link PolicyError}). @category errors */
+export type PolicyProblem =
+  | 'corrupt'     // a policy file that is not valid JSON or not a policy
+  | 'version'     // a policy written by a newer format version than this library reads
+  | 'model'       // a policy made for another model (input shape or class count differ)
+  | 'selection'   // a selection set the search cannot use (a class missing, labels out of range)
+  | 'candidate'   // a candidate view that fails or gives non-finite predictions on some images
+  | 'budget'      // a search budget that allows nothing (0 views) or is not a number
+
+/**
+ * A TTA policy that cannot be made or used: a corrupt or newer policy file, one made for another
+ * model, a selection set or candidate pool the search cannot work with. `problem` says which.
+ * @category errors
+ */
+export interface PolicyError {
+  readonly _tag: 'PolicyError'
+  readonly problem: PolicyProblem
+  readonly message: string
+}
+
+/**
+ * A size, count, thread number or memory estimate over a stated limit (see `limits` and
+ * docs/reliability.md), refused before any work or allocation. `limit` names the limit, `value` is
+ * what was asked for and `max` the most allowed.
+ * @category errors
+ */
+export interface LimitError {
+  readonly _tag: 'LimitError'
+  readonly message: string
+  readonly limit: string
+  readonly value: number
+  readonly max: number
+}
+
+/** The JavaScript engine could not allocate a buffer the run needed (a `RangeError` from a typed array). @category errors */
+export interface AllocationError {
+  readonly _tag: 'AllocationError'
+  readonly message: string
+  /** Bytes asked for, when known. */
+  readonly bytes?: number
+}
+
+/** A run or a model call stopped by its `timeout` or its `AbortSignal`. @category errors */
+export interface CancelledError {
+  readonly _tag: 'CancelledError'
+  readonly message: string
+  readonly reason: 'timeout' | 'aborted'
+}
+
+/**
+ * A NaN or an infinity where a finite number is required: in an input, in a view fed to the model,
+ * in a model's output, in a merged result or in a metric. `where` names the place (`input`,
+ * `view 'HorizontalFlip(true)'`, `merged result`), `index` the flat index of the first bad value.
+ * @category errors
+ */
+export interface NonFiniteError {
+  readonly _tag: 'NonFiniteError'
+  readonly message: string
+  readonly where: string
+  readonly index: number
+  readonly value: number
+}
+
+/**
+ * A file the library may not read or write as asked: two inputs that would write the same output,
+ * a read-only output, a failed write, an output folder that is a file. `path` is the file concerned.
+ * @category errors
+ */
+export interface FileError {
+  readonly _tag: 'FileError'
+  readonly message: string
+  readonly path: string
+  readonly reason: 'collision' | 'read-only' | 'write-failed' | 'not-a-folder' | 'unreadable'
+}
+
 /** Every error the library returns; match on `_tag` to handle each kind. @category errors */
-export type TtaError = ShapeError | ParamError | MergeError | UndoError | ModelError | BoxError
+export type TtaError =
+  | ShapeError | ParamError | MergeError | UndoError | ModelError | BoxError
+  | LimitError | AllocationError | CancelledError | NonFiniteError | FileError | PolicyError
+
+/**
+ * Every `_tag` of {@link TtaError}, for code that must tell a library error from anything else
+ * (a test, a job queue deciding whether to retry).
+ * @example
+ * import { errorTags, isTtaError, shapeError } from 'tta-lens'
+ * assert.ok(errorTags.includes('LimitError'))
+ * assert.ok(isTtaError(shapeError('no')))
+ * assert.ok(!isTtaError(new Error('no')))
+ * @category errors
+ */
+export const errorTags: readonly TtaError['_tag'][] = [
+  'ShapeError', 'ParamError', 'MergeError', 'UndoError', 'ModelError', 'BoxError',
+  'LimitError', 'AllocationError', 'CancelledError', 'NonFiniteError', 'FileError', 'PolicyError',
+]
+
+/**
+ * `true` for a value shaped as a {@link TtaError}: an object with a known `_tag` and a string `message`.
+ * @example
+ * import { isTtaError, limitError } from 'tta-lens'
+ * assert.ok(isTtaError(limitError('threads', 1e5, 256, 'too many threads')))
+ * assert.ok(!isTtaError({ _tag: 'Oops', message: '' }))
+ * @category errors
+ */
+export const isTtaError = (value: unknown): value is TtaError =>
+  typeof value === 'object' && value !== null && '_tag' in value && 'message' in value &&
+  typeof value.message === 'string' && errorTags.some((tag) => tag === value._tag)
 
 /**
  * Builds a {@link ShapeError}. Use it in your own adapters (a preprocessing step, a model loader)
@@ -103,6 +207,72 @@ export const modelError = (message: string, cause?: unknown): ModelError =>
  * @category constructors
  */
 export const boxError = (message: string): BoxError => ({ _tag: 'BoxError', message })
+
+/**
+ * Builds a {@link LimitError}: `limit` names the limit, `value` is what was asked for, `max` the most allowed.
+ * @example
+ * import { limitError } from 'tta-lens'
+ * const e = limitError('threads', 100000, 256, 'threads must be at most 256, got 100000')
+ * assert.deepStrictEqual([e._tag, e.limit, e.value, e.max], ['LimitError', 'threads', 100000, 256])
+ * @category constructors
+ */
+export const limitError = (limit: string, value: number, max: number, message: string): LimitError =>
+  ({ _tag: 'LimitError', message, limit, value, max })
+
+/**
+ * Builds an {@link AllocationError}; without `bytes` the key is absent.
+ * @example
+ * import { allocationError } from 'tta-lens'
+ * assert.strictEqual(allocationError('cannot allocate 12.0 GiB', 12 * 2 ** 30).bytes, 12 * 2 ** 30)
+ * assert.ok(!('bytes' in allocationError('out of memory')))
+ * @category constructors
+ */
+export const allocationError = (message: string, bytes?: number): AllocationError =>
+  bytes === undefined ? { _tag: 'AllocationError', message } : { _tag: 'AllocationError', message, bytes }
+
+/**
+ * Builds a {@link CancelledError}.
+ * @example
+ * import { cancelledError } from 'tta-lens'
+ * assert.strictEqual(cancelledError('timeout', 'the run took longer than 50 ms').reason, 'timeout')
+ * @category constructors
+ */
+export const cancelledError = (reason: 'timeout' | 'aborted', message: string): CancelledError =>
+  ({ _tag: 'CancelledError', message, reason })
+
+/**
+ * Builds a {@link NonFiniteError} whose message names the place and the index.
+ * @example
+ * import { nonFiniteError } from 'tta-lens'
+ * const e = nonFiniteError("view 'identity'", 3, Number.NaN)
+ * assert.strictEqual(e.message, "view 'identity' has NaN at index 3")
+ * assert.strictEqual(nonFiniteError('merged result', 0, -Infinity).message, 'merged result has -Infinity at index 0')
+ * @category constructors
+ */
+export const nonFiniteError = (where: string, index: number, value: number, note = ''): NonFiniteError =>
+  ({ _tag: 'NonFiniteError', message: `${where} has ${String(value)} at index ${index}${note}`, where, index, value })
+
+/**
+ * Builds a {@link FileError}.
+ * @example
+ * import { fileError } from 'tta-lens'
+ * const e = fileError('read-only', 'out/a.json', 'out/a.json is read-only; left unchanged')
+ * assert.deepStrictEqual([e._tag, e.reason, e.path], ['FileError', 'read-only', 'out/a.json'])
+ * @category constructors
+ */
+export const fileError = (reason: FileError['reason'], path: string, message: string): FileError =>
+  ({ _tag: 'FileError', message, path, reason })
+
+/**
+ * Builds a {@link PolicyError}, for your own checks on a policy or a search (a policy read from a
+ * database, a selection set assembled by hand).
+ * @example
+ * import { policyError } from 'tta-lens'
+ * const e = policyError('model', 'the policy is for [1,28,28] images with 10 classes, the model takes [3,32,32]')
+ * assert.deepStrictEqual([e._tag, e.problem], ['PolicyError', 'model'])
+ * @category constructors
+ */
+export const policyError = (problem: PolicyProblem, message: string): PolicyError => ({ _tag: 'PolicyError', problem, message })
 
 /**
  * Thrown only by {@link orThrow}, for scripts that prefer exceptions to `Either`. The original

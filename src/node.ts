@@ -15,6 +15,8 @@ import { useDawn } from './backend/gpujs-node.js'
 export * as onnx from './backend/onnx.js'
 export * as textdet from './textdet/node.js'
 export { decodeIdx, readIdx, type IdxArray } from './io/idx.js'
+export * as files from './io/files.js'
 export { PACKAGE_ROOT, assetPath, packageVersion } from './io/package.js'
+export { folderStore, fileSha256, readPolicy, writePolicy } from './io/policy-files.js'
 
 useDawn()

@@ -4,7 +4,7 @@
  */
 import { describe, expectTypeOf, test } from 'vitest'
 import type * as E from 'fp-ts/lib/Either.js'
-import { aliases, merge, parseMergeMode, wrap, type MergeError, type MergeMode, type ShapeError, type Tensor } from '../../src/index.js'
+import { aliases, merge, parseMergeMode, wrap, type MergeError, type MergeFailure, type MergeMode, type Tensor } from '../../src/index.js'
 import { classifier, pointer, segmenter } from './fixtures.js'
 
 declare const a: Tensor<readonly [1, 3]>
@@ -36,8 +36,8 @@ describe('merge shapes', () => {
   })
 
   test('tensors of one shape merge, and keep it', () => {
-    expectTypeOf(merge('mean', [a, a])).toEqualTypeOf<E.Either<MergeError | ShapeError, Tensor<readonly [1, 3]>>>()
-    expectTypeOf(merge('vote', [mask, mask, mask])).toEqualTypeOf<E.Either<MergeError | ShapeError, Tensor<readonly [1, 2, 4, 4]>>>()
+    expectTypeOf(merge('mean', [a, a])).toEqualTypeOf<E.Either<MergeFailure, Tensor<readonly [1, 3]>>>()
+    expectTypeOf(merge('vote', [mask, mask, mask])).toEqualTypeOf<E.Either<MergeFailure, Tensor<readonly [1, 2, 4, 4]>>>()
   })
 })
 

@@ -6,6 +6,9 @@
  *
  * @since 0.1.0
  */
+import * as E from 'fp-ts/lib/Either.js'
+import { limitError, paramError, type LimitError, type ParamError } from '../errors.js'
+import { limits } from '../guard/limits.js'
 import { after, d4Identity, d4Name, isIdentity } from './d4.js'
 import { joinKind, type Factor, type Kind, type MapOf, type Target, type UndoOf } from '../transform/factor.js'
 import type { ApplyMaps, ShapeMap } from '../transform/shape-map.js'
@@ -124,6 +127,39 @@ export const sequence = <const A extends readonly AnyFactor[], const B extends r
  * @category utils
  */
 export const size = (p: Product<readonly AnyFactor[]>): number => p.factors.reduce((n, f) => n * f.options.length, 1)
+
+const isFactorLike = (f: unknown): boolean =>
+  typeof f === 'object' && f !== null && '_tag' in f && f._tag === 'Factor' && 'name' in f && typeof f.name === 'string' &&
+  'undoes' in f && Array.isArray(f.undoes) && 'options' in f && Array.isArray(f.options) && f.options.length > 0 &&
+  f.options.every((o: unknown) => typeof o === 'object' && o !== null && 'steps' in o && Array.isArray(o.steps) && 'label' in o && typeof o.label === 'string')
+
+/**
+ * Checks a value from untyped code for being a product of factors (as `product`, `aliases` and
+ * the transform constructors make them) with at most {@link limits}.maxViews views — counted
+ * before any view is enumerated, so `d4+d4+d4+d4+d4+d4` is refused without building 262,144 views.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, checkProduct, product } from 'tta-lens'
+ * assert.ok(E.isRight(checkProduct(aliases.d4())))
+ * const huge = checkProduct(product(...Array.from({ length: 6 }, () => aliases.d4().factors).flat()))
+ * assert.ok(E.isLeft(huge) && huge.left._tag === 'LimitError' && huge.left.value === 8 ** 6)
+ * assert.ok(E.isLeft(checkProduct({ _tag: 'Product', factors: [null] })))
+ * @category utils
+ */
+export const checkProduct = (value: unknown): E.Either<ParamError | LimitError, Product<readonly AnyFactor[]>> => {
+  if (typeof value !== 'object' || value === null || !('_tag' in value) || value._tag !== 'Product' || !('factors' in value) || !Array.isArray(value.factors)) {
+    return E.left(paramError('transforms must be a product of factors (see `product` and `aliases`)'))
+  }
+  const factors: readonly unknown[] = value.factors
+  const bad = factors.findIndex((f) => !isFactorLike(f))
+  if (bad >= 0) return E.left(paramError(`factor ${bad} of the product is not a transform (make factors with \`transforms\`, \`custom\` or \`aliases\`)`))
+  const p: Product<readonly AnyFactor[]> = { _tag: 'Product', factors: factors.filter(isFactor) }
+  const count = size(p)
+  return count <= limits.maxViews ? E.right(p)
+    : E.left(limitError('maxViews', count, limits.maxViews, `the product has ${count.toLocaleString('en-US')} views; the limit is ${limits.maxViews.toLocaleString('en-US')}`))
+}
+
+const isFactor = (f: unknown): f is AnyFactor => isFactorLike(f)
 
 /**
  * Collapses adjacent flips/turns into one D4 element and adjacent pointwise ops into one, and

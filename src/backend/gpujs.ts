@@ -10,6 +10,8 @@
  *
  * @since 0.2.0
  */
+// gpu.js is imported when the backend is first asked for: loading it costs ~0.7 s, which every
+// process that never uses it (the CLI on the js backend) would otherwise pay at start.
 import type { GPU, IKernelRunShortcut, KernelOutput } from 'gpu.js'
 import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
 import { lower } from '../../kernels/lower.js'

@@ -14,17 +14,27 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { modelError, type ModelError } from '../errors.js'
+import { limitError, modelError, type LimitError, type ModelError } from '../errors.js'
+import { decodeWith, showValue, strictObject } from '../guard/decode.js'
+import { checkCount, limits } from '../guard/limits.js'
 import type { Dim, Shape } from '../tensor/shape.js'
 import { assumeOutputs, assumeShape, type Tensor } from '../tensor/trusted.js'
 import type { ModelSignature } from '../plan/plan.js'
 
 const DimCodec = t.union([t.number, t.string])
 const ShapeCodec = t.readonlyArray(DimCodec)
-const SpecCodec = t.intersection([
-  t.type({ inputs: t.record(t.string, ShapeCodec), outputs: t.record(t.string, ShapeCodec) }),
-  t.partial({ threads: t.number }),
-])
+const SpecCodec = strictObject('spec', { inputs: t.record(t.string, ShapeCodec), outputs: t.record(t.string, ShapeCodec) }, { threads: t.number })
+const OpenCodec = strictObject('options', {}, { output: t.string, threads: t.number })
+
+/** Why a model could not be loaded: the file, its signature, or a thread count or file size over {@link limits}. @category errors */
+export type LoadError = ModelError | LimitError
+
+/** Threads from an untyped caller: a positive integer up to the limit (100,000 threads would hang onnxruntime). */
+const checkThreads = (threads: number | undefined): E.Either<LoadError, void> => {
+  if (threads === undefined) return E.right(undefined)
+  const counted = checkCount('threads', threads, limits.maxThreads)
+  return E.isRight(counted) ? E.right(undefined) : E.left(counted.left._tag === 'LimitError' ? counted.left : modelError(counted.left.message))
+}
 
 /** What the user declares about a model. @category model */
 export interface OnnxSpec<In extends Shape, Outs extends Readonly<Record<string, Shape>>> {
@@ -92,7 +102,13 @@ export interface OnnxSession {
 export interface OnnxRuntime<Options> {
   /** Names the runtime in messages (`'onnxruntime-node'`). */
   readonly name: string
+  /** The model's bytes; throws (with the reason as its message) where the source cannot be read. */
   readonly read: (source: string) => Promise<Uint8Array>
+  /**
+   * The size in bytes of what `read` would return, without reading it, where the runtime can tell
+   * (a file's size); throws for a source that is not a file. Checked against {@link limits}.maxFileBytes.
+   */
+  readonly size?: (source: string) => Promise<number>
   readonly create: (bytes: Uint8Array, threads: number | undefined, options: Options) => Promise<OnnxSession>
 }
 
@@ -118,18 +134,34 @@ const reconcile = (what: string, declared: readonly Dim[], actual: readonly (num
 const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n').join(' ')
 const names = (values: readonly OnnxValueInfo[]): string => values.map((v) => v.name).join(', ')
 
-/** Opens a session on a path/URL or bytes, with the runtime's failures as ModelErrors. */
-const openSession = async <Options>(runtime: OnnxRuntime<Options>, source: string | Uint8Array, threads: number | undefined, options: Options): Promise<E.Either<ModelError, OnnxSession>> => {
+/** How a failure to open a session reads: `load` and `open` word it differently. */
+interface OpenWording {
+  /** Before the source and the reason a source could not be read: `cannot read the model file`. */
+  readonly read: string
+  /** The whole message for bytes the runtime refused, from the source's name and the runtime's reason. */
+  readonly create: (source: string, reason: string) => string
+}
+
+/** Opens a session on a path/URL or bytes: the source checked (a file within the size limit) before it is read, the runtime's failures as ModelErrors. */
+const openSession = async <Options>(runtime: OnnxRuntime<Options>, source: unknown, threads: number | undefined, options: Options, wording: OpenWording): Promise<E.Either<LoadError, OnnxSession>> => {
   let bytes: Uint8Array
-  try {
-    bytes = typeof source === 'string' ? await runtime.read(source) : source
-  } catch (e) {
-    return E.left(modelError(`cannot read the model file ${JSON.stringify(source)}: ${describeError(e)}`, e))
+  if (source instanceof Uint8Array) bytes = source
+  else if (typeof source !== 'string') return E.left(modelError(`a model is a path or a Uint8Array of its bytes, got ${showValue(source)}`))
+  else {
+    try {
+      const size = runtime.size === undefined ? undefined : await runtime.size(source)
+      if (size !== undefined && size > limits.maxFileBytes) {
+        return E.left(limitError('maxFileBytes', size, limits.maxFileBytes, `the model file ${JSON.stringify(source)} has ${size} bytes; the limit is ${limits.maxFileBytes}`))
+      }
+      bytes = await runtime.read(source)
+    } catch (e) {
+      return E.left(modelError(`${wording.read} ${JSON.stringify(source)}: ${describeError(e)}`, e))
+    }
   }
   try {
     return E.right(await runtime.create(bytes, threads, options))
   } catch (e) {
-    return E.left(modelError(`${typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'} is not a model ${runtime.name} can load: ${describeError(e)}`, e))
+    return E.left(modelError(wording.create(typeof source === 'string' ? JSON.stringify(source) : 'the given bytes', describeError(e)), e))
   }
 }
 
@@ -186,15 +218,19 @@ export const loadWith = <Options>(runtime: OnnxRuntime<Options>) =>
     source: string | Uint8Array,
     spec: OnnxSpec<In, Outs>,
     options: Options,
-  ): TE.TaskEither<ModelError, OnnxModel<In, Outs>> => async () => {
-    const decoded = SpecCodec.decode(spec)
-    if (E.isLeft(decoded)) return E.left(modelError('the model signature must be { inputs: { name: shape }, outputs: { name: shape } } with shapes of numbers and names'))
+  ): TE.TaskEither<LoadError, OnnxModel<In, Outs>> => async () => {
+    const decoded = decodeWith(SpecCodec, spec, 'the model signature')
+    if (E.isLeft(decoded)) return E.left(modelError(`${decoded.left.message} (a signature is { inputs: { name: shape }, outputs: { name: shape }, threads? } with shapes of numbers and names)`))
     const { inputs, outputs, threads } = decoded.right
     const inputCount = Object.keys(inputs).length
     if (inputCount !== 1) return E.left(modelError(`declare exactly one image input, got ${inputCount}`))
     if (Object.keys(outputs).length === 0) return E.left(modelError('declare at least one output'))
-    if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) return E.left(modelError(`threads must be a positive integer, got ${threads}`))
-    const session = await openSession(runtime, source, threads, options)
+    const threadsOk = checkThreads(threads)
+    if (E.isLeft(threadsOk)) return threadsOk
+    const session = await openSession(runtime, source, threads, options, {
+      read: 'cannot read the model file',
+      create: (what, reason) => `${what} is not a model ${runtime.name} can load: ${reason}`,
+    })
     if (E.isLeft(session)) return session
     const model = bind<In, Outs>(session.right, inputs, outputs)
     if (E.isLeft(model)) await session.right.release()
@@ -203,12 +239,17 @@ export const loadWith = <Options>(runtime: OnnxRuntime<Options>) =>
 
 /** Loads a model and takes its signature from the file, on the given runtime. @internal */
 export const openWith = <Options>(runtime: OnnxRuntime<Options>) =>
-  (source: string | Uint8Array, options: { readonly output?: string; readonly threads?: number }, runtimeOptions: Options): TE.TaskEither<ModelError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> => async () => {
-    if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) return E.left(modelError(`threads must be a positive integer, got ${options.threads}`))
-    const session = await openSession(runtime, source, options.threads, runtimeOptions)
-    if (E.isLeft(session)) {
-      return E.left(modelError(`cannot open ${typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'} as an ONNX model: ${session.left.message}`, session.left.cause))
-    }
+  (source: string | Uint8Array, rawOptions: { readonly output?: string; readonly threads?: number }, runtimeOptions: Options): TE.TaskEither<LoadError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> => async () => {
+    const decoded = decodeWith(OpenCodec, rawOptions, 'onnx.open')
+    if (E.isLeft(decoded)) return E.left(modelError(decoded.left.message))
+    const options = decoded.right
+    const threadsOk = checkThreads(options.threads)
+    if (E.isLeft(threadsOk)) return threadsOk
+    const session = await openSession(runtime, source, options.threads, runtimeOptions, {
+      read: 'cannot open',
+      create: (what, reason) => `cannot open ${what} as an ONNX model: ${reason}`,
+    })
+    if (E.isLeft(session)) return session
     const [input, ...more] = session.right.inputs
     const output = options.output === undefined ? session.right.outputs[0] : session.right.outputs.find((m) => m.name === options.output)
     const fail = async (message: string): Promise<E.Either<ModelError, never>> => {

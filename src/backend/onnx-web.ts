@@ -13,11 +13,10 @@
  */
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as ort from 'onnxruntime-web'
-import type { ModelError } from '../errors.js'
 import type { Shape } from '../tensor/shape.js'
-import { loadWith, openWith, type OnnxModel, type OnnxRuntime, type OnnxSession, type OnnxSpec, type OnnxValueInfo } from './onnx-core.js'
+import { loadWith, openWith, type LoadError, type OnnxModel, type OnnxRuntime, type OnnxSession, type OnnxSpec, type OnnxValueInfo } from './onnx-core.js'
 
-export type { OnnxModel, OnnxSpec, OutputOf } from './onnx-core.js'
+export type { LoadError, OnnxModel, OnnxSpec, OutputOf } from './onnx-core.js'
 
 /** onnxruntime-web's execution providers that tta-lens drives. @category model */
 export type WebProvider = 'webgpu' | 'wasm'
@@ -100,7 +99,7 @@ export const load = <const In extends Shape, const Outs extends Readonly<Record<
   source: string | Uint8Array,
   spec: OnnxSpec<In, Outs>,
   options: WebOptions = {},
-): TE.TaskEither<ModelError, OnnxModel<In, Outs>> => loadWith(runtime)(source, spec, options)
+): TE.TaskEither<LoadError, OnnxModel<In, Outs>> => loadWith(runtime)(source, spec, options)
 
 /**
  * Loads a model and takes its signature from the file itself, as `onnx.open` of `tta-lens/node`.
@@ -117,4 +116,4 @@ export const open = (
   source: string | Uint8Array,
   options: { readonly output?: string; readonly threads?: number } = {},
   web: WebOptions = {},
-): TE.TaskEither<ModelError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> => openWith(runtime)(source, options, web)
+): TE.TaskEither<LoadError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> => openWith(runtime)(source, options, web)

@@ -6,14 +6,13 @@
  *
  * @since 0.2.0
  */
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as ort from 'onnxruntime-node'
-import type { ModelError } from '../errors.js'
 import type { Shape } from '../tensor/shape.js'
-import { loadWith, openWith, type OnnxModel, type OnnxRuntime, type OnnxSession, type OnnxSpec, type OnnxValueInfo } from './onnx-core.js'
+import { loadWith, openWith, type LoadError, type OnnxModel, type OnnxRuntime, type OnnxSession, type OnnxSpec, type OnnxValueInfo } from './onnx-core.js'
 
-export type { OnnxModel, OnnxSpec, OutputOf } from './onnx-core.js'
+export type { LoadError, OnnxModel, OnnxSpec, OutputOf } from './onnx-core.js'
 
 const info = (m: ort.InferenceSession.ValueMetadata): OnnxValueInfo =>
   (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, shape: [] })
@@ -30,6 +29,11 @@ const sessionOf = (session: ort.InferenceSession): OnnxSession => ({
 const runtime: OnnxRuntime<undefined> = {
   name: 'onnxruntime',
   read: (path) => readFile(path),
+  size: async (path) => {
+    const info = await stat(path)
+    if (!info.isFile()) throw new Error('it is not a file')
+    return info.size
+  },
   create: async (bytes, threads) =>
     sessionOf(await ort.InferenceSession.create(bytes, threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 })),
 }
@@ -54,7 +58,7 @@ const runtime: OnnxRuntime<undefined> = {
 export const load = <const In extends Shape, const Outs extends Readonly<Record<string, Shape>>>(
   source: string | Uint8Array,
   spec: OnnxSpec<In, Outs>,
-): TE.TaskEither<ModelError, OnnxModel<In, Outs>> => loadWith(runtime)(source, spec, undefined)
+): TE.TaskEither<LoadError, OnnxModel<In, Outs>> => loadWith(runtime)(source, spec, undefined)
 
 /**
  * Loads a model and takes its signature from the file itself: its one input, and the output named
@@ -67,5 +71,5 @@ export const load = <const In extends Shape, const Outs extends Readonly<Record<
  * assert.ok(E.isRight(model) && model.right.signature.output?.join() === 'N,5')
  * @category constructors
  */
-export const open = (source: string | Uint8Array, options: { readonly output?: string; readonly threads?: number } = {}): TE.TaskEither<ModelError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> =>
+export const open = (source: string | Uint8Array, options: { readonly output?: string; readonly threads?: number } = {}): TE.TaskEither<LoadError, OnnxModel<Shape, Readonly<Record<string, Shape>>>> =>
   openWith(runtime)(source, options, undefined)

@@ -6,32 +6,40 @@
  *
  * @since 0.3.0
  */
-import { readdir, readFile, stat, mkdir, access } from 'node:fs/promises'
-import { basename, extname, join, resolve } from 'node:path'
-import { Command, InvalidArgumentError, Option } from 'commander'
+import { readdir, readFile, stat } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { SingleBar, Presets } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  buildPlan, dryRun, explain, mergeModes, parsePolicy, productFromConfig, showP, tensor, views, wrap,
-  type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName,
+  buildPlan, checkCount, paramError, dryRun, explain, limits, mergeModes, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
+  type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName, type Tensor,
 } from '../index.js'
-import { encodeNpy, encodePng, greyFromMap, readImage, writeAtomic, type Preprocess } from '../io/image.js'
+import { checkPreprocess, encodeNpy, encodePng, greyFromMap, readImage, type Preprocess } from '../io/image.js'
+import { cleanUpOnInterrupt, collectInputs, jobState, planJobs, prepareOutputFolder, writeAtomic } from '../io/files.js'
 import { onnx, readIdx } from '../node.js'
 import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
 import { showBytes } from '../plan/budget.js'
 import { packageVersion } from '../io/package.js'
+import { readPolicy } from '../io/policy-files.js'
+import type { Policy } from '../policy/policy.js'
+import { defaultPool, evalPolicyCommand, searchCommand, type CliEdges, type SetFlags } from './policy.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints'
-const imageExtensions = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif'])
+const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif']
 
+/** Every message the CLI prints about a failure is one line (newlines in a cause are folded). */
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim()
+
+/** A usage error or a refusal before any work: one line, exit 2. */
 const fail = (message: string): never => {
-  process.stderr.write(`tta-lens: ${message}\n`)
+  process.stderr.write(`tta-lens: ${oneLine(message)}\n`)
   process.exit(2)
 }
 const orFail = <A>(either: E.Either<TtaError, A>): A => (E.isLeft(either) ? fail(`${either.left._tag}: ${either.left.message}`) : either.right)
 
 const numbers = (value: string): readonly number[] => {
-  const list = value.split(',').map(Number)
+  const list = value.split(',').map((v) => (v.trim() === '' ? Number.NaN : Number(v)))
   if (list.some((v) => !Number.isFinite(v))) throw new InvalidArgumentError(`expected comma-separated numbers, got '${value}'`)
   return list
 }
@@ -44,6 +52,16 @@ const positive = (value: string): number => {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got '${value}'`)
   return n
+}
+/** A count with a stated limit (threads, runs): the library's own check, as a flag parser. */
+const counted = (what: string, max: number) => (value: string): number => {
+  const checked = checkCount(what, Number(value), max)
+  if (E.isLeft(checked)) throw new InvalidArgumentError(checked.left.message.replace(/got NaN$/, `got '${value}'`))
+  return checked.right
+}
+const shapeArg = (value: string): readonly number[] => {
+  if (!/^\d+(x\d+)*$/.test(value)) throw new InvalidArgumentError(`expected NxCxHxW, got '${value}'`)
+  return value.split('x').map((d) => positive(d))
 }
 
 interface Common {
@@ -71,7 +89,7 @@ const withCommon = (command: Command): Command => command
   .option('--config <file.json>', 'transforms as JSON ({"transforms": [...]}), instead of --tta')
   .addOption(new Option('--merge <mode>', 'how views are merged').choices([...mergeModes]).default('mean'))
   .option('--budget <bytes>', "memory budget, e.g. '512MiB' (sets how many views share a model call)")
-  .option('--threads <n>', 'onnxruntime intra-op threads', positive)
+  .option('--threads <n>', `onnxruntime intra-op threads (1 to ${limits.maxThreads})`, counted('threads', limits.maxThreads))
   .addOption(new Option('--backend <name>', 'where kernels run').choices(['js', 'reference', 'gpujs']).default('js'))
   .option('--output-name <name>', 'model output to use (default: the first)')
   .addOption(new Option('--channels <n>', 'decode images as 1 (grey) or 3 (RGB) channels').default(3).argParser((v): 1 | 3 => {
@@ -88,11 +106,20 @@ const policyOf = async (options: Common): Promise<Product<readonly AnyFactor[]>>
   if (options.config === undefined) return orFail(parsePolicy(options.tta))
   let json: unknown
   try {
+    const info = await stat(options.config)
+    if (!info.isFile()) return fail(`cannot read the transform config ${options.config}: not a file`)
+    if (info.size > 1 << 20) return fail(`cannot read the transform config ${options.config}: ${info.size} bytes is more than a config may have (1 MiB)`)
     json = JSON.parse(await readFile(options.config, 'utf8'))
   } catch (e) {
     return fail(`cannot read the transform config ${options.config}: ${e instanceof Error ? e.message : String(e)}`)
   }
-  return orFail(productFromConfig(json))
+  return orFail(E.mapLeft((e: TtaError) => ({ ...e, message: e.message.replace(/^transform config/, `--config ${options.config}`) }))(productFromConfig(json)))
+}
+
+/** Everything a command's flags say, checked before any file is read or any model loaded. */
+const checkCommon = (o: Common): void => {
+  orFail(checkPreprocess(preprocessOf(o)))
+  if (o.budget !== undefined) orFail(E.mapLeft((e: TtaError) => ({ ...e, message: `--budget: ${e.message}` }))(parseBudget(o.budget)))
 }
 
 const preprocessOf = (o: Common): Preprocess => ({
@@ -114,92 +141,109 @@ const progress = (total: number, label: string): SingleBar => {
   return bar
 }
 
-const expandInputs = async (inputs: readonly string[]): Promise<{ files: string[]; missing: string[] }> => {
-  const files: string[] = []
-  const missing: string[] = []
-  for (const input of inputs) {
-    try {
-      const info = await stat(input)
-      if (info.isDirectory()) {
-        const entries = (await readdir(input, { withFileTypes: true })).filter((d) => d.isFile() && imageExtensions.has(extname(d.name).toLowerCase()))
-        files.push(...entries.map((d) => join(input, d.name)).sort())
-      } else files.push(input)
-    } catch {
-      missing.push(input)
-    }
+/** What `run` writes for one input, by task. */
+const outputSuffixes = (task: Task): readonly string[] => (task === 'segmentation' ? ['.mask.png', '.mask.npy'] : ['.json'])
+
+/** The bytes of one input's outputs, in the order of {@link outputSuffixes}. */
+const encodeOutputs = async (o: Common & { readonly policy?: string }, file: string, result: { shape: readonly number[]; data: Float32Array }, height: number, width: number): Promise<readonly (Uint8Array | string)[]> => {
+  const { shape, data } = result
+  if (o.task === 'segmentation') {
+    // PNG: the probability of the last channel (foreground for 1- and 2-channel masks); NPY: everything.
+    const k = shape[1] ?? 1
+    const plane = data.subarray((k - 1) * height * width, k * height * width)
+    return [await encodePng(greyFromMap(plane), height, width, 1), encodeNpy(data, shape)]
   }
-  return { files, missing }
+  const scores = Array.from(data)
+  const record = o.task === 'classification'
+    ? { image: file, policy: o.policy ?? o.config ?? o.tta, merge: o.policy === undefined ? o.merge : 'policy', class: argmaxRows(data, 1)[0], scores }
+    : { image: file, policy: o.config ?? o.tta, merge: o.merge, keypoints: scores }
+  return [`${JSON.stringify(record, null, 2)}\n`]
 }
 
-const exists = async (path: string): Promise<boolean> => access(path).then(() => true, () => false)
-
-const runCommand = async (inputs: readonly string[], o: Common & { readonly out: string; readonly force?: boolean }): Promise<void> => {
-  const product = await policyOf(o)
+const runCommand = async (inputs: readonly string[], o: Common & { readonly out: string; readonly force?: boolean; readonly policy?: string }): Promise<void> => {
+  // Everything that can be refused is refused before any work: flags, policy, output folder, model.
+  checkCommon(o)
+  const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
   const model = await openModel(o)
-  const { files, missing } = await expandInputs(inputs)
-  await mkdir(o.out, { recursive: true })
-  const inputPaths = new Set(files.map((f) => resolve(f)))
+  orFail(taskFits(o.task, model.signature.output))
+  orFail(await prepareOutputFolder(o.out))
+  const suffixes = outputSuffixes(o.task)
+  const { files, missing } = await collectInputs(inputs, { extensions: imageExtensions, outDir: o.out, outputSuffixes: suffixes })
+  const { jobs, refused } = planJobs(files, o.out, suffixes)
+  const failures: string[] = [...missing.map((m) => `${m}: no such file or folder`), ...refused.map((r) => `${r.input}: ${r.error.message}`)]
+  cleanUpOnInterrupt((signal) => process.stderr.write(`\ntta-lens: interrupted by ${signal}; finished outputs are kept, no partial file is left\n`))
   let done = 0
   let skipped = 0
-  const failures: string[] = missing.map((m) => `${m}: no such file or folder`)
-  const bar = progress(files.length, 'run')
+  const bar = progress(jobs.length, 'run')
   const execution = { ...executionOf(o), merge: o.merge }
-  for (const file of files) {
-    const stem = basename(file, extname(file))
-    const outputs = o.task === 'segmentation' ? [join(o.out, `${stem}.mask.png`), join(o.out, `${stem}.mask.npy`)] : [join(o.out, `${stem}.json`)]
-    bar.increment(0, { item: basename(file) })
-    if (outputs.some((p) => inputPaths.has(resolve(p)))) {
-      failures.push(`${file}: its output would overwrite an input; choose another --out`)
-      bar.increment()
-      continue
+  const predict = predictor(o, model, product, execution)
+  // One job at a time; whatever goes wrong with one input fails that input, never the batch.
+  for (const job of jobs) {
+    bar.increment(0, { item: basename(job.input) })
+    const state = await jobState(job, o.force === true ? { force: true } : {})
+    if (E.isLeft(state)) failures.push(`${job.input}: ${state.left.message}`)
+    else if (state.right === 'done') skipped++
+    else {
+      const failure = await runJob(o, predict, job.input, job.outputs)
+      if (failure === undefined) done++
+      else failures.push(`${job.input}: ${failure}`)
     }
-    if (o.force !== true && (await Promise.all(outputs.map(exists))).every(Boolean)) {
-      skipped++
-      bar.increment()
-      continue
-    }
-    const image = await readImage(file, preprocessOf(o))
-    if (E.isLeft(image)) {
-      failures.push(`${file}: ${image.left.message}`)
-      bar.increment()
-      continue
-    }
-    const { tensor, height, width } = image.right
-    const result = o.task === 'segmentation'
-      ? await wrap.segmentation(model, product, execution).run(tensor)()
-      : o.task === 'keypoints'
-        ? await wrap.keypoints(model, product, { ...execution, merge: o.merge === 'vote' ? 'mean' : o.merge, coordinates: o.coordinates }).run(tensor)()
-        : await wrap.classification(model, product, execution).run(tensor)()
-    if (E.isLeft(result)) {
-      failures.push(`${file}: ${result.left._tag}: ${result.left.message}`)
-      bar.increment()
-      continue
-    }
-    const { shape, data } = result.right
-    if (o.task === 'segmentation') {
-      // PNG: the probability of the last channel (foreground for 1- and 2-channel masks); NPY: everything.
-      const k = shape[1] ?? 1
-      const plane = data.subarray((k - 1) * height * width, k * height * width)
-      await writeAtomic(outputs[0] ?? '', await encodePng(greyFromMap(plane), height, width, 1))
-      await writeAtomic(outputs[1] ?? '', encodeNpy(data, shape))
-    } else {
-      const scores = Array.from(data)
-      const record = o.task === 'classification'
-        ? { image: file, policy: o.config ?? o.tta, merge: o.merge, class: argmaxRows(data, 1)[0], scores }
-        : { image: file, policy: o.config ?? o.tta, merge: o.merge, keypoints: scores }
-      await writeAtomic(outputs[0] ?? '', `${JSON.stringify(record, null, 2)}\n`)
-    }
-    done++
     bar.increment()
   }
   bar.stop()
-  for (const f of failures) process.stderr.write(`failed: ${f}\n`)
+  for (const f of failures) process.stderr.write(`failed: ${oneLine(f)}\n`)
   process.stdout.write(`${done} written, ${skipped} already done (skipped), ${failures.length} failed → ${o.out}\n`)
   await model.release()
   process.exitCode = failures.length > 0 ? 1 : 0
 }
 
-const evalCommand = async (o: Common & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number }): Promise<void> => {
+type ImageTensor = Tensor<readonly [1, number, number, number]>
+type Predict = (image: ImageTensor) => Promise<E.Either<TtaError, { readonly shape: readonly number[]; readonly data: Float32Array }>>
+
+/** The task's wrapper, built once for the whole batch. */
+const predictor = (o: Common, model: Awaited<ReturnType<typeof openModel>>, product: Product<readonly AnyFactor[]> | Policy, execution: ExecutionOptions & { readonly merge: MergeMode }): Predict => {
+  if ('_tag' in product && product._tag === 'Policy') {
+    // A policy carries its own views, merge and calibration: only the execution options apply.
+    const { merge: _merge, ...rest } = execution
+    void _merge
+    if (o.task === 'keypoints') return async () => E.left(paramError('a policy is for classification or segmentation, not keypoints'))
+    const tta = o.task === 'segmentation' ? wrap.segmentation(model, product, rest) : wrap.classification(model, product, rest)
+    return (image) => tta.run(image)()
+  }
+  if (o.task === 'segmentation') {
+    const seg = wrap.segmentation(model, product, execution)
+    return (image) => seg.run(image)()
+  }
+  if (o.task === 'keypoints') {
+    const points = wrap.keypoints(model, product, { ...execution, merge: o.merge === 'vote' ? 'mean' : o.merge, coordinates: o.coordinates })
+    return (image) => points.run(image)()
+  }
+  const labels = wrap.classification(model, product, execution)
+  return (image) => labels.run(image)()
+}
+
+/** Reads, predicts and writes one input; the reason it failed, or undefined. */
+const runJob = async (o: Common & { readonly policy?: string }, predict: Predict, file: string, outputs: readonly string[]): Promise<string | undefined> => {
+  const image = await readImage(file, preprocessOf(o))
+  if (E.isLeft(image)) return image.left._tag === 'ShapeError' ? image.left.message : `${image.left._tag}: ${image.left.message}`
+  const { tensor: input, height, width } = image.right
+  const result = await predict(input)
+  if (E.isLeft(result)) return `${result.left._tag}: ${result.left.message}`
+  const bytes = await encodeOutputs(o, file, result.right, height, width)
+  for (const [k, output] of outputs.entries()) {
+    const written = await writeAtomic(output, bytes[k] ?? '')
+    if (E.isLeft(written)) return written.left.message
+  }
+  return undefined
+}
+
+const evalCommand = async (o: Common & SetFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
+  checkCommon(o)
+  if (o.policy !== undefined) return evalPolicyCommand({ ...o, policy: o.policy }, edgesOf(o))
+  if (o.split !== undefined) fail('--split works with --policy (a policy is chosen on one half and measured on the other)')
+  if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
+  const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
+  if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
   const model = await openModel(o)
   let set: { shape: readonly [number, number, number, number]; images: Float32Array; labels: Uint8Array }
   if (o.idx !== undefined) {
@@ -211,21 +255,26 @@ const evalCommand = async (o: Common & { readonly idx?: readonly string[]; reado
     const n = Math.min(count, o.limit ?? count)
     set = { shape: [n, 1, h, w], images: Float32Array.from(images.data.subarray(0, n * h * w), (v) => v / 255), labels: labels.data.subarray(0, n) }
   } else if (o.folder !== undefined) {
-    const classes = (await readdir(o.folder, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    const folder = o.folder
+    const entries = await readdir(folder, { withFileTypes: true }).catch((e: unknown) =>
+      fail(`cannot read the --folder ${folder}: ${e instanceof Error ? e.message : String(e)}`))
+    const classes = entries.filter((d) => d.isDirectory()).map((d) => d.name).sort()
+    if (classes.length === 0) fail(`--folder ${folder} has no class sub-folders (one folder of images per class)`)
     const tensors: Float32Array[] = []
     const labels: number[] = []
     let shape: readonly number[] = []
     for (const [label, name] of classes.entries()) {
-      const { files } = await expandInputs([join(o.folder, name)])
+      const { files } = await collectInputs([join(folder, name)], { extensions: imageExtensions })
       for (const file of files.slice(0, o.limit)) {
         const image = await readImage(file, preprocessOf(o))
-        if (E.isLeft(image)) { process.stderr.write(`skipped: ${image.left.message}\n`); continue }
+        if (E.isLeft(image)) { process.stderr.write(`skipped: ${oneLine(image.left.message)}\n`); continue }
         if (shape.length > 0 && image.right.tensor.shape.some((d, i) => d !== shape[i])) fail(`${file} is ${image.right.tensor.shape.join('x')} but earlier images are ${shape.join('x')}: pass --size`)
         shape = image.right.tensor.shape
         tensors.push(image.right.tensor.data)
         labels.push(label)
       }
     }
+    if (tensors.length === 0) fail(`--folder ${folder} has no readable images in its class sub-folders (${classes.join(', ')})`)
     const [, c = 0, h = 0, w = 0] = shape
     const images = new Float32Array(tensors.length * c * h * w)
     tensors.forEach((t, i) => images.set(t, i * t.length))
@@ -233,8 +282,6 @@ const evalCommand = async (o: Common & { readonly idx?: readonly string[]; reado
   } else {
     return fail('eval needs --idx IMAGES LABELS or --folder DIR')
   }
-  const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
-  if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
   const bar = progress(policies.length * set.shape[0], 'eval')
   let finished = 0
   const results = orFail(await evaluateClassifier(model, set, policies, {
@@ -250,19 +297,26 @@ const evalCommand = async (o: Common & { readonly idx?: readonly string[]; reado
   await model.release()
 }
 
+/** What the policy commands need from this file. */
+const edgesOf = (o: Common): CliEdges => ({ fail, orFail, openModel: () => openModel(o), execution: executionOf(o) })
+
 const explainCommand = async (o: Common & { readonly shape: readonly number[] }): Promise<void> => {
+  checkCommon(o)
   const product = await policyOf(o)
   const model = await openModel(o)
   const plan = orFail(buildPlan(o.task, views(product), o.shape, { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }), signature: model.signature }))
-  process.stdout.write(`${explain(plan)}\n`)
   const checked = dryRun(plan, model.signature)
+  process.stdout.write(`${explain(plan)}\n`)
   if (E.isLeft(checked)) fail(`dry run: ${checked.left.message}`)
   else process.stdout.write(`dry run against the model's metadata [${model.signature.input?.join(',') ?? '?'}]: ok · result ${checked.right.result === undefined ? 'shape known after the first call' : `[${checked.right.result.join(',')}]`}\n`)
   await model.release()
 }
 
 const benchCommand = async (o: Common & { readonly shape: readonly number[]; readonly runs: number }): Promise<void> => {
+  checkCommon(o)
   const product = await policyOf(o)
+  // The plan checks the shape against the limits before the synthetic image is allocated.
+  orFail(buildPlan(o.task, views(product), o.shape, { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }) }))
   const model = await openModel(o)
   const [n = 1, c = 3, h = 224, w = 224] = o.shape
   const input = orFail(tensor([n, c, h, w], Float32Array.from({ length: n * c * h * w }, (_, i) => ((i * 2654435761) % 1000) / 1000)))
@@ -278,7 +332,7 @@ const benchCommand = async (o: Common & { readonly shape: readonly number[]; rea
     ttas.push(await time(() => tta.run(input)()))
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
-  const plan = orFail(buildPlan(o.task, views(product), [n, c, h, w], { merge: o.merge }))
+  const plan = orFail(buildPlan(o.task, views(product), [n, c, h, w], { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }) }))
   process.stdout.write(`single pass: ${median(passes).toFixed(1)} ms · TTA (${plan.views.length} views, ${plan.chunks.length} calls): ${median(ttas).toFixed(1)} ms · ` +
     `${(median(ttas) / median(passes)).toFixed(2)}× · peak ≈ ${showBytes(plan.memory.peak)} (median of ${o.runs}, backend ${o.backend})\n`)
   await model.release()
@@ -288,13 +342,16 @@ const program = new Command()
   .name('tta-lens')
   .description('Test-time augmentation for ONNX image models')
   .version(packageVersion(), '-V, --version', 'print the version of tta-lens')
-  .showHelpAfterError()
+  // A usage error is one line and exit code 2, like every other refusal (help and version exit 0).
+  .configureOutput({ outputError: (text, write) => write(`tta-lens: ${oneLine(text.replace(/^error: /, ''))} (see --help)\n`) })
+  .exitOverride((e: CommanderError) => process.exit(e.exitCode === 0 ? 0 : 2))
 
 withCommon(program.command('run').description('predict with TTA for images or folders; outputs JSON (labels, keypoints) or PNG + NPY (masks)'))
   .argument('<inputs...>', 'image files or folders')
   .requiredOption('-o, --out <dir>', 'where outputs go (a rerun skips outputs that exist)')
   .option('--force', 'recompute outputs that already exist')
-  .action((inputs: string[], options: Common & { out: string; force?: boolean }) => runCommand(inputs, options))
+  .option('--policy <file.json>', 'a searched policy (tta-lens search): its views, merge and calibration, instead of --tta/--merge')
+  .action((inputs: string[], options: Common & { out: string; force?: boolean; policy?: string }) => runCommand(inputs, options))
 
 withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set'))
   .option('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
@@ -302,15 +359,50 @@ withCommon(program.command('eval').description('accuracy of TTA policies against
   .option('--policies <list>', "policies separated by ';' or spaces, 'none' first", 'none;hflip;shifts:1;hflip+shifts:1;d4')
   .option('--limit <n>', 'use only the first n images', positive)
   .option('--batch <n>', 'images per run', positive, 500)
-  .action((options: Common & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number }) => evalCommand(options))
+  .option('--policy <file.json>', 'measure a searched policy against no TTA (with --idx; instead of --policies)')
+  .option('--split <split.json>', 'with --policy: use one half of this split of the --idx set')
+  .addOption(new Option('--half <half>', 'the half of --split to use').choices(['selection', 'evaluation']).default('evaluation'))
+  .option('--uncertainty', 'with --policy: also measure how well each uncertainty measure flags errors (AUROC)')
+  .option('--early-exit <margins>', 'with --policy: also measure early exit at these margins, e.g. 0.5,0.9', numbers)
+  .option('--min-views <n>', 'with --early-exit: views every input gets first (default 2)', positive)
+  .action((options: Common & SetFlags & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number; policy?: string; uncertainty?: boolean; earlyExit?: number[]; minViews?: number }) => evalCommand(options))
+
+program.command('search').description('search a TTA policy on a labelled selection set: greedy over candidate views and merges → a policy file')
+  .requiredOption('-m, --model <file.onnx>', 'ONNX classifier (one image input, logits or probabilities out)')
+  .requiredOption('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
+  .requiredOption('-o, --out <policy.json>', 'the policy file to write')
+  .option('--split <split.json>', 'use one half of this split of the --idx set (see assets/fashion-mnist/split.json)')
+  .addOption(new Option('--half <half>', 'the half of --split to search on').choices(['selection', 'evaluation']).default('selection'))
+  .option('--candidates <pool>', `candidate views: items separated by ';', products by '*'`, defaultPool)
+  .option('--max-views <n>', 'budget: most views in the policy (= model calls per input)', (v) => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`a search budget is a whole number of views ≥ 1 (model calls per input), got '${v}'`)
+    return n
+  }, 4)
+  .addOption(new Option('--scores <kind>', 'what the model returns').choices(['logits', 'probabilities']).default('logits'))
+  .option('--cache <dir>', 'where per-view predictions are kept (default: <out>.cache); a rerun reuses them')
+  .option('--no-fit', 'do not try fitted weights')
+  .option('--limit <n>', 'use only the first n items of the set', positive)
+  .option('--batch <n>', 'images per run', positive, 1000)
+  .option('--threads <n>', `onnxruntime intra-op threads (1 to ${limits.maxThreads})`, counted('threads', limits.maxThreads))
+  .addOption(new Option('--backend <name>', 'where kernels run').choices(['js', 'reference', 'gpujs']).default('js'))
+  .action((options: SetFlags & { model: string; out: string; candidates: string; maxViews: number; scores: 'logits' | 'probabilities'; cache?: string; batch: number; fit: boolean; threads?: number; backend: BackendName }) =>
+    searchCommand(options, {
+      fail, orFail, execution: { backend: options.backend },
+      openModel: async () => orFail(await onnx.open(options.model, options.threads === undefined ? {} : { threads: options.threads })()),
+    }))
 
 withCommon(program.command('explain').description('the plan in words, dry-run against the model before any data'))
-  .requiredOption('--shape <NxCxHxW>', 'image shape', (v) => v.split('x').map((d) => positive(d)))
+  .requiredOption('--shape <NxCxHxW>', 'image shape', shapeArg)
   .action((options: Common & { shape: number[] }) => explainCommand(options))
 
 withCommon(program.command('bench').description('time a single pass against TTA on a synthetic image'))
-  .requiredOption('--shape <NxCxHxW>', 'image shape', (v) => v.split('x').map((d) => positive(d)))
-  .option('--runs <n>', 'timed repetitions', positive, 5)
+  .requiredOption('--shape <NxCxHxW>', 'image shape', shapeArg)
+  .option('--runs <n>', `timed repetitions (1 to ${limits.maxBenchRuns})`, counted('runs', limits.maxBenchRuns), 5)
   .action((options: Common & { shape: number[]; runs: number }) => benchCommand(options))
+
+// The last line of defence: nothing reaches the user as a stack trace.
+process.on('uncaughtException', (e) => fail(`internal error: ${e instanceof Error ? e.message : String(e)} (please report it)`))
+process.on('unhandledRejection', (e) => fail(`internal error: ${e instanceof Error ? e.message : String(e)} (please report it)`))
 
 await program.parseAsync(process.argv)

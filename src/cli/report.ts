@@ -8,6 +8,8 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import * as E from 'fp-ts/lib/Either.js'
+import type { FileError } from '../errors.js'
 import { encodePng, greyFromMap, writeAtomic } from '../io/image.js'
 
 /** One figure: a titled row of images with captions. @category model */
@@ -20,7 +22,7 @@ export interface Figure {
 const escape = (text: string): string => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** Writes `index.html` and its PNGs into `dir`; returns the number of images written. @category destructors */
-export const writeReport = async (dir: string, title: string, intro: string, figures: readonly Figure[]): Promise<number> => {
+export const writeReport = async (dir: string, title: string, intro: string, figures: readonly Figure[]): Promise<E.Either<FileError, number>> => {
   await mkdir(dir, { recursive: true })
   let count = 0
   const sections: string[] = []
@@ -28,7 +30,8 @@ export const writeReport = async (dir: string, title: string, intro: string, fig
     const cells: string[] = []
     for (const [p, panel] of figure.panels.entries()) {
       const name = `figure${f}-panel${p}.png`
-      await writeAtomic(join(dir, name), panel.png)
+      const written = await writeAtomic(join(dir, name), panel.png)
+      if (E.isLeft(written)) return written
       count++
       cells.push(`<figure><img src="${name}" alt="${escape(panel.caption)}"><figcaption>${escape(panel.caption)}</figcaption></figure>`)
     }
@@ -38,8 +41,7 @@ export const writeReport = async (dir: string, title: string, intro: string, fig
 <style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1400px}.row{display:flex;flex-wrap:wrap;gap:8px}
 figure{margin:0}figure img{image-rendering:pixelated;max-width:220px;border:1px solid #ccc}figcaption{font-size:12px;max-width:220px}</style></head>
 <body><h1>${escape(title)}</h1><p>${escape(intro)}</p>${sections.join('\n')}</body></html>\n`
-  await writeAtomic(join(dir, 'index.html'), html)
-  return count
+  return E.Functor.map(await writeAtomic(join(dir, 'index.html'), html), () => count)
 }
 
 /** A float map (values 0..1) as a PNG, nearest-upscaled by `zoom`. @category destructors */

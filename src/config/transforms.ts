@@ -11,39 +11,66 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { paramError, type ParamError } from '../errors.js'
-import { identity, product, type AnyFactor, type Product } from '../algebra/product.js'
+import { paramError, type LimitError, type ParamError } from '../errors.js'
+import { checkProduct, identity, product, type AnyFactor, type Product } from '../algebra/product.js'
+import { decodeWith, showValue, strictObject } from '../guard/decode.js'
 import * as T from '../transform/builtins.js'
 import { interpolations, type Interpolation } from '../transform/step.js'
 
 const Pair = t.tuple([t.number, t.number])
 const InterpolationCodec = t.keyof({ nearest: null, 'nearest-exact': null, bilinear: null, bicubic: null, area: null })
-const FactorCodec = t.union([
-  t.type({ name: t.keyof({ hflip: null, vflip: null }) }),
-  t.type({ name: t.literal('rotate90'), angles: t.array(t.number) }),
-  t.intersection([t.type({ name: t.literal('scale'), scales: t.array(t.number) }), t.partial({ interpolation: InterpolationCodec, alignCorners: t.boolean })]),
-  t.intersection([t.type({ name: t.literal('resize'), sizes: t.array(Pair) }), t.partial({ originalSize: Pair, interpolation: InterpolationCodec, alignCorners: t.boolean })]),
-  t.type({ name: t.literal('add'), values: t.array(t.number) }),
-  t.type({ name: t.literal('multiply'), factors: t.array(t.number) }),
-  t.type({ name: t.literal('fiveCrops'), height: t.number, width: t.number }),
-  t.intersection([t.type({ name: t.literal('translate'), shifts: t.array(Pair) }), t.partial({ fill: t.keyof({ zeros: null, edge: null }) })]),
-])
+const resampleOptions = { interpolation: InterpolationCodec, alignCorners: t.boolean }
+/** One codec per transform name; each refuses keys it does not know. */
+const factorCodecs = {
+  hflip: strictObject('hflip', { name: t.literal('hflip') }, {}),
+  vflip: strictObject('vflip', { name: t.literal('vflip') }, {}),
+  rotate90: strictObject('rotate90', { name: t.literal('rotate90'), angles: t.array(t.number) }, {}),
+  scale: strictObject('scale', { name: t.literal('scale'), scales: t.array(t.number) }, resampleOptions),
+  resize: strictObject('resize', { name: t.literal('resize'), sizes: t.array(Pair) }, { originalSize: Pair, ...resampleOptions }),
+  add: strictObject('add', { name: t.literal('add'), values: t.array(t.number) }, {}),
+  multiply: strictObject('multiply', { name: t.literal('multiply'), factors: t.array(t.number) }, {}),
+  fiveCrops: strictObject('fiveCrops', { name: t.literal('fiveCrops'), height: t.number, width: t.number }, {}),
+  translate: strictObject('translate', { name: t.literal('translate'), shifts: t.array(Pair) }, { fill: t.keyof({ zeros: null, edge: null }) }),
+}
+type FactorConfig = { [K in keyof typeof factorCodecs]: t.TypeOf<(typeof factorCodecs)[K]> }[keyof typeof factorCodecs]
+const factorNames = Object.keys(factorCodecs)
+const isFactorName = (name: unknown): name is keyof typeof factorCodecs => factorNames.some((n) => n === name)
+
+/**
+ * One transform of a config, decoded by its `name`: the codec for that name alone reports the
+ * failure, so the message names the field (`transforms[0].scales`), not every alternative of a union.
+ */
+const FactorCodec = new t.Type<FactorConfig, FactorConfig, unknown>(
+  'Transform',
+  (u): u is FactorConfig => Object.values(factorCodecs).some((codec) => codec.is(u)),
+  (u, c) => {
+    if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `expected a transform object such as { "name": "hflip" }, got ${showValue(u)}`)
+    const name: unknown = Object.entries(u).find(([k]) => k === 'name')?.[1]
+    if (!isFactorName(name)) {
+      return t.failure(u, [...c, { key: 'name', type: t.string, actual: name }], `unknown transform ${showValue(name)}; use one of ${factorNames.join(', ')}`)
+    }
+    return factorCodecs[name].validate(u, c)
+  },
+  t.identity,
+)
 /**
  * The JSON form of a transform product, as an io-ts codec: decode a config file with it to get a
- * typed value (or the reasons it is malformed) before building the product.
+ * typed value (or the reasons it is malformed) before building the product. Unknown keys are
+ * refused at every level.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { TransformConfig } from 'tta-lens'
  * const config = TransformConfig.decode({ transforms: [{ name: 'scale', scales: [0.75], interpolation: 'bilinear' }] })
  * assert.ok(E.isRight(config) && config.right.transforms[0]?.name === 'scale')
  * assert.ok(E.isLeft(TransformConfig.decode({ transforms: [{ name: 'shear' }] })))
+ * assert.ok(E.isLeft(TransformConfig.decode({ transforms: [{ name: 'hflip', p: 0.5 }] })))
  * @category model
  */
-export const TransformConfig = t.type({ transforms: t.array(FactorCodec) })
+export const TransformConfig = strictObject('TransformConfig', { transforms: t.array(FactorCodec) }, {})
 /** A decoded transform config: the value {@link TransformConfig} accepts. @category model */
 export type TransformConfig = t.TypeOf<typeof TransformConfig>
 
-const factorFrom = (f: t.TypeOf<typeof FactorCodec>): E.Either<ParamError, AnyFactor> => {
+const factorFrom = (f: FactorConfig): E.Either<ParamError, AnyFactor> => {
   switch (f.name) {
     case 'hflip': return E.right(T.hflip())
     case 'vflip': return E.right(T.vflip())
@@ -80,12 +107,12 @@ const all = <A>(items: readonly E.Either<ParamError, A>[]): E.Either<ParamError,
  * assert.ok(E.isLeft(productFromConfig({ transforms: [{ name: 'rotate90', angles: [45] }] })))
  * @category constructors
  */
-export const productFromConfig = (json: unknown): E.Either<ParamError, Product<readonly AnyFactor[]>> => {
-  const decoded = TransformConfig.decode(json)
-  if (E.isLeft(decoded)) {
-    return E.left(paramError('a transform config is { "transforms": [{ "name": "hflip" | "vflip" | "rotate90" | "scale" | "resize" | "add" | "multiply" | "fiveCrops" | "translate", ...parameters }] }'))
-  }
-  return E.Functor.map(all(decoded.right.transforms.map(factorFrom)), (factors) => product(...factors))
+export const productFromConfig = (json: unknown): E.Either<ParamError | LimitError, Product<readonly AnyFactor[]>> => {
+  const decoded = decodeWith(TransformConfig, json, 'transform config')
+  if (E.isLeft(decoded)) return decoded
+  return E.flatMap(
+    all(decoded.right.transforms.map((f, i) => E.mapLeft((e: ParamError) => paramError(`transform config: transforms[${i}]: ${e.message}`))(factorFrom(f)))),
+    (factors) => checkProduct(product(...factors)))
 }
 
 const numbers = (text: string, what: string): E.Either<ParamError, readonly number[]> => {
@@ -118,8 +145,11 @@ const aliasFactors = (spec: string): E.Either<ParamError, readonly AnyFactor[]> 
     }
     case 'fivecrop': return E.flatMap(size(argument, 'fivecrop'), ([h, w]) => E.Functor.map(T.fiveCrops(h, w), (f) => [f]))
     case 'tencrop': return E.flatMap(size(argument, 'tencrop'), ([h, w]) => E.Functor.map(T.fiveCrops(h, w), (f) => [T.hflip(), f]))
-    case 'shifts': return E.flatMap(numbers(argument, 'shifts'), ([px = 1]) =>
-      E.Functor.map(T.translate([[0, px], [0, -px], [px, 0], [-px, 0]]), (f) => [f]))
+    case 'shifts': return E.flatMap(numbers(argument, 'shifts'), (values) => {
+      const [px = 1] = values
+      if (values.length !== 1) return E.left(paramError(`shifts takes one whole number of pixels, got '${argument}'`))
+      return E.Functor.map(T.translate([[0, px], [0, -px], [px, 0], [-px, 0]]), (f) => [f])
+    })
     default:
       return E.left(paramError(`unknown transform alias '${name}'; use none, hflip, vflip, flip, d4, rotate90:A,B, multiscale:K,K[/mode], fivecrop:HxW, tencrop:HxW, shifts:PX, joined with +`))
   }
@@ -135,6 +165,9 @@ const aliasFactors = (spec: string): E.Either<ParamError, readonly AnyFactor[]> 
  * assert.ok(E.isLeft(parsePolicy('d8')))
  * @category constructors
  */
-export const parsePolicy = (spec: string): E.Either<ParamError, Product<readonly AnyFactor[]>> =>
-  spec.trim() === 'none' ? E.right(identity)
-    : E.Functor.map(all(spec.split('+').map(aliasFactors)), (groups) => product(...groups.flat()))
+export const parsePolicy = (spec: string): E.Either<ParamError | LimitError, Product<readonly AnyFactor[]>> => {
+  const text: unknown = spec
+  if (typeof text !== 'string') return E.left(paramError(`a policy is a string such as 'hflip+shifts:1', got ${showValue(text)}`))
+  return text.trim() === 'none' ? E.right(identity)
+    : E.flatMap(all(text.split('+').map(aliasFactors)), (groups) => checkProduct(product(...groups.flat())))
+}

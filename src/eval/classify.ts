@@ -6,9 +6,14 @@
  * @since 0.3.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { shapeError, type TtaError } from '../errors.js'
+import { paramError, shapeError, type TtaError } from '../errors.js'
 import type { AnyFactor, Product } from '../algebra/product.js'
-import { size } from '../algebra/product.js'
+import { checkProduct, size } from '../algebra/product.js'
+import { checkFinite } from '../guard/finite.js'
+import { checkElements } from '../guard/limits.js'
+import { showValue } from '../guard/decode.js'
+import { decodeOptions, FunctionCodec } from '../wrapper/options.js'
+import * as t from 'io-ts'
 import type { MergeMode } from '../merge/merge.js'
 import { assumeShape } from '../tensor/trusted.js'
 import type { Shape } from '../tensor/shape.js'
@@ -90,10 +95,9 @@ export const evaluateClassifier = async (
   policies: readonly { readonly name: string; readonly product: Product<readonly AnyFactor[]> }[],
   options: ExecutionOptions & { readonly merge?: MergeMode; readonly imagesPerRun?: number; readonly onProgress?: (policy: string, done: number, total: number) => void } = {},
 ): Promise<E.Either<TtaError, readonly PolicyResult[]>> => {
+  const checked = checkEvaluation(set, policies, options)
+  if (E.isLeft(checked)) return checked
   const [n, c, h, w] = set.shape
-  if (set.images.length !== n * c * h * w || set.labels.length !== n) {
-    return E.left(shapeError(`a labelled set of [${set.shape.join(',')}] needs ${n * c * h * w} pixel values and ${n} labels, got ${set.images.length} and ${set.labels.length}`))
-  }
   const batch = Math.max(1, options.imagesPerRun ?? 500)
   const results: PolicyResult[] = []
   let baseline: Int32Array | undefined
@@ -125,10 +129,62 @@ export const evaluateClassifier = async (
       }
     }
     baseline ??= predictions
-    results.push({
+    const result: PolicyResult = {
       policy: policy.name, views: size(policy.product), correct, total: n, accuracy: correct / n,
       fixed, broken, p: mcnemar(fixed, broken), msPerImage: elapsed / n, predictions,
-    })
+    }
+    // The non-finite rule covers metrics too: no NaN% is ever reported as a score.
+    const metrics = checkFinite([result.accuracy, result.p, result.msPerImage], `the metrics of policy '${policy.name}'`, ' (accuracy, p, ms/image)')
+    if (E.isLeft(metrics)) return metrics
+    results.push(result)
   }
   return E.right(results)
+}
+
+/** An array or a typed array as a plain list, or undefined for anything else. */
+const listOf = (value: unknown): readonly unknown[] | undefined => {
+  if (Array.isArray(value)) return value
+  if (!ArrayBuffer.isView(value) || value instanceof DataView || !('length' in value) || typeof value.length !== 'number') return undefined
+  return Array.from({ length: value.length }, (_, i): unknown => Reflect.get(value, i))
+}
+
+const isPositiveInteger = (d: unknown): d is number => typeof d === 'number' && Number.isInteger(d) && d > 0
+
+/** What an untyped caller can get wrong about an evaluation, checked before any model call. */
+const checkEvaluation = (set: unknown, policies: unknown, options: unknown): E.Either<TtaError, void> => {
+  if (typeof set !== 'object' || set === null || !('shape' in set) || !('images' in set) || !('labels' in set)) {
+    return E.left(shapeError('a labelled set is { shape: [N, C, H, W], images: Float32Array, labels }'))
+  }
+  const { shape, images, labels } = set
+  if (!Array.isArray(shape) || shape.length !== 4 || !shape.every(isPositiveInteger)) {
+    const empty = Array.isArray(shape) && shape[0] === 0
+    return E.left(shapeError(empty ? 'the labelled set is empty: no image to evaluate' : `a labelled set's shape must be [N, C, H, W] positive integers, got ${showValue(shape)}`))
+  }
+  const size = checkElements('the labelled set', shape)
+  if (E.isLeft(size)) return size
+  const [n = 0] = shape
+  if (!(images instanceof Float32Array) || images.length !== size.right) {
+    return E.left(shapeError(`a labelled set of [${shape.join(',')}] needs ${size.right} pixel values in a Float32Array, got ${images instanceof Float32Array ? images.length : showValue(images)}`))
+  }
+  const pixels = checkFinite(images, 'the labelled images')
+  if (E.isLeft(pixels)) return pixels
+  const list = listOf(labels)
+  if (list === undefined || list.length !== n) {
+    return E.left(shapeError(`a labelled set of ${n} images needs ${n} labels, got ${list === undefined ? showValue(labels) : list.length}`))
+  }
+  const bad = list.findIndex((l) => typeof l !== 'number' || !Number.isInteger(l) || l < 0)
+  if (bad >= 0) return E.left(shapeError(`label ${bad} must be a class index (a non-negative integer)`))
+  if (!Array.isArray(policies) || policies.length === 0) return E.left(paramError('policies must be a non-empty array of { name, product }'))
+  for (const [i, policy] of policies.entries()) {
+    if (typeof policy !== 'object' || policy === null || !('name' in policy) || typeof policy.name !== 'string' || !('product' in policy)) {
+      return E.left(paramError(`policies[${i}] must be { name: string, product }`))
+    }
+    const p = checkProduct(policy.product)
+    if (E.isLeft(p)) return E.left(p.left._tag === 'ParamError' ? paramError(`policies[${i}]: ${p.left.message}`) : p.left)
+  }
+  const decoded = decodeOptions(options, { imagesPerRun: t.number, onProgress: FunctionCodec })
+  if (E.isLeft(decoded)) return decoded
+  const perRun: unknown = typeof options === 'object' && options !== null && 'imagesPerRun' in options ? options.imagesPerRun : undefined
+  if (perRun !== undefined && !isPositiveInteger(perRun)) return E.left(paramError(`options: imagesPerRun must be a positive integer, got ${showValue(perRun)}`))
+  return E.right(undefined)
 }

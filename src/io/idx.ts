@@ -4,9 +4,13 @@
  * @since 0.3.0
  */
 import { gunzipSync } from 'node:zlib'
-import { readFile } from 'node:fs/promises'
+import { readFile, stat } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
-import { shapeError, type ShapeError } from '../errors.js'
+import { limitError, shapeError, type LimitError, type ShapeError } from '../errors.js'
+import { limits } from '../guard/limits.js'
+
+/** The most bytes an IDX file may hold once unzipped: the element limit plus the largest header. */
+const maxIdxBytes = limits.maxElements + 4 + 4 * 255
 
 /** A decoded IDX file: its shape from the header and its unsigned bytes, row-major. @category model */
 export interface IdxArray {
@@ -24,12 +28,17 @@ export interface IdxArray {
  * assert.ok(E.isLeft(decodeIdx(Uint8Array.of(1, 2, 3))))
  * @category constructors
  */
-export const decodeIdx = (input: Uint8Array): E.Either<ShapeError, IdxArray> => {
+export const decodeIdx = (input: Uint8Array): E.Either<ShapeError | LimitError, IdxArray> => {
+  if (!(input instanceof Uint8Array)) return E.left(shapeError('an IDX file is given as a Uint8Array of its bytes'))
   let bytes = input
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
-      bytes = gunzipSync(bytes)
+      // A gzip bomb stops at the limit instead of filling memory.
+      bytes = gunzipSync(bytes, { maxOutputLength: maxIdxBytes })
     } catch (e) {
+      if (e instanceof RangeError) {
+        return E.left(limitError('maxElements', Number.POSITIVE_INFINITY, limits.maxElements, `the gzipped IDX data unpacks to more than ${maxIdxBytes.toLocaleString('en-US')} bytes; the limit is ${limits.maxElements.toLocaleString('en-US')} values`))
+      }
       return E.left(shapeError(`corrupt gzip data: ${e instanceof Error ? e.message : String(e)}`))
     }
   }
@@ -41,6 +50,9 @@ export const decodeIdx = (input: Uint8Array): E.Either<ShapeError, IdxArray> => 
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const shape = Array.from({ length: rank }, (_, i) => view.getUint32(4 + 4 * i, false))
   const count = shape.reduce((a, d) => a * d, 1)
+  if (count > limits.maxElements) {
+    return E.left(limitError('maxElements', count, limits.maxElements, `the IDX header says [${shape.join(',')}] = ${count.toLocaleString('en-US')} values; the limit is ${limits.maxElements.toLocaleString('en-US')}`))
+  }
   if (bytes.length !== header + count) return E.left(shapeError(`IDX data holds ${bytes.length - header} values but the header says [${shape.join(',')}] = ${count}`))
   return E.right({ shape, data: bytes.slice(header) })
 }
@@ -56,8 +68,13 @@ export const decodeIdx = (input: Uint8Array): E.Either<ShapeError, IdxArray> => 
  * assert.ok(E.isLeft(await readIdx('no/such/file.idx')))
  * @category constructors
  */
-export const readIdx = async (path: string): Promise<E.Either<ShapeError, IdxArray>> => {
+export const readIdx = async (path: string): Promise<E.Either<ShapeError | LimitError, IdxArray>> => {
   try {
+    const info = await stat(path)
+    if (!info.isFile()) return E.left(shapeError(`cannot read ${JSON.stringify(path)}: not a file`))
+    if (info.size > maxIdxBytes) {
+      return E.left(limitError('maxFileBytes', info.size, maxIdxBytes, `${JSON.stringify(path)} has ${info.size.toLocaleString('en-US')} bytes; an IDX file may have at most ${maxIdxBytes.toLocaleString('en-US')}`))
+    }
     return decodeIdx(await readFile(path))
   } catch (e) {
     return E.left(shapeError(`cannot read ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`))

@@ -1,16 +1,19 @@
 /**
  * Image files in and out, through sharp: decoding to an NCHW tensor with the preprocessing a model
- * expects, and atomic writes (a temporary file renamed into place, so an interrupted run never
- * leaves a half-written output that a rerun would mistake for a finished one).
+ * expects — the preprocessing checked first, and the image's size read from its header and checked
+ * against the element limit before a pixel is decoded. Writes go through `io/files` (atomic).
  *
  * @since 0.3.0
  */
-import { randomBytes } from 'node:crypto'
-import { rename, rm, writeFile } from 'node:fs/promises'
 import * as E from 'fp-ts/lib/Either.js'
+import * as t from 'io-ts'
 import sharp from 'sharp'
-import { shapeError, type ShapeError } from '../errors.js'
+import { limitError, paramError, shapeError, type LimitError, type ParamError, type ShapeError } from '../errors.js'
+import { decodeWith, strictObject } from '../guard/decode.js'
+import { limits } from '../guard/limits.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
+
+export { writeAtomic } from './files.js'
 
 /** How pixels become model input. @category model */
 export interface Preprocess {
@@ -34,14 +37,72 @@ export interface DecodedImage {
   readonly channels: 1 | 3
 }
 
+const PreprocessCodec = strictObject('preprocess', {}, {
+  channels: t.union([t.literal(1), t.literal(3)]),
+  size: t.tuple([t.number, t.number]),
+  mean: t.array(t.number),
+  std: t.array(t.number),
+  bgr: t.boolean,
+})
+
 /**
- * Decodes an image file (PNG, JPEG, WebP, …) into a `[1, C, H, W]` tensor.
+ * Checks preprocessing options from outside (CLI flags, a config) before any image is read: one
+ * or three channels, a size of positive integers within the element limit, one finite mean and one
+ * finite, positive std per channel.
  * @category constructors
  */
-export const readImage = async (path: string, pre: Preprocess = {}): Promise<E.Either<ShapeError, DecodedImage>> => {
+export const checkPreprocess = (pre: unknown): E.Either<ParamError | LimitError, Preprocess> => {
+  const decoded = decodeWith(PreprocessCodec, pre ?? {}, 'preprocess')
+  if (E.isLeft(decoded)) return decoded
+  const { channels = 3, size, mean, std } = decoded.right
+  if (size !== undefined) {
+    if (!size.every((d) => Number.isInteger(d) && d > 0)) return E.left(paramError(`preprocess: size must be [height, width] positive integers, got [${size.join(',')}]`))
+    const values = channels * size[0] * size[1]
+    if (values > limits.maxElements) {
+      return E.left(limitError('maxElements', values, limits.maxElements, `resizing to ${size[0]}x${size[1]} makes ${values.toLocaleString('en-US')} values; the limit is ${limits.maxElements.toLocaleString('en-US')}`))
+    }
+  }
+  for (const [name, list] of [['mean', mean], ['std', std]] as const) {
+    if (list === undefined) continue
+    if (list.length !== channels) return E.left(paramError(`preprocess: ${name} needs ${channels} value${channels === 1 ? '' : 's'} (one per channel), got ${list.length}`))
+    const bad = list.findIndex((v) => !Number.isFinite(v) || (name === 'std' && v <= 0))
+    if (bad >= 0) return E.left(paramError(`preprocess: ${name}[${bad}] must be ${name === 'std' ? 'a finite number > 0' : 'finite'}, got ${list[bad]}`))
+  }
+  return E.right(decoded.right)
+}
+
+/**
+ * Reads an image's size from its header (no pixel is decoded) and checks that decoding it — and
+ * resizing it to `size`, as `channels` channels — stays within {@link limits}.maxElements: a
+ * 746 KB PNG can hold 16000×16000 pixels. Throws only what sharp throws for an unreadable file.
+ * @internal
+ */
+export const checkImageHeader = async (path: string, channels: number, size?: readonly [number, number]): Promise<E.Either<LimitError, { readonly width: number; readonly height: number }>> => {
+  const header = await sharp(path, { failOn: 'error', limitInputPixels: false }).metadata()
+  const [height = 0, width = 0, bands = 4] = [header.height, header.width, header.channels]
+  const [outHeight, outWidth] = size ?? [height, width]
+  const decoded = Math.max(height * width * bands, outHeight * outWidth * channels)
+  return decoded > limits.maxElements
+    ? E.left(limitError('maxElements', decoded, limits.maxElements,
+      `${path} is ${width}x${height} (from its header): decoding it needs ${decoded.toLocaleString('en-US')} values; the limit is ${limits.maxElements.toLocaleString('en-US')}`))
+    : E.right({ width, height })
+}
+
+/**
+ * Decodes an image file (PNG, JPEG, WebP, …) into a `[1, C, H, W]` tensor. Its size is read from
+ * the header first: an image whose decoded pixels would pass {@link limits}.maxElements is refused
+ * before it is decoded (a 746 KB PNG can hold 16000×16000 pixels).
+ * @category constructors
+ */
+export const readImage = async (path: string, options: Preprocess = {}): Promise<E.Either<ShapeError | ParamError | LimitError, DecodedImage>> => {
+  const checked = checkPreprocess(options)
+  if (E.isLeft(checked)) return checked
+  const pre = checked.right
   const channels = pre.channels ?? 3
   try {
-    let pipeline = sharp(path, { failOn: 'error' }).removeAlpha()
+    const header = await checkImageHeader(path, channels, pre.size)
+    if (E.isLeft(header)) return header
+    let pipeline = sharp(path, { failOn: 'error', limitInputPixels: limits.maxElements }).removeAlpha()
     if (pre.size !== undefined) pipeline = pipeline.resize(pre.size[1], pre.size[0], { fit: 'fill' })
     pipeline = channels === 1 ? pipeline.greyscale() : pipeline.toColourspace('srgb')
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true })
@@ -57,17 +118,6 @@ export const readImage = async (path: string, pre: Preprocess = {}): Promise<E.E
     return E.right({ tensor: assumeShape<readonly [1, number, number, number]>([1, channels, height, width], out), pixels: new Uint8Array(data), height, width, channels })
   } catch (e) {
     return E.left(shapeError(`cannot read image ${JSON.stringify(path)}: ${e instanceof Error ? e.message : String(e)}`))
-  }
-}
-
-/** Writes bytes atomically: a temporary file beside the target, then a rename. @category destructors */
-export const writeAtomic = async (path: string, bytes: Uint8Array | string): Promise<void> => {
-  const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`
-  try {
-    await writeFile(temporary, bytes)
-    await rename(temporary, path)
-  } finally {
-    await rm(temporary, { force: true })
   }
 }
 

@@ -17,7 +17,10 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { mergeError, shapeError, type MergeError, type ShapeError } from '../errors.js'
+import { mergeError, shapeError, type AllocationError, type LimitError, type MergeError, type NonFiniteError, type ShapeError } from '../errors.js'
+import { checkFinite } from '../guard/finite.js'
+import { allocate, checkCount, limits } from '../guard/limits.js'
+import { safeString, showValue } from '../guard/decode.js'
 import type { Shape, ShapeFits, ShowShape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 
@@ -48,7 +51,7 @@ export const mergeModes: readonly MergeMode[] = ['mean', 'gmean', 'sum', 'max', 
 export const parseMergeMode = (mode: unknown): E.Either<MergeError, MergeMode> => {
   const found = mergeModes.find((m) => m === mode)
   return found === undefined
-    ? E.left(mergeError(`unknown merge mode '${String(mode)}'; use one of ${mergeModes.join(', ')}`))
+    ? E.left(mergeError(`unknown merge mode ${typeof mode === 'string' ? `'${mode}'` : safeString(mode)}; use one of ${mergeModes.join(', ')}`))
     : E.right(found)
 }
 
@@ -59,16 +62,37 @@ const mapped = (acc: Float64Array, f: (v: number) => number): Float32Array => {
   return out
 }
 
+/**
+ * Why a merge failed: values it cannot combine (MergeError), a non-finite value in a view or in the
+ * result (NonFiniteError), a size that cannot be held (LimitError, AllocationError) or a bad shape.
+ * @category errors
+ */
+export type MergeFailure = MergeError | NonFiniteError | ShapeError | LimitError | AllocationError
+
 /** A running merge over views of `size` values each. @category model */
 export interface Accumulator {
   /** Adds one view; fails without changing the state if the view is not mergeable. */
-  readonly add: (view: Float32Array) => E.Either<MergeError, void>
-  /** The merged values; fails when no view was added. */
-  readonly result: () => E.Either<MergeError, Float32Array>
+  readonly add: (view: Float32Array | Float64Array) => E.Either<MergeFailure, void>
+  /** The merged values; fails when no view was added, or when a value does not fit a float32 (a sum past 3.4e38). */
+  readonly result: () => E.Either<MergeFailure, Float32Array>
   readonly count: () => number
 }
 
-const firstBad = (view: Float32Array, bad: (v: number) => boolean): number => view.findIndex(bad)
+const firstBad = (view: Float32Array | Float64Array, bad: (v: number) => boolean): number => view.findIndex(bad)
+
+/** An accumulator that was asked for with arguments it cannot honour: every call says why. */
+const refused = (error: MergeFailure): Accumulator => ({ add: () => E.left(error), result: () => E.left(error), count: () => 0 })
+
+const checkLayout = (size: number, layout: unknown): E.Either<MergeError, { outer: number; classes: number; inner: number }> => {
+  if (typeof layout !== 'object' || layout === null) return E.left(mergeError(`a vote layout must be { outer, classes, inner }, got ${showValue(layout)}`))
+  const part = (key: 'outer' | 'classes' | 'inner'): number => {
+    const v: unknown = Object.entries(layout).find(([k]) => k === key)?.[1]
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : Number.NaN
+  }
+  const [outer, classes, inner] = [part('outer'), part('classes'), part('inner')]
+  return outer * classes * inner === size ? E.right({ outer, classes, inner })
+    : E.left(mergeError(`a vote layout of ${outer} × ${classes} × ${inner} does not cover ${size} values`))
+}
 
 /**
  * A streaming accumulator. `layout` places the class axis for `vote`: `outer` blocks of `classes`
@@ -89,13 +113,23 @@ export const accumulator = (
   size: number,
   layout: { readonly outer: number; readonly classes: number; readonly inner: number } = { outer: 1, classes: size, inner: 1 },
 ): Accumulator => {
-  const acc = new Float64Array(size)
-  const votes = mode === 'vote' ? new Float64Array(size) : undefined
+  // Arguments from untyped code are checked here, and a refusal is returned by every call.
+  const known = parseMergeMode(mode)
+  if (E.isLeft(known)) return refused(known.left)
+  const counted = checkCount('the merge size', size, limits.maxElements)
+  if (E.isLeft(counted)) return refused(counted.left._tag === 'LimitError' ? counted.left : mergeError(counted.left.message))
+  const shape = mode === 'vote' ? checkLayout(size, layout) : E.right(layout)
+  if (E.isLeft(shape)) return refused(shape.left)
+  const buffers = E.flatMap(allocate(Float64Array, size, 'the merge'), (a) =>
+    E.Functor.map(mode === 'vote' ? allocate(Float64Array, size, 'the vote counts') : E.right(undefined), (v) => [a, v] as const))
+  if (E.isLeft(buffers)) return refused(buffers.left)
+  const [acc, votes] = buffers.right
   let n = 0
-  const check = (view: Float32Array): E.Either<MergeError, void> => {
+  const check = (view: Float32Array | Float64Array): E.Either<MergeFailure, void> => {
+    if (!(view instanceof Float32Array) && !(view instanceof Float64Array)) return E.left(shapeError(`view ${n} must be a Float32Array, got ${showValue(view)}`))
     if (view.length !== size) return E.left(mergeError(`view ${n} has ${view.length} values but the merge holds ${size}`))
-    const nan = firstBad(view, Number.isNaN)
-    if (nan >= 0) return E.left(mergeError(`view ${n} has NaN at index ${nan}`))
+    const finite = checkFinite(view, `view ${n}`)
+    if (E.isLeft(finite)) return finite
     if (mode === 'gmean' || mode === 'tsharpen') {
       const neg = firstBad(view, (v) => v < 0)
       if (neg >= 0) {
@@ -105,7 +139,7 @@ export const accumulator = (
     }
     return E.right(undefined)
   }
-  const add = (view: Float32Array): E.Either<MergeError, void> => {
+  const add = (view: Float32Array | Float64Array): E.Either<MergeFailure, void> => {
     const ok = check(view)
     if (E.isLeft(ok)) return ok
     switch (mode) {
@@ -126,7 +160,7 @@ export const accumulator = (
         for (let i = 0; i < size; i++) acc[i] = n === 0 ? (view[i] ?? 0) : Math.min(acc[i] ?? 0, view[i] ?? 0)
         break
       case 'vote': {
-        const { outer, classes, inner } = layout
+        const { outer, classes, inner } = shape.right
         for (let o = 0; o < outer; o++) {
           for (let p = 0; p < inner; p++) {
             let best = 0
@@ -147,21 +181,25 @@ export const accumulator = (
     n++
     return E.right(undefined)
   }
-  const result = (): E.Either<MergeError, Float32Array> => {
+  const result = (): E.Either<MergeFailure, Float32Array> => {
     if (n === 0) return E.left(mergeError('nothing to merge: no view was added'))
+    const merged = combined()
+    return E.Functor.map(checkFinite(merged, 'merged result', ' (beyond the float32 range)'), () => merged)
+  }
+  const combined = (): Float32Array => {
     switch (mode) {
       case 'mean':
       case 'tsharpen':
-        return E.right(mapped(acc, (v) => v / n))
+        return mapped(acc, (v) => v / n)
       case 'gmean':
-        return E.right(mapped(acc, (v) => Math.exp(v / n)))
+        return mapped(acc, (v) => Math.exp(v / n))
       case 'sum':
       case 'max':
       case 'min':
-        return E.right(Float32Array.from(acc))
+        return Float32Array.from(acc)
       case 'vote': {
         const out = new Float32Array(size)
-        const { outer, classes, inner } = layout
+        const { outer, classes, inner } = shape.right
         for (let o = 0; o < outer; o++) {
           for (let p = 0; p < inner; p++) {
             let best = 0
@@ -174,7 +212,7 @@ export const accumulator = (
             out[(o * classes + best) * inner + p] = 1
           }
         }
-        return E.right(out)
+        return out
       }
     }
   }
@@ -198,6 +236,11 @@ export const voteLayout = (shape: readonly number[]): { outer: number; classes: 
 }
 
 type ShapeOf<T> = T extends Tensor<infer S> ? S : never
+
+const isTensorLike = (t: unknown): boolean =>
+  typeof t === 'object' && t !== null && 'shape' in t && 'data' in t && Array.isArray(t.shape) && t.data instanceof Float32Array &&
+  t.shape.every((d: unknown) => typeof d === 'number' && Number.isInteger(d) && d > 0) &&
+  t.shape.reduce((a: number, d: number) => a * d, 1) === t.data.length
 /** The shapes among `R` that cannot be `F`'s (an untracked `number` dim could be anything). */
 type Unlike<F extends Shape, R> = R extends Shape ? (ShapeFits<R, F> extends true ? (ShapeFits<F, R> extends true ? never : R) : R) : never
 /**
@@ -231,11 +274,15 @@ export type CheckSameShapes<T extends readonly Tensor<Shape>[]> = T extends read
 export const merge = <const T extends readonly [Tensor<Shape>, ...Tensor<Shape>[]]>(
   mode: MergeMode,
   tensors: T & CheckSameShapes<T>,
-): E.Either<MergeError | ShapeError, Tensor<ShapeOf<T[0]>>> => {
+): E.Either<MergeFailure, Tensor<ShapeOf<T[0]>>> => {
   // A mode from untyped code ('median') is a MergeError, not a TypeError from an unknown accumulator.
   const known = parseMergeMode(mode)
   if (E.isLeft(known)) return known
+  const given: unknown = tensors
+  if (!Array.isArray(given)) return E.left(mergeError(`merge takes an array of tensors, got ${showValue(given)}`))
   const list: readonly Tensor<Shape>[] = tensors
+  const notTensor = list.findIndex((t) => !isTensorLike(t))
+  if (notTensor >= 0) return E.left(shapeError(`tensors[${notTensor}] is not a tensor {shape, data: Float32Array} whose data fills its shape`))
   const [first] = list
   if (first === undefined) return E.left(mergeError('nothing to merge: no tensor given'))
   const shape: readonly number[] = first.shape

@@ -8,7 +8,10 @@
  * @since 0.1.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { shapeError, type ShapeError } from '../errors.js'
+import { shapeError, type AllocationError, type LimitError, type NonFiniteError, type ShapeError } from '../errors.js'
+import { checkFinite } from '../guard/finite.js'
+import { allocate, checkElements } from '../guard/limits.js'
+import { safeString, showValue } from '../guard/decode.js'
 import type { Concrete, Dim, Shape } from './shape.js'
 import { assumeShape, type Tensor } from './trusted.js'
 
@@ -27,15 +30,42 @@ const describe = (shape: readonly number[]): string => `[${shape.join(',')}]`
  */
 export const sizeOf = (shape: readonly number[]): number => shape.reduce((a, d) => a * d, 1)
 
-const checkDims = (shape: readonly unknown[]): E.Either<ShapeError, readonly number[]> => {
+/** Why a tensor could not be built: a bad shape or data, a size over the limit, a non-finite value, or no memory. @category errors */
+export type TensorError = ShapeError | LimitError | NonFiniteError | AllocationError
+
+const checkDims = (shape: unknown): E.Either<ShapeError, readonly number[]> => {
+  if (!Array.isArray(shape)) return E.left(shapeError(`a shape must be an array of positive integers, got ${showValue(shape)}`))
   const dims: number[] = []
   for (const [i, d] of shape.entries()) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) {
-      return E.left(shapeError(`dimension ${i} of shape [${shape.map(String).join(',')}] must be a positive integer, got ${String(d)}`))
+      return E.left(shapeError(`dimension ${i} of shape ${safeString(shape)} must be a positive integer, got ${safeString(d)}`))
     }
     dims.push(d)
   }
   return E.right(dims)
+}
+
+/** Dims that are positive integers and whose product is within the element limit. */
+const checkShape = (shape: unknown): E.Either<ShapeError | LimitError, readonly number[]> =>
+  E.flatMap(checkDims(shape), (dims) => E.Functor.map(checkElements('a tensor of shape', dims), () => dims))
+
+const isNumberList = (data: unknown): data is ArrayLike<number> =>
+  Array.isArray(data) || (ArrayBuffer.isView(data) && !(data instanceof DataView) && !(data instanceof BigInt64Array) && !(data instanceof BigUint64Array))
+
+/**
+ * Copies data from outside into a Float32Array after checking that it is a list of `expected`
+ * finite numbers (after rounding to float32: 1e39 in a Float64Array becomes Infinity).
+ */
+const float32Data = (data: unknown, dims: readonly number[], expected: number): E.Either<ShapeError | NonFiniteError, Float32Array> => {
+  if (!isNumberList(data)) return E.left(shapeError(`data must be an array or a typed array of numbers, got ${showValue(data)}`))
+  if (data.length !== expected) return E.left(shapeError(`shape ${describe(dims)} needs ${expected} values but ${data.length} were given`))
+  if (Array.isArray(data)) {
+    const bad = data.findIndex((v) => typeof v !== 'number')
+    if (bad >= 0) return E.left(shapeError(`data[${bad}] must be a number, got ${showValue(data[bad])}`))
+  }
+  // Copy so that nothing the caller holds can change the tensor afterwards (and vice versa).
+  const copy = Float32Array.from(data)
+  return E.Functor.map(checkFinite(copy, 'tensor data'), () => copy)
 }
 
 /**
@@ -52,15 +82,9 @@ const checkDims = (shape: readonly unknown[]): E.Either<ShapeError, readonly num
 export const tensor = <const S extends readonly number[]>(
   shape: S,
   data: ArrayLike<number>,
-): E.Either<ShapeError, Tensor<S>> =>
-  E.flatMap(checkDims(shape), (dims) => {
-    const expected = sizeOf(dims)
-    if (data.length !== expected) {
-      return E.left(shapeError(`shape ${describe(dims)} needs ${expected} values but ${data.length} were given`))
-    }
-    // Copy so that nothing the caller holds can change the tensor afterwards (and vice versa).
-    return E.right(assumeShape<S>(dims, Float32Array.from(data)))
-  })
+): E.Either<TensorError, Tensor<S>> =>
+  E.flatMap(checkShape(shape), (dims): E.Either<TensorError, Tensor<S>> =>
+    E.Functor.map(float32Data(data, dims, sizeOf(dims)), (copy) => assumeShape<S>(dims, copy)))
 
 /**
  * A tensor of zeros, with the shape checked as in {@link tensor}: a starting buffer, a blank mask
@@ -73,8 +97,36 @@ export const tensor = <const S extends readonly number[]>(
  * assert.ok(E.isLeft(zeros([2, 0])))   // every dimension must be a positive integer
  * @category constructors
  */
-export const zeros = <const S extends readonly number[]>(shape: S): E.Either<ShapeError, Tensor<S>> =>
-  E.Functor.map(checkDims(shape), (dims) => assumeShape<S>(dims, new Float32Array(sizeOf(dims))))
+export const zeros = <const S extends readonly number[]>(shape: S): E.Either<TensorError, Tensor<S>> =>
+  E.flatMap(checkShape(shape), (dims): E.Either<TensorError, Tensor<S>> =>
+    E.Functor.map(allocate(Float32Array, sizeOf(dims), `a tensor of shape ${describe(dims)}`), (data) => assumeShape<S>(dims, data)))
+
+/**
+ * Checks a value that should be a tensor made by this library — from a caller without types it may
+ * be anything: an object with a `shape` of positive integers within the element limit and a
+ * `Float32Array` of exactly that many finite values. `what` names it in the error.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { checkTensor } from 'tta-lens'
+ * assert.ok(E.isRight(checkTensor({ shape: [1, 2], data: Float32Array.of(1, 2) }, 'the mask')))
+ * const short = checkTensor({ shape: [1, 2], data: Float32Array.of(1) }, 'the mask')
+ * assert.ok(E.isLeft(short) && short.left.message === 'the mask has shape [1,2], which needs 2 values, but its data has 1')
+ * const nan = checkTensor({ shape: [2], data: Float32Array.of(1, NaN) }, 'the mask')
+ * assert.ok(E.isLeft(nan) && nan.left._tag === 'NonFiniteError')
+ * @category constructors
+ */
+export const checkTensor = (value: unknown, what: string): E.Either<TensorError, { readonly shape: readonly number[]; readonly data: Float32Array }> => {
+  if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value) || !(value.data instanceof Float32Array)) {
+    return E.left(shapeError(`${what} must be a tensor {shape, data: Float32Array}, got ${showValue(value)}`))
+  }
+  const data = value.data
+  return E.flatMap(checkDims(value.shape), (dims): E.Either<TensorError, { readonly shape: readonly number[]; readonly data: Float32Array }> => {
+    const size = checkElements(what, dims)
+    if (E.isLeft(size)) return size
+    if (data.length !== size.right) return E.left(shapeError(`${what} has shape ${describe(dims)}, which needs ${size.right} values, but its data has ${data.length}`))
+    return E.Functor.map(checkFinite(data, what), () => ({ shape: dims, data }))
+  })
+}
 
 /**
  * Checks a value from untyped code (or a `Tensor<Shape>` of unknown shape) against a declared shape.
@@ -88,7 +140,11 @@ export const zeros = <const S extends readonly number[]>(shape: S): E.Either<Sha
  * assert.ok(E.isLeft(decode(['N', 3, 'H', 'W'], { shape: [3, 2, 2], data: new Float32Array(12) })))
  * @category constructors
  */
-export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either<ShapeError, Tensor<S>> => {
+export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either<TensorError, Tensor<S>> => {
+  const declared: unknown = spec
+  if (!Array.isArray(declared) || !declared.every((d) => typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d > 0))) {
+    return E.left(shapeError(`a declared shape is an array of positive integers and names, got ${safeString(declared)}`))
+  }
   if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value)) {
     return E.left(shapeError('expected a tensor: an object with `shape` and `data`'))
   }
@@ -97,14 +153,10 @@ export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either
   if (!(data instanceof Float32Array) && !Array.isArray(data)) {
     return E.left(shapeError('`data` must be a Float32Array or an array of numbers'))
   }
-  return E.flatMap(checkDims(shape), (dims) => {
+  return E.flatMap(checkShape(shape), (dims): E.Either<TensorError, Tensor<S>> => {
     const bound = bindShape(spec, dims)
     if (E.isLeft(bound)) return bound
-    if (data.length !== sizeOf(dims)) {
-      return E.left(shapeError(`shape ${describe(dims)} needs ${sizeOf(dims)} values but ${data.length} were given`))
-    }
-    for (const v of data) if (typeof v !== 'number') return E.left(shapeError('`data` must contain only numbers'))
-    return E.right(assumeShape<S>(dims, Float32Array.from(data)))
+    return E.Functor.map(float32Data(data, dims, sizeOf(dims)), (copy) => assumeShape<S>(dims, copy))
   })
 }
 

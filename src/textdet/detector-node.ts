@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { modelError, type ModelError } from '../errors.js'
-import { load } from '../backend/onnx.js'
+import { load, type LoadError } from '../backend/onnx.js'
 import { DETECTOR_SPEC, type Detector } from './detector.js'
 
 const ModelsModule = t.type({ default: t.type({ detectionPath: t.string }) })
@@ -57,6 +57,6 @@ export interface DetectorOptions {
  * await detector.release()
  * @category constructors
  */
-export const loadDetector = (options: DetectorOptions = {}): TE.TaskEither<ModelError, Detector> =>
+export const loadDetector = (options: DetectorOptions = {}): TE.TaskEither<LoadError, Detector> =>
   TE.flatMap(options.path === undefined ? detectorPath : TE.right(options.path), (path) =>
     load(path, { ...DETECTOR_SPEC, ...(options.threads === undefined ? {} : { threads: options.threads }) }))

@@ -12,6 +12,9 @@ import * as t from 'io-ts'
 import sharp from 'sharp'
 import { assetPath } from '../io/package.js'
 import type { RgbImage } from './preprocess.js'
+import type { LimitError } from '../errors.js'
+import { limits } from '../guard/limits.js'
+import { checkImageHeader } from '../io/image.js'
 
 /** A file that cannot be read or does not have the expected content. @category errors */
 export interface DataError {
@@ -91,9 +94,12 @@ export const readTruth = (dir: string = EVAL_SET_DIR): TE.TaskEither<DataError, 
  * assert.ok(E.isRight(image) && image.right.channels === 3 && image.right.data.length === image.right.width * image.right.height * 3)
  * @category constructors
  */
-export const readImage = (path: string): TE.TaskEither<DataError, RgbImage> => async () => {
+export const readImage = (path: string): TE.TaskEither<DataError | LimitError, RgbImage> => async () => {
   try {
-    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+    // The size comes from the header first: an image too large to decode is refused, not decoded.
+    const header = await checkImageHeader(path, 3)
+    if (E.isLeft(header)) return header
+    const { data, info } = await sharp(path, { limitInputPixels: limits.maxElements }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
     return E.right({ data, width: info.width, height: info.height, channels: info.channels })
   } catch (e) {
     return E.left(dataError(`cannot decode ${path}: ${describe(e)}`, e))

@@ -44,19 +44,36 @@ export type QuarterOf<A extends number> = (`${A}` extends `-${infer M}` ? M : `$
   : 'none'
 
 /**
+ * `unknown` for a parameter list that may hold something, `{ error: Message }` for a literal empty
+ * one (`[]`): what makes `scale([])` fail to compile. A `number[]` is checked at run time.
+ * @example
+ * import type { CheckNonEmpty } from 'tta-lens'
+ * const ok: CheckNonEmpty<readonly [2], 'Scale needs at least one factor'> = 'no error'
+ * const open: CheckNonEmpty<readonly number[], 'Scale needs at least one factor'> = 'no error'
+ * const bad: CheckNonEmpty<readonly [], 'Scale needs at least one factor'> = { error: 'Scale needs at least one factor' }
+ * assert.deepStrictEqual([ok, open, bad.error], ['no error', 'no error', 'Scale needs at least one factor'])
+ * @category type-level
+ */
+export type CheckNonEmpty<L extends readonly unknown[], Message extends string> = L extends readonly [] ? { readonly error: Message } : unknown
+
+/**
  * `unknown` when every literal angle is a right angle, else an error naming the bad one: what makes
- * `rotate90([45])` fail to compile.
+ * `rotate90([45])` fail to compile. A literal empty list fails too (`rotate90([])`).
  * @example
  * import type { CheckAngles } from 'tta-lens'
  * const ok: CheckAngles<readonly [0, 90, 3690]> = 'no error'
  * const bad: CheckAngles<readonly [90, 100]> = { error: 'Rotate90 turns by multiples of 90°, and 100° is not one' }
+ * const none: CheckAngles<readonly []> = { error: 'Rotate90 needs at least one angle' }
  * assert.strictEqual(ok, 'no error')
  * assert.match(bad.error, /100°/)
+ * assert.match(none.error, /at least one/)
  * @category type-level
  */
-export type CheckAngles<A extends readonly number[]> = [BadAngles<A[number]>] extends [never]
-  ? unknown
-  : { readonly error: `Rotate90 turns by multiples of 90°, and ${BadAngles<A[number]>}° is not one` }
+export type CheckAngles<A extends readonly number[]> = A extends readonly []
+  ? CheckNonEmpty<A, 'Rotate90 needs at least one angle'>
+  : [BadAngles<A[number]>] extends [never]
+    ? unknown
+    : { readonly error: `Rotate90 turns by multiples of 90°, and ${BadAngles<A[number]>}° is not one` }
 type BadAngles<A> = A extends number ? (number extends A ? never : QuarterOf<A> extends 'none' ? A : never) : never
 
 /**

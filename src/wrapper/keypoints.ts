@@ -10,8 +10,9 @@ import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/produc
 import type { MergeMode } from '../merge/merge.js'
 import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
-import type { CheckUndo, WrapOptions } from './common.js'
+import type { CheckPointer, CheckUndo, WrapOptions } from './common.js'
 import { runTask, wrapperParts, type ExecutionOptions } from './execute.js'
+import { keypointOptionCodecs } from './options.js'
 import type { Plan } from '../plan/plan.js'
 import type { TtaError } from '../errors.js'
 import type { ModelExtra, ModelInput, ModelOutput, ModelTensor, OutputKey } from './model.js'
@@ -65,15 +66,16 @@ export const keypoints = <
   const Fs extends readonly AnyFactor[],
   Key extends OutputKey<M> = never,
 >(
-  model: M,
+  model: M & CheckPointer<M, Key>,
   transforms: Product<Fs> & CheckUndo<Fs, 'keypoints'>,
   options: KeypointsOptions<Key> = {},
 ): KeypointsTTA<M, Fs, Key> => {
-  const { input, views, plan } = wrapperParts('keypoints', model, transforms, options, keypointModes, { pixelKeypoints: (options.coordinates ?? 'pixels') === 'pixels' })
+  const { input, views, plan } = wrapperParts('keypoints', model, transforms, options, keypointModes,
+    { pixelKeypoints: (options?.coordinates ?? 'pixels') === 'pixels' }, keypointOptionCodecs)
   return {
     views,
     plan,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => () =>
-      runTask<PointsShape<ModelTensor<M, Key>, S[0]>>(input, image, extra),
+      runTask<Tensor<PointsShape<ModelTensor<M, Key>, S[0]>>>(input, image, extra),
   }
 }
