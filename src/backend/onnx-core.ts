@@ -52,6 +52,8 @@ export type OnnxModel<In extends Shape, Outs extends Readonly<Record<string, Sha
     readonly signature: ModelSignature
     readonly inputName: string
     readonly outputNames: readonly string[]
+    /** What runs it: the runtime and, where there is a choice, the execution provider and why (`'onnxruntime-web webgpu'`). */
+    readonly runtime: string
     /** Frees the runtime's session. */
     readonly release: () => Promise<void>
   }
@@ -82,6 +84,8 @@ export interface OnnxValueInfo {
 
 /** An open session, as the checks and the model function need it. @category model */
 export interface OnnxSession {
+  /** What runs it, for {@link OnnxModel}'s `runtime`. */
+  readonly runtime: string
   readonly inputs: readonly OnnxValueInfo[]
   readonly outputs: readonly OnnxValueInfo[]
   /** One run: the float32 input under its name, the named outputs back (their data as the runtime gives it). */
@@ -200,7 +204,7 @@ const bind = <const In extends Shape, const Outs extends Readonly<Record<string,
     // A single declared output is returned bare, several as a record — exactly OutputOf<Outs>.
     return assumeOutputs<OutputOf<Outs>>(only ?? tensors)
   }
-  return E.right(Object.assign(call, { signature, inputName, outputNames, release: () => session.release() }))
+  return E.right(Object.assign(call, { signature, inputName, outputNames, runtime: session.runtime, release: () => session.release() }))
 }
 
 /** Loads a model with a declared signature, on the given runtime. @internal */

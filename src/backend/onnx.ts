@@ -22,6 +22,7 @@ const info = (m: ort.InferenceSession.ValueMetadata): OnnxValueInfo =>
 
 /** An onnxruntime-node session seen through the core's {@link OnnxSession}. */
 const sessionOf = (session: ort.InferenceSession): OnnxSession => ({
+  runtime: 'onnxruntime-node cpu',
   inputs: session.inputMetadata.map(info),
   outputs: session.outputMetadata.map(info),
   run: async (input, outputs) => session.run({ [input.name]: new ort.Tensor('float32', input.data, input.dims) }, outputs),
