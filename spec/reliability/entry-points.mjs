@@ -290,6 +290,30 @@ export const entryPoints = (lib) => [
     })), junk),
     call: (image) => lib.textdet.preprocess(image),
   },
+  {
+    name: 'wrap.detection(…).run',
+    args: fc.tuple(
+      fc.constantFrom(
+        ['boxes', async (x) => Array.from({ length: x.shape[0] }, (_, b) => ({ boxes: [[0, 0, 1 + (b % 2), 1], [0.5, 0.5, 2, 2]], scores: [0.9, 0.4], labels: [0, 1] }))],
+        ['none', async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [], scores: [], labels: [] }))],
+        ['nan', async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [[0, Number.NaN, 1, 1]], scores: [0.5], labels: [0] }))],
+        ['reversed', async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [[2, 0, 1, 1]], scores: [0.5], labels: [0] }))],
+        ['count', async () => [{ boxes: [], scores: [], labels: [] }]],
+        ['garbage', async () => 'boxes'],
+        ['throws', () => { throw new Error('detector failed') }],
+      ),
+      product(lib),
+      mostly(fc.record({
+        coordinates: fc.constantFrom('pixels', 'normalized'),
+        fusion: mostly(fc.constantFrom({ method: 'wbf' }, { method: 'nms', iouThreshold: 0.5 }, { method: 'soft-nms' }), junk),
+        cutBoxes: mostly(fc.constantFrom('keep', 'drop'), junk),
+        keepViews: fc.boolean(),
+        merge: fc.constantFrom('mean', 'max'),
+      }, { requiredKeys: [] }), junk),
+      image,
+    ),
+    call: ([[, m], p, opts, im]) => lib.wrap.detection(m, p, opts).run(im)(),
+  },
   { name: 'decodePolicy', args: policyJson, call: (json) => lib.decodePolicy(json) },
   {
     name: 'parsePolicyText',
