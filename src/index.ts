@@ -78,3 +78,7 @@ export {
 } from './policy/policy.js'
 export { evaluatePolicy, type PolicyEvaluation, type AnswerScore, type EarlyExitScore, type FlagScore, type EvaluateOptions } from './policy/evaluate.js'
 export { auroc } from './eval/auroc.js'
+export {
+  DetectionPolicyCodec, decodeDetectionPolicy, applyDetectionPolicy, searchDetectionPolicy, detectionPolicyFromSearch, defaultFusions, describeFusion,
+  type DetectionPolicy, type DetectionScore, type DetectionStep, type DetectionSearchResult,
+} from './policy/detection.js'
