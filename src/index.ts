@@ -17,7 +17,7 @@ export { tensor, zeros, decode, checkTensor, bindShape, sizeOf, at, type Tensor,
 export { limits, checkElements, checkCount, allocate } from './guard/limits.js'
 export { firstNonFinite, checkFinite } from './guard/finite.js'
 export { cancellation, type CancelOptions, type Cancellation } from './guard/cancel.js'
-export { strictObject, decodeWith, describeFailure } from './guard/decode.js'
+export { strictObject, decodeWith, describeFailure, excessKey } from './guard/decode.js'
 
 export * as transforms from './transform/builtins.js'
 export { custom, type CustomSpec, type Custom } from './transform/custom.js'

@@ -11,8 +11,10 @@
  *
  * @since 0.3.0
  */
+import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as ort from 'onnxruntime-web'
+import { modelError } from '../errors.js'
 import type { Shape } from '../tensor/shape.js'
 import { loadWith, openWith, type LoadError, type OnnxModel, type OnnxRuntime, type OnnxSession, type OnnxSpec, type OnnxValueInfo } from './onnx-core.js'
 
@@ -43,11 +45,11 @@ const sessionOf = (session: ort.InferenceSession, runtime: string): OnnxSession 
   release: () => session.release(),
 })
 
-/** Fetches a model file; a failed request is an error with its status. */
-const fetchBytes = async (url: string): Promise<Uint8Array> => {
+/** Fetches a model file; a failed request is a ModelError with its status. */
+const fetchBytes = async (url: string): Promise<E.Either<LoadError, Uint8Array>> => {
   const response = await fetch(url)
-  if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim())
-  return new Uint8Array(await response.arrayBuffer())
+  if (!response.ok) return E.left(modelError(`cannot read the model file ${JSON.stringify(url)}: HTTP ${response.status} ${response.statusText}`.trim()))
+  return E.right(new Uint8Array(await response.arrayBuffer()))
 }
 
 const runtime: OnnxRuntime<WebOptions> = {

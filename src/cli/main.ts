@@ -23,7 +23,7 @@ import { showBytes } from '../plan/budget.js'
 import { packageVersion } from '../io/package.js'
 import { readPolicy } from '../io/policy-files.js'
 import type { Policy } from '../policy/policy.js'
-import { defaultPool, evalPolicyCommand, searchCommand, type CliEdges, type SetFlags } from './policy.js'
+import { defaultPool, evalPolicyCommand, loadSet, searchCommand, type CliEdges, type SetFlags } from './policy.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints'
 const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif']
@@ -240,13 +240,15 @@ const runJob = async (o: Common & { readonly policy?: string }, predict: Predict
 const evalCommand = async (o: Common & SetFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
   checkCommon(o)
   if (o.policy !== undefined) return evalPolicyCommand({ ...o, policy: o.policy }, edgesOf(o))
-  if (o.split !== undefined) fail('--split works with --policy (a policy is chosen on one half and measured on the other)')
+  if (o.split !== undefined && o.idx === undefined) fail('--split cuts an --idx set: pass --idx IMAGES LABELS')
   if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
   const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
   const model = await openModel(o)
-  let set: { shape: readonly [number, number, number, number]; images: Float32Array; labels: Uint8Array }
-  if (o.idx !== undefined) {
+  let set: { shape: readonly [number, number, number, number]; images: Float32Array; labels: ArrayLike<number> }
+  if (o.split !== undefined) {
+    set = (await loadSet(o, edgesOf(o), 'evaluation')).set
+  } else if (o.idx !== undefined) {
     if (o.idx.length !== 2) fail(`--idx takes two files, images then labels; got ${o.idx.length}`)
     const [imagesPath = '', labelsPath = ''] = o.idx
     const images = orFail(await readIdx(imagesPath))
@@ -360,7 +362,7 @@ withCommon(program.command('eval').description('accuracy of TTA policies against
   .option('--limit <n>', 'use only the first n images', positive)
   .option('--batch <n>', 'images per run', positive, 500)
   .option('--policy <file.json>', 'measure a searched policy against no TTA (with --idx; instead of --policies)')
-  .option('--split <split.json>', 'with --policy: use one half of this split of the --idx set')
+  .option('--split <split.json>', 'use one half of this split of the --idx set (see --half)')
   .addOption(new Option('--half <half>', 'the half of --split to use').choices(['selection', 'evaluation']).default('evaluation'))
   .option('--uncertainty', 'with --policy: also measure how well each uncertainty measure flags errors (AUROC)')
   .option('--early-exit <margins>', 'with --policy: also measure early exit at these margins, e.g. 0.5,0.9', numbers)
