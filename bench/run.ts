@@ -5,10 +5,11 @@
  * docs/benchmarks.md, stamped with when and where they were measured.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
- * Sections: augment, segmentation, classifier, memory, fusion, policy.
+ * Sections: augment, segmentation, classifier, memory, fusion, policy, browser.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
+import { browserSection } from './sections/browser.js'
 import { classifierSection } from './sections/classifier.js'
 import { fusionSection } from './sections/fusion.js'
 import { memorySection } from './sections/memory.js'
@@ -24,6 +25,7 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
   { id: 'memory', title: 'Peak memory against the number of views (e)', run: memorySection },
   { id: 'fusion', title: 'Box fusion: 8 views × 300 boxes × 5 classes (f)', run: fusionSection },
   { id: 'policy', title: 'Policy search: 20 candidate views on 5,000 Fashion-MNIST images (g)', run: policySection },
+  { id: 'browser', title: 'In the browser: kernels on WebGL2/WebGPU, onnxruntime-web, page load, bundle size', run: browserSection },
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'

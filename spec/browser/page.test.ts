@@ -20,7 +20,7 @@ import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { orThrow, parsePolicy, tensor, wrap } from '../../src/index.js'
 import { onnx, textdet } from '../../src/node.js'
-import { screenshotVariety, serve, startBrowser, watchConsole, type Started } from './chromium.js'
+import { screenshotVariety, serve, startBrowser, watchConsole, type Started } from '../../web/chromium.node.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const started: Started = await startBrowser()

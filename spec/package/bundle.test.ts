@@ -4,55 +4,31 @@
  *
  * | what | budget (gzipped) |
  * | --- | --- |
- * | `tta-lens`, every export (the law kit brings fast-check) | 130 KB |
- * | a typical use: `wrap.segmentation` + `aliases.d4` + tensors, tree-shaken | 40 KB |
+ * | `tta-lens`, every export (the law kit brings fast-check) | 160 KB |
+ * | a typical use: `wrap.segmentation` + `aliases.d4` + tensors, tree-shaken | 50 KB |
  * | `tta-lens/web`'s own code (the onnxruntime-web adapter) | 4 KB |
+ *
+ * Tree-shaking needs package.json's `sideEffects` (only tta-lens/node and the CLI have any): without
+ * it a bundler keeps every module a used one sits beside, and the law kit's top-level fast-check
+ * arbitraries pull all of fast-check into a bundle that never uses it.
  *
  * gpu.js (≈150 KB gzipped) is not in any of these: the gpujs backend loads it on first use, so
  * it must stay a separate chunk that no entry imports statically. The sizes are printed for the
  * record (docs/benchmarks.md quotes them).
  */
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { gzipSync } from 'node:zlib'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closure, readChunks as read, type Chunk } from '../../web/sizes.node.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const KB = 1000
-
-interface Chunk { readonly file: string; readonly bytes: number; readonly gzip: number; readonly imports: readonly string[] }
-
 let out = ''
 let typicalOut = ''
 const chunks = new Map<string, Chunk>()
-
-const read = async (dir: string): Promise<Map<string, Chunk>> => {
-  const found = new Map<string, Chunk>()
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.js'))) {
-    const text = await readFile(join(dir, file))
-    const source = text.toString('utf8')
-    // Static imports only: `import … from "./x.js"` / `import "./x.js"`, not `import("./x.js")`.
-    const imports = [...source.matchAll(/(?:^|[;}\n])\s*import\s*(?:[\w*{}\s,$]+from\s*)?["']\.\/([^"']+)["']/g)].map((m) => m[1] ?? '')
-    found.set(file, { file, bytes: text.length, gzip: gzipSync(text, { level: 9 }).length, imports })
-  }
-  return found
-}
-
-/** An entry and everything it imports statically, gzipped bytes summed. */
-const closure = (all: ReadonlyMap<string, Chunk>, entry: string): { readonly gzip: number; readonly bytes: number; readonly files: readonly string[] } => {
-  const seen = new Set<string>()
-  const visit = (file: string): void => {
-    if (seen.has(file)) return
-    seen.add(file)
-    for (const next of all.get(file)?.imports ?? []) visit(next)
-  }
-  visit(entry)
-  const files = [...seen]
-  return { files, gzip: files.reduce((a, f) => a + (all.get(f)?.gzip ?? 0), 0), bytes: files.reduce((a, f) => a + (all.get(f)?.bytes ?? 0), 0) }
-}
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'tta-lens-bundle-'))
@@ -88,8 +64,8 @@ describe('the browser bundle', () => {
     expect(gpu).toBeDefined()
     expect(core.files.some((f) => f.startsWith('gpu-browser'))).toBe(false)
     expect(typical.files.some((f) => f.startsWith('gpu-browser'))).toBe(false)
-    expect(core.gzip).toBeLessThan(130 * KB)
-    expect(typical.gzip).toBeLessThan(40 * KB)
+    expect(core.gzip).toBeLessThan(160 * KB)
+    expect(typical.gzip).toBeLessThan(50 * KB)
     // tta-lens/web's own code; the rest of its closure is shared with the core (fp-ts, io-ts).
     expect(chunks.get('tta-lens-web.js')?.gzip ?? Infinity).toBeLessThan(4 * KB)
   })

@@ -1,5 +1,5 @@
 /**
- * What the browser tests share: Debian's Chromium driven by playwright-core (never a downloaded
+ * What the browser tests (spec/browser) and the browser benchmark (bench/sections/browser.ts) share: Debian's Chromium driven by playwright-core (never a downloaded
  * browser), a static server on loopback with the headers the demo page needs, and a check that a
  * screenshot is not blank.
  *
