@@ -27,7 +27,7 @@ export interface ShardPool {
  * @category constructors
  */
 export const shardPool = (threads: number): ShardPool => {
-  const fromSource = import.meta.url.endsWith('.ts')
+  const fromSource = new URL(import.meta.url).pathname.endsWith('.ts')
   const pool = new Piscina<PoolTask, PoolAnswer>({
     filename: new URL(`./pool-worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href,
     minThreads: threads,
@@ -35,7 +35,8 @@ export const shardPool = (threads: number): ShardPool => {
     // One shard per thread at a time: a thread's model call already keeps it busy.
     concurrentTasksPerWorker: 1,
     idleTimeout: 60_000,
-    ...(fromSource ? { execArgv: ['--import', 'tsx'] } : {}),
+    // The loader by its own URL: `--import tsx` would be looked up from the working folder.
+    ...(fromSource ? { execArgv: ['--import', import.meta.resolve('tsx')] } : {}),
   })
   return { run: (task) => pool.run(task), close: () => pool.destroy() }
 }
