@@ -11,7 +11,7 @@ import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import type { LabelledSet } from '../eval/classify.js'
 import * as onnx from '../backend/onnx.js'
-import type { OutputJob } from '../io/files.js'
+import { removeStaleTemporaries, type OutputJob } from '../io/files.js'
 import { openFileRunner, type InputOutcome, type OpenFileRunner } from './files-run.js'
 import { evalOptionsOf, evaluateShard, loadLabelledSet, type PolicyCounts } from './eval-shards.js'
 import { specId, type EvalSpec, type RunSpec } from './spec.js'
@@ -102,6 +102,8 @@ export const shardCache = (): ShardCache => {
           return E.left({ reason, retry: opened.left._tag === 'ModelError' && unreachable(reason) })
         }
         current = { id, runner: opened.right }
+        // Temporary files of a worker of this host killed in the middle of a write are removed, as a run does on start.
+        await removeStaleTemporaries(resolve(shard.spec.cwd, shard.spec.out))
       }
       const runner = current.runner
       if (runner === undefined) return E.left({ reason: 'internal error: no runner', retry: true })

@@ -15,7 +15,7 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import { Job, Queue, QueueEvents } from 'bullmq'
+import { Job, Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { packageVersion } from '../io/package.js'
 import type { OutputJob } from '../io/files.js'
@@ -37,8 +37,8 @@ export interface SubmitOptions {
   readonly backoffMs?: number
   /** How long Redis may be unreachable before the producer stops waiting and lists what is pending (ms). Default 60,000. */
   readonly redisTimeoutMs?: number
-  /** How often job states are read back besides the events (ms). Default 5,000. */
-  readonly reconcileMs?: number
+  /** How often job states are read back (ms); one pipelined round trip each. Default 500. */
+  readonly pollMs?: number
   /** Called when jobs finish: inputs (or images) done so far and in all. */
   readonly onProgress?: (done: number, total: number) => void
   /** Called with a line worth showing (waiting for Redis, jobs already queued by another producer). */
@@ -110,7 +110,7 @@ interface Waited {
 const unfinishedStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const
 
 const checkOptions = (o: SubmitOptions): E.Either<QueueError, void> => {
-  for (const key of ['shardSize', 'attempts', 'backoffMs', 'redisTimeoutMs', 'reconcileMs'] as const) {
+  for (const key of ['shardSize', 'attempts', 'backoffMs', 'redisTimeoutMs', 'pollMs'] as const) {
     const v = o[key]
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) return E.left(queueError('bad-option', `${key} must be a positive integer, got ${String(v)}`))
   }
@@ -120,7 +120,9 @@ const checkOptions = (o: SubmitOptions): E.Either<QueueError, void> => {
 
 /**
  * Connects, refuses a queue that holds another run's unfinished jobs, records this run as the
- * queue's, submits the shards that need work (joining jobs that exist) and waits for them.
+ * queue's, submits the shards that need work (joining jobs that exist) and waits for them. Job
+ * states are read back every `pollMs` in one pipelined round trip (ioredis auto-pipelining), so a
+ * producer costs Redis one round trip per poll whatever the number of jobs.
  */
 const submitAndWait = async <D>(
   url: string,
@@ -137,14 +139,16 @@ const submitAndWait = async <D>(
   if (E.isLeft(reachable)) return reachable
   const name = options.queue ?? defaultQueueName
   const id = specId(spec)
-  const connection = connectionOptions(target)
-  const queue = new Queue(name, { connection, prefix: queuePrefix })
-  const events = new QueueEvents(name, { connection, prefix: queuePrefix })
-  // A connection of our own for the run's record and for watching whether Redis is there.
-  const client = new Redis({ ...connection })
-  queue.on('error', () => undefined)
-  events.on('error', () => undefined)
+  // One connection of our own, shared by the queue: we decide when it closes, even with Redis gone.
+  const client = new Redis({ ...connectionOptions(target), enableAutoPipelining: true })
   client.on('error', () => undefined)
+  const queue = new Queue(name, { connection: client, prefix: queuePrefix })
+  queue.on('error', () => undefined)
+  let downSince: number | undefined
+  let wasDown = false
+  let wake: () => void = () => undefined
+  client.on('close', () => { downSince ??= Date.now(); wasDown = true; wake() })
+  client.on('ready', () => { downSince = undefined; wake() })
   try {
     // One run per queue: another run's unfinished jobs would mix two policies (or versions) in one output folder.
     const unfinished = await queue.getJobs([...unfinishedStates], 0, 99)
@@ -153,11 +157,12 @@ const submitAndWait = async <D>(
       const other = await client.hgetall(runKey(name))
       const description = other['description'] ?? 'another run'
       const otherVersion = other['version']
-      const reason = otherVersion !== undefined && otherVersion !== spec.version ? 'version' : 'foreign-run'
-      return E.left(queueError(reason, `queue '${name}' at ${target.shown} holds unfinished jobs of another run (${description}); let its workers finish, clear it with \`tta-lens queue clear\`, or pass --queue-name`))
+      if (otherVersion !== undefined && otherVersion !== spec.version) {
+        return E.left(queueError('version', `queue '${name}' at ${target.shown} holds unfinished jobs of tta-lens ${otherVersion} (${description}); this is tta-lens ${spec.version}: let them finish with workers of that version, or clear the queue with \`tta-lens queue clear\``))
+      }
+      return E.left(queueError('foreign-run', `queue '${name}' at ${target.shown} holds unfinished jobs of another run (${description}); let its workers finish, clear it with \`tta-lens queue clear\`, or pass --queue-name`))
     }
     await client.hset(runKey(name), { version: packageVersion(), specId: id, description: describeSpec(spec) })
-    await events.waitUntilReady()
 
     const ids = new Set(shards.map((s) => s.id))
     const finished = new Map<string, Finished>()
@@ -189,89 +194,71 @@ const submitAndWait = async <D>(
     }
 
     const total = shards.reduce((s, x) => s + x.size, 0)
-    const sizeOf = new Map(shards.map((s) => [s.id, s.size]))
     const partial = new Map<string, number>()
     const report = (): void => {
       let done = 0
-      for (const [jobId, size] of sizeOf) done += finished.has(jobId) ? size : Math.min(size, partial.get(jobId) ?? 0)
+      for (const s of shards) done += finished.has(s.id) ? s.size : Math.min(s.size, partial.get(s.id) ?? 0)
       options.onProgress?.(done, total)
     }
-    report()
 
-    let wake: () => void = () => undefined
-    const look = new Set<string>()
-    const nudge = (jobId: string): void => {
-      if (!ids.has(jobId) || finished.has(jobId)) return
-      look.add(jobId)
-      wake()
-    }
-    events.on('completed', ({ jobId }) => nudge(jobId))
-    events.on('failed', ({ jobId }) => nudge(jobId))
-    events.on('progress', ({ jobId, data }) => {
-      if (!ids.has(jobId)) return
-      partial.set(jobId, earlierOutcomes(data).size)
-      report()
-    })
-
-    let downSince: number | undefined
-    let wasDown = false
-    client.on('close', () => { downSince ??= Date.now(); wasDown = true; wake() })
-    client.on('ready', () => { downSince = undefined; wake() })
-
-    const check = async (jobIds: Iterable<string>): Promise<string[]> => {
-      const vanished: string[] = []
-      for (const jobId of jobIds) {
-        if (finished.has(jobId)) continue
-        const job = await Job.fromId(queue, jobId)
-        if (job === undefined) { vanished.push(jobId); continue }
+    /** One look at every pending job: states in one pipelined trip, then the finished and running ones' fields. */
+    const look = async (): Promise<number> => {
+      const pending = [...ids].filter((jobId) => !finished.has(jobId))
+      const states = await Promise.all(pending.map((jobId) => queue.getJobState(jobId)))
+      const vanished = pending.filter((_, k) => states[k] === 'unknown')
+      const open = pending.filter((_, k) => states[k] !== 'unknown' && states[k] !== 'waiting' && states[k] !== 'delayed')
+      const jobs = await Promise.all(open.map((jobId) => Job.fromId(queue, jobId)))
+      for (const [k, job] of jobs.entries()) {
+        const jobId = open[k] ?? ''
+        if (job === undefined) continue
         starts.set(jobId, job.attemptsStarted)
-        const state = await job.getState()
+        const state = states[pending.indexOf(jobId)]
         if (state === 'completed' || state === 'failed') {
           finished.set(jobId, { state, returnvalue: job.returnvalue, progress: job.progress, failedReason: job.failedReason ?? '', attempts: job.attemptsStarted })
+        } else {
+          partial.set(jobId, earlierOutcomes(job.progress).size)
         }
       }
-      return vanished
+      report()
+      return vanished.length
     }
 
-    const reconcileMs = options.reconcileMs ?? 5000
+    const pollMs = options.pollMs ?? 500
     const redisTimeoutMs = options.redisTimeoutMs ?? 60_000
-    let lastReconcile = 0
-    let noticedDown = false
-    for (;;) {
-      if (finished.size === ids.size) break
-      const now = Date.now()
-      if (downSince !== undefined) {
-        if (!noticedDown) { noticedDown = true; options.onNotice?.(`lost Redis at ${target.shown}; waiting up to ${Math.round(redisTimeoutMs / 1000)} s for it to come back`) }
-        if (now - downSince > redisTimeoutMs) return E.right({ finished, starts, joined, stoppedEarly: `Redis at ${target.shown} was unreachable for more than ${Math.round(redisTimeoutMs / 1000)} s` })
-      } else {
-        try {
-          if (wasDown) { noticedDown = false; options.onNotice?.(`Redis at ${target.shown} is back`) }
-          const everything = wasDown || now - lastReconcile >= reconcileMs
-          wasDown = false
-          const batch = everything ? [...ids] : [...look]
-          look.clear()
-          if (everything) lastReconcile = now
-          const vanished = await check(batch)
-          report()
-          if (vanished.length > 0 && everything) {
-            return E.right({ finished, starts, joined, stoppedEarly: `${vanished.length} job${vanished.length === 1 ? '' : 's'} vanished from queue '${name}' (Redis restarted without persistence, or the queue was cleared)` })
-          }
-        } catch {
-          // Redis went away in the middle of a look: the connection events say when it is back.
-          wasDown = true
+    const lostFor = (): string => `Redis at ${target.shown} was unreachable for more than ${Math.round(redisTimeoutMs / 1000)} s`
+    // Resolves when Redis has been away for longer than the producer waits.
+    let giveUp: () => void = () => undefined
+    const gaveUp = new Promise<'gave-up'>((resolve) => { giveUp = () => resolve('gave-up') })
+    const watchdog = setInterval(() => { if (downSince !== undefined && Date.now() - downSince > redisTimeoutMs) giveUp() }, 100)
+    let noticed = false
+    try {
+      for (;;) {
+        if (downSince !== undefined && !noticed) {
+          noticed = true
+          options.onNotice?.(`lost Redis at ${target.shown}; waiting up to ${Math.round(redisTimeoutMs / 1000)} s for it to come back`)
         }
+        if (downSince === undefined && wasDown) {
+          wasDown = false
+          if (noticed) options.onNotice?.(`Redis at ${target.shown} is back`)
+          noticed = false
+        }
+        const looked = downSince !== undefined ? undefined : await Promise.race([look().catch(() => -1), gaveUp])
+        if (looked === 'gave-up') return E.right({ finished, starts, joined, stoppedEarly: lostFor() })
+        if (typeof looked === 'number' && looked > 0) {
+          return E.right({ finished, starts, joined, stoppedEarly: `${looked} job${looked === 1 ? '' : 's'} vanished from queue '${name}' (Redis restarted without persistence, or the queue was cleared)` })
+        }
+        if (finished.size === ids.size) return E.right({ finished, starts, joined })
+        const next = await Promise.race([new Promise<'tick'>((r) => { wake = () => r('tick'); setTimeout(r, pollMs, 'tick') }), gaveUp])
+        if (next === 'gave-up') return E.right({ finished, starts, joined, stoppedEarly: lostFor() })
       }
-      if (finished.size === ids.size) break
-      await new Promise<void>((r) => { wake = r; setTimeout(r, Math.min(250, reconcileMs)) })
+    } finally {
+      clearInterval(watchdog)
     }
-    return E.right({ finished, starts, joined })
   } catch (e) {
     return E.left(queueError('unreachable', `queue '${name}' at ${target.shown}: ${e instanceof Error ? e.message : String(e)}`))
   } finally {
-    // Closing must not wait on a Redis that is gone.
-    await Promise.race([Promise.allSettled([events.close(), queue.close()]), new Promise((r) => setTimeout(r, 2000))])
-    await queue.disconnect().catch(() => undefined)
-    await events.disconnect().catch(() => undefined)
+    // The queue does not own the shared connection; closing it here also stops ioredis's reconnecting.
+    await queue.close().catch(() => undefined)
     client.disconnect()
   }
 }
