@@ -20,7 +20,7 @@ import { cleanUpOnInterrupt, collectInputs, jobState, planJobs, prepareOutputFol
 import { evaluateClassifier } from '../eval/classify.js'
 import { fileRunner, outputSuffixes } from '../batch/files-run.js'
 import { imageExtensions, loadLabelledSet, type PolicyRow } from '../batch/eval-shards.js'
-import { evalOnQueue, evalOnThreads, readConfigJson, registerQueueCommands, runOnQueue, runOnThreads, threadsPerWorker, withDistributed, type DistributedFlags } from './queue.js'
+import { evalOnQueue, evalOnThreads, preflight, readConfigJson, registerQueueCommands, runOnQueue, runOnThreads, threadsPerWorker, withDistributed, type DistributedFlags } from './queue.js'
 import { showBytes } from '../plan/budget.js'
 import type { EvalSpec, RunSpec } from '../batch/spec.js'
 import { packageVersion } from '../io/package.js'
@@ -144,6 +144,7 @@ const runCommand = async (inputs: readonly string[], o: Common & DistributedFlag
   // Everything that can be refused is refused before any work: flags, policy, output folder, model.
   checkCommon(o)
   const product = await policyOf(o)
+  await preflight(o.queue)
   orFail(await prepareOutputFolder(o.out))
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
@@ -224,6 +225,7 @@ const evalCommand = async (o: Common & DistributedFlags & { readonly idx?: reado
   if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
   const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
+  await preflight(o.queue)
   const model = await openModel(o)
   if (o.idx !== undefined && o.idx.length !== 2) fail(`--idx takes two files, images then labels; got ${o.idx.length}`)
   const [imagesPath = '', labelsPath = ''] = o.idx ?? []

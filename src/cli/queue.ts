@@ -20,7 +20,7 @@ import { submitEval, submitRun, type JobCounts, type SubmitOptions } from '../qu
 import { runWorker, type WorkerEvent } from '../queue/worker.js'
 import { clearQueue, queueStatus } from '../queue/admin.js'
 import { defaultQueueName } from '../queue/jobs.js'
-import type { QueueError } from '../queue/redis.js'
+import { checkRedis, parseRedisUrl, type QueueError } from '../queue/redis.js'
 
 /** The flags of the distributed modes, as commander hands them over. */
 export interface DistributedFlags {
@@ -63,6 +63,15 @@ const refuse = (message: string): never => {
   process.exit(2)
 }
 const queueFail = (e: QueueError): never => refuse(e.message)
+
+/** With `--queue`: the URL parsed and Redis reached (password included) before any file is read or folder made. */
+export const preflight = async (url: string | undefined): Promise<void> => {
+  if (url === undefined) return
+  const target = parseRedisUrl(url)
+  if (E.isLeft(target)) return queueFail(target.left)
+  const reachable = await checkRedis(target.right)
+  if (E.isLeft(reachable)) return queueFail(reachable.left)
+}
 
 /** Intra-op threads per local worker when none are given: the cores shared out. */
 export const threadsPerWorker = (workers: number): number => Math.max(1, Math.floor(availableParallelism() / workers))

@@ -122,8 +122,9 @@ const explain = (target: RedisTarget, e: unknown): QueueError => {
  */
 export const checkRedis = async (target: RedisTarget, timeoutMs = 5000): Promise<E.Either<QueueError, { readonly version: string }>> => {
   const client = new Redis({ ...connectionOptions(target, { retry: false }), lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: timeoutMs })
-  // An error event without a listener would be thrown; the promise below reports it.
-  client.on('error', () => undefined)
+  // ioredis reports the cause (refused, NOAUTH, WRONGPASS) as an event and rejects with "Connection is closed".
+  let cause: unknown
+  client.on('error', (e: unknown) => { cause ??= e })
   try {
     await client.connect()
     const info = await client.info('server')
@@ -131,7 +132,7 @@ export const checkRedis = async (target: RedisTarget, timeoutMs = 5000): Promise
     if (Number(version.split('.')[0]) < 5) return E.left(queueError('unreachable', `Redis at ${target.shown} is version ${version}; BullMQ needs 5 or later`))
     return E.right({ version })
   } catch (e) {
-    return E.left(explain(target, e))
+    return E.left(explain(target, cause ?? e))
   } finally {
     client.disconnect()
   }
