@@ -122,10 +122,16 @@ export interface FileRunner {
  * import { fileRunner } from 'tta-lens/queue'
  * const dir = await mkdtemp(join(tmpdir(), 'tta-runner-'))
  * await sharp(Buffer.alloc(2 * 3 * 3, 200), { raw: { width: 3, height: 2, channels: 3 } }).png().toFile(join(dir, 'a.png'))
- * // A two-class "model": the mean brightness and its complement.
+ * // A two-class "model": each image's mean brightness and its complement.
  * const model = async (x: Tensor<readonly ['N', 3, 'H', 'W']>) => {
- *   const mean = x.data.reduce((s, v) => s + v, 0) / x.data.length
- *   return orThrow(tensor([1, 2], Float32Array.of(mean, 1 - mean)))
+ *   const n = x.shape[0]
+ *   const size = x.data.length / n
+ *   const scores = new Float32Array(2 * n)
+ *   for (let i = 0; i < n; i++) {
+ *     const mean = x.data.subarray(i * size, (i + 1) * size).reduce((s, v) => s + v, 0) / size
+ *     scores.set([mean, 1 - mean], 2 * i)
+ *   }
+ *   return orThrow(tensor([n, 2], scores))
  * }
  * const runner = fileRunner({ task: 'classification', preprocess: { channels: 3 }, policyLabel: 'hflip', merge: 'mean',
  *   coordinates: 'pixels', execution: {}, force: false }, model, aliases.hflip())

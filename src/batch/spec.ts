@@ -20,9 +20,9 @@ const Backend = t.union([t.literal('js'), t.literal('reference'), t.literal('gpu
 const Merge = t.keyof({ mean: null, gmean: null, sum: null, max: null, min: null, tsharpen: null, vote: null } satisfies Record<MergeMode, null>)
 
 const PreprocessSpec = strictObject('preprocess', { channels: t.union([t.literal(1), t.literal(3)]) }, {
-  size: t.tuple([t.number, t.number]),
-  mean: t.array(t.number),
-  std: t.array(t.number),
+  size: t.readonly(t.tuple([t.number, t.number])),
+  mean: t.readonlyArray(t.number),
+  std: t.readonlyArray(t.number),
   bgr: t.boolean,
 })
 
@@ -55,7 +55,7 @@ export const RunSpec = strictObject('run spec', {
   task: Task,
   policy: PolicySpec,
   out: t.string,
-  suffixes: t.array(t.string),
+  suffixes: t.readonlyArray(t.string),
   coordinates: t.union([t.literal('pixels'), t.literal('normalized')]),
   force: t.boolean,
 }, ModelOptional)
@@ -70,9 +70,9 @@ export type RunSpec = t.TypeOf<typeof RunSpec>
 export const EvalSpec = strictObject('eval spec', {
   kind: t.literal('eval'),
   ...ModelSpec,
-  policies: t.array(t.string),
+  policies: t.readonlyArray(t.string),
   source: t.union([
-    strictObject('source', { idx: t.tuple([t.string, t.string]) }, { limit: t.number }),
+    strictObject('source', { idx: t.readonly(t.tuple([t.string, t.string])) }, { limit: t.number }),
     strictObject('source', { folder: t.string }, { limit: t.number }),
   ]),
   batch: t.number,
