@@ -5,11 +5,12 @@
  * docs/benchmarks.md, stamped with when and where they were measured.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
- * Sections: augment, segmentation, classifier, memory.
+ * Sections: augment, segmentation, classifier, memory, fusion.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
 import { classifierSection } from './sections/classifier.js'
+import { fusionSection } from './sections/fusion.js'
 import { memorySection } from './sections/memory.js'
 import { segmentationSection } from './sections/segmentation.js'
 import { environment, loadavg } from './lib/env.js'
@@ -20,6 +21,7 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
   { id: 'segmentation', title: 'd4 segmentation end to end on unetish_512 (b, c, d)', run: segmentationSection },
   { id: 'classifier', title: 'Classification end to end: the test classifier (d4) and the Fashion-MNIST CNN (b, c)', run: classifierSection },
   { id: 'memory', title: 'Peak memory against the number of views (e)', run: memorySection },
+  { id: 'fusion', title: 'Box fusion: 8 views × 300 boxes × 5 classes (f)', run: fusionSection },
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'

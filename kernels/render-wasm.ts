@@ -61,10 +61,13 @@ export const wasmGatherOf = (k: GatherKernel): WasmGather | undefined => {
   return { planes: k.planes, inHeight: k.inHeight, inWidth: k.inWidth, outHeight: k.outHeight, outWidth: k.outWidth, map: m }
 }
 
-/** What remains of `k` once `rows` rows of `planes` planes are gathered: the identity, with `k`'s scale, shift and write. */
-export const afterGather = (k: GatherKernel, planes: number): GatherKernel => ({
-  kind: 'gather', planes, inHeight: k.outHeight, inWidth: k.outWidth, outHeight: k.outHeight, outWidth: k.outWidth,
-  post: identityMap(k.outHeight, k.outWidth), pre: identityMap(k.outHeight, k.outWidth), scale: k.scale, shift: k.shift, write: k.write,
+/**
+ * What remains of `k` for `rows` gathered output rows (of one plane or several, contiguous): the
+ * identity over them, with `k`'s scale, shift and write.
+ */
+export const afterGather = (k: GatherKernel, rows: number): GatherKernel => ({
+  kind: 'gather', planes: 1, inHeight: rows, inWidth: k.outWidth, outHeight: rows, outWidth: k.outWidth,
+  post: identityMap(rows, k.outWidth), pre: identityMap(rows, k.outWidth), scale: k.scale, shift: k.shift, write: k.write,
 })
 
 // Locals: the three parameters, then addresses, then vectors.

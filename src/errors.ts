@@ -42,6 +42,26 @@ export interface BoxError {
   readonly message: string
 }
 
+/** Why a TTA policy cannot be made or used (see {@link PolicyError}). @category errors */
+export type PolicyProblem =
+  | 'corrupt'     // a policy file that is not valid JSON or not a policy
+  | 'version'     // a policy written by a newer format version than this library reads
+  | 'model'       // a policy made for another model (input shape or class count differ)
+  | 'selection'   // a selection set the search cannot use (a class missing, labels out of range)
+  | 'candidate'   // a candidate view that fails or gives non-finite predictions on some images
+  | 'budget'      // a search budget that allows nothing (0 views) or is not a number
+
+/**
+ * A TTA policy that cannot be made or used: a corrupt or newer policy file, one made for another
+ * model, a selection set or candidate pool the search cannot work with. `problem` says which.
+ * @category errors
+ */
+export interface PolicyError {
+  readonly _tag: 'PolicyError'
+  readonly problem: PolicyProblem
+  readonly message: string
+}
+
 /**
  * A size, count, thread number or memory estimate over a stated limit (see `limits` and
  * docs/reliability.md), refused before any work or allocation. `limit` names the limit, `value` is
@@ -100,7 +120,7 @@ export interface FileError {
 /** Every error the library returns; match on `_tag` to handle each kind. @category errors */
 export type TtaError =
   | ShapeError | ParamError | MergeError | UndoError | ModelError | BoxError
-  | LimitError | AllocationError | CancelledError | NonFiniteError | FileError
+  | LimitError | AllocationError | CancelledError | NonFiniteError | FileError | PolicyError
 
 /**
  * Every `_tag` of {@link TtaError}, for code that must tell a library error from anything else
@@ -114,7 +134,7 @@ export type TtaError =
  */
 export const errorTags: readonly TtaError['_tag'][] = [
   'ShapeError', 'ParamError', 'MergeError', 'UndoError', 'ModelError', 'BoxError',
-  'LimitError', 'AllocationError', 'CancelledError', 'NonFiniteError', 'FileError',
+  'LimitError', 'AllocationError', 'CancelledError', 'NonFiniteError', 'FileError', 'PolicyError',
 ]
 
 /**
@@ -242,6 +262,17 @@ export const nonFiniteError = (where: string, index: number, value: number, note
  */
 export const fileError = (reason: FileError['reason'], path: string, message: string): FileError =>
   ({ _tag: 'FileError', message, path, reason })
+
+/**
+ * Builds a {@link PolicyError}, for your own checks on a policy or a search (a policy read from a
+ * database, a selection set assembled by hand).
+ * @example
+ * import { policyError } from 'tta-lens'
+ * const e = policyError('model', 'the policy is for [1,28,28] images with 10 classes, the model takes [3,32,32]')
+ * assert.deepStrictEqual([e._tag, e.problem], ['PolicyError', 'model'])
+ * @category constructors
+ */
+export const policyError = (problem: PolicyProblem, message: string): PolicyError => ({ _tag: 'PolicyError', problem, message })
 
 /**
  * Thrown only by {@link orThrow}, for scripts that prefer exceptions to `Either`. The original

@@ -1,5 +1,6 @@
 /** The benchmark models and images. */
-import { aliases, onnx, orThrow, readIdx, resolveAugment, tensor, views, type Stage } from '../../src/index.js'
+import { aliases, orThrow, resolveAugment, tensor, views, type Stage } from '../../src/index.js'
+import { onnx, readIdx } from '../../src/node.js'
 
 export const unetishPath = new URL('../models/unetish_512.onnx', import.meta.url).pathname
 export const classifierPath = new URL('../../spec/fixtures/models/cls_gap_softmax.onnx', import.meta.url).pathname

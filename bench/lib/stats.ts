@@ -19,6 +19,13 @@ export interface Timing {
   readonly samples: readonly number[]
   readonly median: number
   readonly min: number
+  /**
+   * CPU milliseconds (user + system) of this process per repetition, one per round: unlike wall
+   * time, not lengthened while other processes hold the cores (still slowed by their use of caches
+   * and memory). Comparable to wall time only for single-threaded work.
+   */
+  readonly cpuSamples: readonly number[]
+  readonly cpuMedian: number
 }
 
 export interface InterleaveOptions {
@@ -37,17 +44,23 @@ export const median = (xs: readonly number[]): number => {
   return s.length % 2 === 1 ? (s[mid] ?? Number.NaN) : ((s[mid - 1] ?? Number.NaN) + (s[mid] ?? Number.NaN)) / 2
 }
 
-const timeOnce = async (v: Variant): Promise<number> => {
+const cpuMs = (): number => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1000
+}
+
+const timeOnce = async (v: Variant): Promise<{ wall: number; cpu: number }> => {
   const reps = v.reps ?? 1
+  const cpu = cpuMs()
   const start = performance.now()
   for (let k = 0; k < reps; k++) await v.run()
-  return (performance.now() - start) / reps
+  return { wall: (performance.now() - start) / reps, cpu: (cpuMs() - cpu) / reps }
 }
 
 /** Runs the variants interleaved: A,B,C, B,C,A, C,A,B, … after `warmup` untimed rounds. */
 export const interleave = async (variants: readonly Variant[], options: InterleaveOptions): Promise<readonly Timing[]> => {
   for (let r = 0; r < options.warmup; r++) for (const v of variants) await timeOnce(v)
-  const samples: number[][] = variants.map(() => [])
+  const samples: { wall: number; cpu: number }[][] = variants.map(() => [])
   for (let r = 0; r < options.rounds; r++) {
     if (options.gate?.per === 'round') await options.gate.gate.wait()
     for (let k = 0; k < variants.length; k++) {
@@ -59,8 +72,9 @@ export const interleave = async (variants: readonly Variant[], options: Interlea
     options.onRound?.(r + 1, options.rounds)
   }
   return variants.map((v, i) => {
-    const s = samples[i] ?? []
-    return { name: v.name, samples: s, median: median(s), min: Math.min(...s) }
+    const s = (samples[i] ?? []).map((x) => x.wall)
+    const cpu = (samples[i] ?? []).map((x) => x.cpu)
+    return { name: v.name, samples: s, median: median(s), min: Math.min(...s), cpuSamples: cpu, cpuMedian: median(cpu) }
   })
 }
 

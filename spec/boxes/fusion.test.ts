@@ -87,6 +87,14 @@ describe('fuse: hand-computed', () => {
     expect(n.boxes[0]?.every(Number.isFinite)).toBe(true)
   })
 
+  it('tiny (subnormal) scores still average the boxes (found by the wbf-copies law: s·c underflows)', () => {
+    const tiny = view([[0.6044921875, 0.0078125, 0.638671875, 0.0458984375, 5e-323, 0]])
+    const w = ok(boxes.fuse([tiny, tiny, tiny, tiny, tiny], { method: 'wbf' }))
+    expect(w.boxes).toEqual(tiny.boxes)
+    const n = ok(boxes.fuse([tiny, tiny, tiny], { method: 'nmw' }))
+    expect(n.boxes).toEqual(tiny.boxes)
+  })
+
   it('skipThreshold drops boxes whose score before weighting is below it (equal is kept)', () => {
     expect(ok(boxes.fuse([a, b], { method: 'wbf', skipThreshold: 0.6 })).scores).toEqual([0.75])
     expect(ok(boxes.fuse([a, b], { method: 'nmw', skipThreshold: 0.61, weights: [1, 9] })).scores).toEqual([0.9 * (1 / 9)])

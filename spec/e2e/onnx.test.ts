@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs'
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { aliases, onnx, orThrow, tensor, wrap, type BackendName, type MergeMode } from '../../src/index.js'
+import { aliases, orThrow, tensor, wrap, type BackendName, type MergeMode } from '../../src/index.js'
+import { onnx } from '../../src/node.js'
 
 const models = new URL('../fixtures/models/', import.meta.url)
 const path = (name: string): string => new URL(name, models).pathname

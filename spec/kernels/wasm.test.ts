@@ -95,8 +95,9 @@ describe('the WebAssembly renderer', () => {
   it('leaves an identity map with the kernel\'s write, which renders as one copy when it stores', () => {
     const [turn] = d4View(1, 5, 7)
     if (turn === undefined) throw new Error('no kernel')
-    const rest = afterGather(turn, 3)
-    expect([rest.inHeight, rest.inWidth, rest.outHeight, rest.outWidth, rest.write]).toEqual([7, 5, 7, 5, 'store'])
+    // Three planes of 7 turned rows, contiguous: 21 rows of 5.
+    const rest = afterGather(turn, 21)
+    expect([rest.planes, rest.inHeight, rest.inWidth, rest.outHeight, rest.outWidth, rest.write]).toEqual([1, 21, 5, 21, 5, 'store'])
     expect(renderJs(rest)).toContain('dst.set(src.subarray(srcBase, srcBase + 105), dstBase);')
   })
 

@@ -20,7 +20,7 @@ const summary = E.match(
   (v: laws.LawViolation) => v.message,
   (r: laws.LawReport) => `${r.subject}: ${r.laws.length} law runs, at least ${r.minRuns} inputs each`,
 )(verdict)
-// summary === 'transpose: 14 law runs, at least 200 inputs each'
+// summary === 'transpose: 18 law runs, at least 200 inputs each'
 
 // 3. A slip in the way back: it anti-transposes. The kit names the law, the view and an input.
 const slipped = custom({
@@ -42,10 +42,10 @@ const properties = views(product(orThrow(transpose))).map((view) =>
 
 describe('docs/laws.md walk-through', () => {
   it('checks the transpose', () => {
-    expect(summary).toBe('transpose: 14 law runs, at least 200 inputs each')
+    expect(summary).toBe('transpose: 18 law runs, at least 200 inputs each')
     expect(E.isRight(verdict) && verdict.right.laws.map((l) => l.law)).toEqual([
-      'shape', 'bounds', 'iso', 'keypoints', 'keypoint-pixel', 'label', 'simplify',
-      'shape', 'bounds', 'iso', 'keypoints', 'keypoint-pixel', 'label', 'simplify',
+      'shape', 'bounds', 'iso', 'keypoints', 'keypoint-pixel', 'box-round-trip', 'box-pixel', 'label', 'simplify',
+      'shape', 'bounds', 'iso', 'keypoints', 'keypoint-pixel', 'box-round-trip', 'box-pixel', 'label', 'simplify',
     ])
   })
 

@@ -4,7 +4,8 @@
  * plans or merges), logits averaged by hand, against `evaluateClassifier` with `hflip`.
  */
 import { describe, expect, it } from 'vitest'
-import { onnx, orThrow, parsePolicy, tensor } from '../../src/index.js'
+import { orThrow, parsePolicy, tensor } from '../../src/index.js'
+import { onnx } from '../../src/node.js'
 import { evaluateClassifier } from '../../src/eval/classify.js'
 import { readIdx } from '../../src/io/idx.js'
 

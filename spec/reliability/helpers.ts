@@ -67,7 +67,7 @@ export const tta = async (cwd: string, args: readonly string[], options: { reado
   const rssFile = join(scratch, 'rss')
   const result = await new Promise<{ code: number | string; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, ['--import', probe, cli, ...args], {
-      cwd, timeout: options.timeoutMs ?? 90_000, maxBuffer: 1 << 22,
+      cwd, timeout: options.timeoutMs ?? 200_000, maxBuffer: 1 << 22,
       env: { ...process.env, TTA_RSS_FILE: rssFile, NO_COLOR: '1' },
     }, (error, stdout, stderr) => {
       const code: unknown = error === null ? 0 : 'code' in error ? error.code : undefined

@@ -153,6 +153,19 @@ export const libraryCases = [
     expect: { tag: 'LimitError', message: 'the gzipped IDX data unpacks to more than 268,436,480 bytes; the limit is 268,435,456 values' },
   },
   {
+    cls: 1, rss: true, title: "ttach's per-view API refuses a view too large to make, from its chain of sizes",
+    run: (lib) => lib.runnableViews(lib.product(right(lib.transforms.scale([1e5]))))[1].augmentImage(img22()),
+    expect: { tag: 'LimitError', message: "a buffer of view 'Scale(100000)' [1,200000,200000] holds 40,000,000,000 values; the limit is 268,435,456 (1.0 GiB of float32)" },
+  },
+  {
+    cls: 1, title: 'box fusion of 20,000 boxes is refused before a quadratic soft-NMS starts',
+    run: (lib) => {
+      const view = { boxes: Array.from({ length: 10000 }, (_, k) => [k / 20000, 0, k / 20000 + 0.1, 0.1]), scores: new Array(10000).fill(0.5), labels: new Array(10000).fill(0) }
+      return lib.boxes.fuse([view, view], { method: 'soft-nms' })
+    },
+    expect: { tag: 'LimitError', message: 'the views hold 20,000 boxes; fusion takes at most 10,000 at once', fields: { limit: 'maxBoxes' } },
+  },
+  {
     cls: 1, title: 'laws.check with a billion runs per law is refused, not started',
     run: (lib) => lib.laws.check(lib.aliases.hflip(), { numRuns: 1e9 }),
     expect: { tag: 'Left', fields: { law: 'construction', message: 'the transform could not be built: numRuns must be an integer from 1 to 1,000,000, got 1000000000' } },
@@ -227,6 +240,11 @@ export const libraryCases = [
       return acc.count() === 1 ? refused : { _tag: 'Right', right: 'the bad view was counted' }
     },
     expect: { tag: 'NonFiniteError', message: 'view 1 has Infinity at index 1' },
+  },
+  {
+    cls: 2, title: "ttach's per-view deaugmentMask refuses a mask with NaN",
+    run: (lib) => lib.runnableViews(lib.aliases.hflip())[1].deaugmentMask({ shape: [1, 1, 2, 2], data: Float32Array.of(0, Number.NaN, 0, 0) }, img22()),
+    expect: { tag: 'NonFiniteError', message: 'the mask has NaN at index 1' },
   },
   {
     cls: 2, title: 'an evaluation of an empty set is an error, not accuracy NaN',
@@ -338,7 +356,7 @@ export const libraryCases = [
   {
     cls: 4, title: "a misspelt option ('mege') is refused with the known ones listed",
     run: (lib) => run(lib.wrap.segmentation(echo, lib.aliases.hflip(), { mege: 'max' })),
-    expect: { tag: 'ParamError', message: "options: unknown key 'mege' (known: merge, outputKey, onView, backend, budget, maxBatch, batch, timeout, modelTimeout, signal)" },
+    expect: { tag: 'ParamError', message: "options: unknown key 'mege' (known: merge, outputKey, onView, backend, budget, maxBatch, batch, timeout, modelTimeout, signal, combine, uncertainty)" },
   },
   {
     cls: 4, title: 'maxBatch of 1.5 is refused',
@@ -388,7 +406,7 @@ export const libraryCases = [
   {
     cls: 4, title: 'a plan for an unknown task is refused',
     run: (lib) => lib.buildPlan('detect', lib.views(lib.aliases.hflip()), [1, 1, 2, 2], { merge: 'mean' }),
-    expect: { tag: 'ParamError', message: 'task must be one of segmentation, classification, keypoints, got "detect"' },
+    expect: { tag: 'ParamError', message: 'task must be one of segmentation, classification, keypoints, detection, got "detect"' },
   },
   {
     cls: 4, title: 'a plan for an image with a fractional side is refused',
@@ -441,6 +459,16 @@ export const libraryCases = [
     cls: 5, title: 'tensor(shape, null) is a Left, not a TypeError',
     run: (lib) => lib.tensor([2], null),
     expect: { tag: 'ShapeError', message: 'data must be an array or a typed array of numbers, got null' },
+  },
+  {
+    cls: 5, title: "ttach's per-view augmentImage(null) is a Left",
+    run: (lib) => lib.runnableViews(lib.aliases.d4())[1].augmentImage(null),
+    expect: { tag: 'ShapeError', message: 'the image must be a tensor {shape, data: Float32Array}, got null' },
+  },
+  {
+    cls: 5, title: 'textdet.preprocess(null) is a Left',
+    run: (lib) => lib.textdet.preprocess(null),
+    expect: { tag: 'ShapeError', message: "an image is { data: Uint8Array, width, height, channels } (sharp's raw output)" },
   },
   {
     cls: 5, title: "merge('mean', undefined) is a Left",

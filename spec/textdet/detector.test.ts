@@ -6,7 +6,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { afterAll, describe, expect, it } from 'vitest'
 import { identity, orThrow, wrap } from '../../src/index.js'
-import { addScores, detect, EVAL_SET_DIR, loadDetector, readImage, readTruth, scoreBoxes } from '../../src/textdet/index.js'
+import { addScores, detect, EVAL_SET_DIR, loadDetector, readImage, readTruth, scoreBoxes } from '../../src/textdet/node.js'
 
 const detector = orThrow(await loadDetector({ threads: 2 })())
 afterAll(async () => { await detector.release() })

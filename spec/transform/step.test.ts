@@ -57,6 +57,8 @@ describe('fusion of a view chain into one gather', () => {
 describe('transform parameters are validated at construction', () => {
   const angle: number = 45
   const zero: number = 0
+  // A list known only at run time (a literal `[]` does not compile).
+  const none: number[] = []
   it.each([
     ['Rotate90 by 45', T.rotate90([angle]), /multiples of 90°, and 45° is not one/],
     ['Scale by 0', T.scale([zero]), /finite and > 0/],
@@ -67,7 +69,11 @@ describe('transform parameters are validated at construction', () => {
     ['FiveCrops of 0', T.fiveCrops(zero, 3), /positive integer sizes/],
     ['Resize to a fractional size', T.resize([[2.5, 3]]), /positive integers/],
     ['Add of Infinity', T.add([Number.POSITIVE_INFINITY]), /finite/],
-    ['empty angle list', T.rotate90([]), /at least one angle/],
+    ['empty angle list', T.rotate90(none), /at least one angle/],
+    ['empty scale list', T.scale(none), /at least one factor/],
+    ['empty shift list', T.translate(none.map((v) => [v, v] as const)), /at least one shift/],
+    ['a grid of 0 tiles', T.tiles(4, 4, { rows: zero, cols: 2 }), /positive integers/],
+    ['tiles of 0 pixels', T.tiles(zero, 4, { rows: 1, cols: 2 }), /positive integer sizes/],
   ])('%s is a ParamError', (_, result, message) => {
     expect(E.isLeft(result)).toBe(true)
     if (E.isLeft(result)) {

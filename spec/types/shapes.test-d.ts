@@ -6,7 +6,7 @@ import type * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import {
   aliases, decode, orThrow, product, runnableViews, tensor, transforms as T, wrap, zeros,
-  type Scaled, type ShapeError, type Tensor, type TensorError, type TtaError, type Unscaled, type ViewShapes,
+  type Scaled, type Tensor, type TensorError, type TtaError, type Unscaled, type ViewShapes,
 } from '../../src/index.js'
 import { anyImage, classifier, image, pointer, segmenter } from './fixtures.js'
 
@@ -18,12 +18,12 @@ describe('views', () => {
   test('d4 on a 4×6 image: the view shapes are the union of 4×6 and 6×4', () => {
     expectTypeOf<ViewShapes<D4, readonly [1, 3, 4, 6]>>().toEqualTypeOf<readonly [1, 3, 4, 6] | readonly [1, 3, 6, 4]>()
     const [view] = runnableViews(aliases.d4())
-    expectTypeOf(view?.augmentImage(image)).toEqualTypeOf<E.Either<ShapeError, Tensor<readonly [1, 3, 4, 6] | readonly [1, 3, 6, 4]>> | undefined>()
+    expectTypeOf(view?.augmentImage(image)).toEqualTypeOf<E.Either<TensorError, Tensor<readonly [1, 3, 4, 6] | readonly [1, 3, 6, 4]>> | undefined>()
   })
 
   test('flips keep the shape; symbolic names are swapped by turns', () => {
     const [flipped] = runnableViews(aliases.flip())
-    expectTypeOf(flipped?.augmentImage(image)).toEqualTypeOf<E.Either<ShapeError, Tensor<readonly [1, 3, 4, 6]>> | undefined>()
+    expectTypeOf(flipped?.augmentImage(image)).toEqualTypeOf<E.Either<TensorError, Tensor<readonly [1, 3, 4, 6]>> | undefined>()
     expectTypeOf<ViewShapes<D4, readonly ['N', 3, 'H', 'W']>>().toEqualTypeOf<readonly ['N', 3, 'H', 'W'] | readonly ['N', 3, 'W', 'H']>()
   })
 

@@ -5,6 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import type { ParamError } from '../errors.js'
 import * as T from '../transform/builtins.js'
+import type { CheckNonEmpty } from '../transform/shape-map.js'
 import type { Interpolation } from '../transform/step.js'
 import { product, type Product } from './product.js'
 
@@ -72,17 +73,20 @@ export const rotate90 = <const A extends readonly number[]>(angles: A & T.CheckA
  * assert.ok(E.isLeft(aliases.multiscale([0])))
  * @category aliases
  */
-export const multiscale = <const K extends readonly number[]>(scales: K, interpolation: Interpolation = 'nearest'): E.Either<ParamError, Product<readonly [T.Scale<K[number]>]>> =>
+export const multiscale = <const K extends readonly number[]>(
+  scales: K & CheckNonEmpty<K, 'Scale needs at least one factor'>,
+  interpolation: Interpolation = 'nearest',
+): E.Either<ParamError, Product<readonly [T.Scale<K[number]>]>> =>
   E.Functor.map(T.scale(scales, { interpolation }), (f) => product(f))
 
 /**
- * `Compose([FiveCrops(h, w)])`: 5 views, labels only. The classic evaluation protocol for
+ * `Compose([FiveCrops(h, w)])`: 5 views, labels and boxes only. The classic evaluation protocol for
  * classifiers trained on crops smaller than the test image.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { aliases, size } from 'tta-lens'
  * const c = aliases.fiveCrop(24, 24)
- * assert.ok(E.isRight(c) && size(c.right) === 5 && c.right.factors[0].undoes.join() === 'label')
+ * assert.ok(E.isRight(c) && size(c.right) === 5 && c.right.factors[0].undoes.join() === 'label,boxes')
  * assert.ok(E.isLeft(aliases.fiveCrop(0, 24)))
  * @category aliases
  */
@@ -90,7 +94,7 @@ export const fiveCrop = <const H extends number, const W extends number>(height:
   E.Functor.map(T.fiveCrops(height, width), (f) => product(f))
 
 /**
- * `Compose([HorizontalFlip(), FiveCrops(h, w)])`: 10 views, labels only — {@link fiveCrop} of the
+ * `Compose([HorizontalFlip(), FiveCrops(h, w)])`: 10 views, labels and boxes only — {@link fiveCrop} of the
  * image and of its mirror.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
@@ -103,6 +107,25 @@ export const fiveCrop = <const H extends number, const W extends number>(height:
  */
 export const tenCrop = <const H extends number, const W extends number>(height: H, width: W): E.Either<ParamError, Product<readonly [T.HorizontalFlip, T.FiveCrops<H, W>]>> =>
   E.Functor.map(T.fiveCrops(height, width), (f) => product(T.hflip(), f))
+
+/**
+ * `Compose([Tiles(h, w, grid)])`: a grid of overlapping `height`×`width` tiles spread evenly over
+ * the image (and the whole image first with `whole: true`) — tiled detection of large images.
+ * Labels and boxes only, like crops.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, size, transforms as T } from 'tta-lens'
+ * const grid = T.tileGrid([600, 1000], [256, 256], 64)
+ * const t = aliases.tiles(256, 256, { ...grid, whole: true })
+ * assert.ok(E.isRight(t) && size(t.right) === 1 + 3 * 5)
+ * @category aliases
+ */
+export const tiles = <const H extends number, const W extends number, const Whole extends boolean = false>(
+  height: H,
+  width: W,
+  options: T.TileOptions<Whole>,
+): E.Either<ParamError, Product<readonly [T.Tiles<H, W, Whole>]>> =>
+  E.Functor.map(T.tiles(height, width, options), (f) => product(f))
 
 /**
  * `Translate` by ±`pixels` along each axis: 5 views (no shift, right, left, down, up).

@@ -47,12 +47,14 @@ export type MapsOf<Fs extends readonly AnyFactor[]> = { readonly [K in keyof Fs]
  * Targets that every factor of the product can undo (checked per factor, not over the union): what
  * decides which wrappers accept a product.
  * @example
+ * ```ts
  * import type { CommonUndo, transforms } from 'tta-lens'
  * type Fs = readonly [transforms.HorizontalFlip, transforms.FiveCrops<4, 4>]
  * const label: CommonUndo<Fs> = 'label'
  * // @ts-expect-error FiveCrops cannot undo masks, so the product cannot either
  * const mask: CommonUndo<Fs> = 'mask'
  * assert.deepStrictEqual([label, mask], ['label', 'mask'])
+ * ```
  * @category type-level
  */
 export type CommonUndo<Fs extends readonly AnyFactor[]> = Fs extends readonly [infer F, ...infer R extends readonly AnyFactor[]]
@@ -65,12 +67,14 @@ export type BlockerOf<Fs extends readonly AnyFactor[], T extends Target> = Fs ex
 /**
  * The union of the shapes of all views of the product for input shape `S`: what a model must accept.
  * @example
+ * ```ts
  * import type { ShowShape, ViewShapes, transforms } from 'tta-lens'
  * type Shapes = ViewShapes<readonly [transforms.HorizontalFlip, transforms.Rotate90<90>], readonly [1, 3, 4, 6]>
  * const all: readonly ShowShape<Shapes>[] = ['[1,3,4,6]', '[1,3,6,4]']
  * // @ts-expect-error no view changes the batch or the channels
  * const none: ShowShape<Shapes> = '[1,1,4,6]'
  * assert.strictEqual([...all, none].length, 3)
+ * ```
  * @category type-level
  */
 export type ViewShapes<Fs extends readonly AnyFactor[], S extends Shape> = ApplyMaps<MapsOf<Fs> extends infer Ms extends readonly ShapeMap[] ? Ms : [], S>

@@ -27,25 +27,25 @@ export type GpuJsMode = 'webgpu' | 'headlessgl' | 'webasm' | 'cpu'
 const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
 
 /**
- * gpu.js finds WebGPU at `navigator.gpu`, which Node lacks: install Dawn's (the `webgpu` package)
- * there when it loads. Returns why it could not, or undefined when WebGPU is there.
+ * How WebGPU is found where `navigator.gpu` is missing: nothing in the browser (it is there or
+ * not); in Node, `tta-lens/node` installs Dawn (the `webgpu` package) here when it loads. Returns
+ * why it could not, or undefined when `navigator.gpu` is now there.
  */
+let webGpuFallback: (() => Promise<string | undefined>) | undefined
+
+/** Sets how WebGPU is provided where `navigator.gpu` is missing (tta-lens/node uses it for Dawn). @internal */
+export const provideWebGpuWith = (provider: () => Promise<string | undefined>): void => {
+  webGpuFallback = provider
+}
+
+/** gpu.js finds WebGPU at `navigator.gpu`: undefined when it is there (or was provided), else why not. */
 const provideWebGpu = async (): Promise<string | undefined> => {
   const existing: unknown = Reflect.get(globalThis, 'navigator')
   if (typeof existing === 'object' && existing !== null && 'gpu' in existing && existing.gpu !== undefined) return undefined
-  try {
-    const dawn: unknown = await import('webgpu')
-    const create: unknown = typeof dawn === 'object' && dawn !== null && 'create' in dawn ? dawn.create : undefined
-    const globals: unknown = typeof dawn === 'object' && dawn !== null && 'globals' in dawn ? dawn.globals : undefined
-    if (typeof create !== 'function' || typeof globals !== 'object' || globals === null) return 'the webgpu package has no create()'
-    Object.assign(globalThis, globals)
-    const gpu: unknown = Reflect.apply(create, undefined, [[]])
-    if (existing === undefined) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true })
-    else Object.defineProperty(existing, 'gpu', { value: gpu, configurable: true })
-    return undefined
-  } catch (e) {
-    return `Dawn (the webgpu package) did not load: ${describeError(e)}`
-  }
+  if (webGpuFallback !== undefined) return webGpuFallback()
+  return typeof existing === 'object' && existing !== null
+    ? 'this browser has no navigator.gpu'
+    : 'no navigator.gpu here (in Node, importing tta-lens/node lets gpu.js try Dawn, the webgpu package)'
 }
 
 /** Picks the first mode that works, with the reason every earlier mode was skipped. */

@@ -62,11 +62,10 @@ const launchJs = (kernel: GatherKernel, src: Float32Array | Float64Array, srcBas
 const launch = (wasm: WasmKernels | undefined, kernel: GatherKernel, src: Float32Array, srcBase: number, dst: Float32Array | Float64Array, dstBase: number): number => {
   const gather = wasm === undefined ? undefined : wasmGatherOf(kernel)
   if (wasm !== undefined && gather !== undefined) {
-    const outPlane = kernel.outHeight * kernel.outWidth
     let bad = -1
-    // The gathered planes are contiguous forward rows: the kernel's write finishes them as an identity map.
-    const failed = wasm.gather(gather, src, srcBase, (rows, base, plane, planes) => {
-      const refused = launchJs(afterGather(kernel, planes), rows, base, dst, dstBase + plane * outPlane)
+    // The gathered rows are contiguous and forward: the kernel's write finishes them as an identity map.
+    const failed = wasm.gather(gather, src, srcBase, (data, base, at, rows) => {
+      const refused = launchJs(afterGather(kernel, rows), data, base, dst, dstBase + at * kernel.outWidth)
       if (refused >= 0 && bad < 0) bad = refused
     })
     // Nothing was written when it failed (memory, compilation): the JavaScript kernel does it all.

@@ -20,21 +20,34 @@ import { encodeModule, memoryImport } from '../../kernels/wasm.js'
 /** A compiled gather: `(srcByte, dstByte, planes)`. */
 type Compiled = (src: number, dst: number, planes: number) => void
 
-/** Gathered planes, handed to the caller: `planes` planes from `plane`, in `data` from index `base`. */
-export type GatheredPlanes = (data: Float32Array, base: number, plane: number, planes: number) => void
+/**
+ * Gathered rows, handed to the caller: output rows [at, at + rows) counted across planes (row i of
+ * plane p is p·outHeight + i), in `data` from index `base`, contiguous.
+ */
+export type GatheredRows = (data: Float32Array, base: number, at: number, rows: number) => void
 
 /** What runs the gathers; absent where WebAssembly SIMD is not available. @internal */
 export interface WasmKernels {
   /**
-   * Gathers the `g.planes` planes of `src` starting at `srcBase`, a group at a time, and hands each
-   * gathered group to `then`. Returns why not, before anything is handed over, when the memory
+   * Gathers the `g.planes` planes of `src` starting at `srcBase` — small planes a group at a time,
+   * large ones a band of rows at a time — and hands each gathered block of rows to `then`. Returns why not, before anything is handed over, when the memory
    * could not grow or the module would not compile (the caller falls back to JavaScript).
    */
-  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredPlanes) => string | undefined
+  readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredRows) => string | undefined
 }
 
-/** The bytes of one group's input (and as much again for its output): ~1 MiB each stays in L2/L3. */
+/**
+ * The bytes of one group of small planes' input (and as much again for its output): about 1 MiB
+ * each, so a group stays in L2/L3 between its copy in, its gather and its copy out.
+ */
 const GROUP_BYTES = 1 << 20
+/**
+ * The bytes of one band of a large plane's output. A plane is copied in whole (a turn needs every
+ * source row for any output row) and gathered a band of rows at a time, so each band is still in L1
+ * when it is copied out: measured here (CPU time, a 512×512 turn of 3 planes), 11% less than
+ * gathering whole planes.
+ */
+const BAND_BYTES = 1 << 15
 const PAGE = 65536
 
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0] ?? ''
@@ -99,30 +112,76 @@ const make = (rt: Runtime): WasmKernels => {
     return made
   }
   let view = new Float32Array(rt.buffer())
+  /** Room for `floats` values, and a view of it; why not, when the memory cannot grow. */
+  const room = (floats: number): string | undefined => {
+    if (!rt.grow(4 * floats)) return `WebAssembly memory could not grow to ${4 * floats} bytes`
+    if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
+    return undefined
+  }
+  /** Small planes: groups of whole planes, copied in, gathered, handed over. */
+  const byGroups = (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredRows): string | undefined => {
+    const inPlane = g.inHeight * g.inWidth
+    const outPlane = g.outHeight * g.outWidth
+    const group = Math.max(1, Math.min(g.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
+    // Input at 0, output after it (16-byte aligned).
+    const outBase = Math.ceil((group * inPlane) / 4) * 4
+    const full = room(outBase + group * outPlane)
+    if (full !== undefined) return full
+    let run: Compiled
+    try {
+      run = compile(g)
+    } catch (e) {
+      // A module the engine will not compile here (a plane too large for 32-bit offsets, no SIMD,
+      // a browser's limit on compiling on the main thread): this kernel stays in JavaScript.
+      return describe(e)
+    }
+    for (let p = 0; p < g.planes; p += group) {
+      const n = Math.min(group, g.planes - p)
+      view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + n) * inPlane), 0)
+      run(0, 4 * outBase, n)
+      then(view, outBase, p * g.outHeight, n * g.outHeight)
+    }
+    return undefined
+  }
+  /**
+   * Large planes: each copied in whole, then gathered in bands of `rows` output rows. Every band runs
+   * the first band's module with the source address moved by the band's first row; a shorter last
+   * band has a module of its own.
+   */
+  const byBands = (g: WasmGather, rows: number, src: Float32Array, srcBase: number, then: GatheredRows): string | undefined => {
+    const inPlane = g.inHeight * g.inWidth
+    const outBase = Math.ceil(inPlane / 4) * 4
+    const band = (height: number): WasmGather => ({ ...g, planes: 1, outHeight: height, map: { ...g.map, outHeight: height } })
+    const tail = g.outHeight % rows
+    const full = room(outBase + rows * g.outWidth)
+    if (full !== undefined) return full
+    let run: Compiled
+    let last: Compiled
+    try {
+      run = compile(band(rows))
+      last = tail === 0 ? run : compile(band(tail))
+    } catch (e) {
+      return describe(e)
+    }
+    // Source floats moved per output row: ii·inWidth + ji (a turn moves along a row, a mirror down the plane).
+    const step = g.map.ii * g.inWidth + g.map.ji
+    for (let p = 0; p < g.planes; p++) {
+      view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + 1) * inPlane), 0)
+      for (let i = 0; i < g.outHeight; i += rows) {
+        const height = Math.min(rows, g.outHeight - i)
+        const runBand = height === rows ? run : last
+        // The moved address may fall below 0 before the module adds its own offsets: i32
+        // arithmetic wraps, and every address the module reads is inside the plane.
+        runBand(4 * i * step, 4 * outBase, 1)
+        then(view, outBase, p * g.outHeight + i, height)
+      }
+    }
+    return undefined
+  }
   return {
     gather: (g, src, srcBase, then) => {
-      const inPlane = g.inHeight * g.inWidth
-      const outPlane = g.outHeight * g.outWidth
-      const group = Math.max(1, Math.min(g.planes, Math.floor(GROUP_BYTES / (4 * Math.max(inPlane, outPlane)))))
-      // Input at 0, output after it (16-byte aligned).
-      const outBase = Math.ceil((group * inPlane) / 4) * 4
-      if (!rt.grow(4 * (outBase + group * outPlane))) return `WebAssembly memory could not grow to ${4 * (outBase + group * outPlane)} bytes`
-      if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
-      let run: Compiled
-      try {
-        run = compile(g)
-      } catch (e) {
-        // A module the engine will not compile here (a plane too large for 32-bit offsets, no SIMD,
-        // a browser's limit on compiling on the main thread): this kernel stays in JavaScript.
-        return describe(e)
-      }
-      for (let p = 0; p < g.planes; p += group) {
-        const n = Math.min(group, g.planes - p)
-        view.set(src.subarray(srcBase + p * inPlane, srcBase + (p + n) * inPlane), 0)
-        run(0, 4 * outBase, n)
-        then(view, outBase, p, n)
-      }
-      return undefined
+      const rows = 16 * Math.max(1, Math.floor(BAND_BYTES / (4 * 16 * g.outWidth)))
+      return g.outHeight >= 4 * rows ? byBands(g, rows, src, srcBase, then) : byGroups(g, src, srcBase, then)
     },
   }
 }
@@ -142,14 +201,14 @@ const probe = (kernels: WasmKernels): string | undefined => {
     const m = g.map
     let wrong = 0
     let seen = 0
-    const failed = kernels.gather(g, src, 0, (data, base, plane, planes) => {
-      for (let p = plane; p < plane + planes; p++) {
-        for (let i = 0; i < g.outHeight; i++) {
-          for (let j = 0; j < g.outWidth; j++) {
-            seen++
-            const from = p * h * w + (m.ii * i + m.ij * j + m.i0) * w + m.ji * i + m.jj * j + m.j0
-            if (data[base + (p - plane) * h * w + i * g.outWidth + j] !== src[from]) wrong++
-          }
+    const failed = kernels.gather(g, src, 0, (data, base, at, rows) => {
+      for (let r = at; r < at + rows; r++) {
+        const p = Math.floor(r / g.outHeight)
+        const i = r % g.outHeight
+        for (let j = 0; j < g.outWidth; j++) {
+          seen++
+          const from = p * h * w + (m.ii * i + m.ij * j + m.i0) * w + m.ji * i + m.jj * j + m.j0
+          if (data[base + (r - at) * g.outWidth + j] !== src[from]) wrong++
         }
       }
     })

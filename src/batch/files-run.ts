@@ -10,7 +10,8 @@ import { access, constants } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
-import type { TtaError } from '../errors.js'
+import { paramError, type TtaError } from '../errors.js'
+import type { Policy } from '../policy/policy.js'
 import type { AnyFactor, Product } from '../algebra/product.js'
 import type { MergeMode } from '../merge/merge.js'
 import type { Tensor } from '../tensor/tensor.js'
@@ -55,8 +56,10 @@ export const outputSuffixes = (task: FileTask): readonly string[] => (task === '
 export interface FileRunSettings {
   readonly task: FileTask
   readonly preprocess: Preprocess
-  /** The policy as outputs record it (the `--tta` string or the `--config` path). */
+  /** The policy as outputs record it (the `--tta` string, the `--config` path or the `--policy` file). */
   readonly policyLabel: string
+  /** The product is a searched policy (its merge is its own; records say `merge: 'policy'`). */
+  readonly policyFile?: boolean
   readonly merge: MergeMode
   readonly coordinates: 'pixels' | 'normalized'
   readonly execution: ExecutionOptions
@@ -72,7 +75,13 @@ type Predict = (image: ImageTensor) => Promise<E.Either<TtaError, Prediction>>
 type AnyModel = (batch: never, ...extra: never) => Promise<ModelOutput>
 
 /** The task's wrapper, built once for the whole batch. */
-const predictor = (s: FileRunSettings, model: AnyModel, product: Product<readonly AnyFactor[]>): Predict => {
+const predictor = (s: FileRunSettings, model: AnyModel, product: Product<readonly AnyFactor[]> | Policy): Predict => {
+  if ('_tag' in product && product._tag === 'Policy') {
+    // A policy carries its own views, merge and calibration: only the execution options apply.
+    if (s.task === 'keypoints') return async () => E.left(paramError('a policy is for classification or segmentation, not keypoints'))
+    const tta = s.task === 'segmentation' ? wrap.segmentation(model, product, s.execution) : wrap.classification(model, product, s.execution)
+    return (image) => tta.run(image)()
+  }
   const execution = { ...s.execution, merge: s.merge }
   if (s.task === 'segmentation') {
     const seg = wrap.segmentation(model, product, execution)
@@ -97,7 +106,7 @@ const encodeOutputs = async (s: FileRunSettings, file: string, result: Predictio
   }
   const scores = Array.from(data)
   const record = s.task === 'classification'
-    ? { image: file, policy: s.policyLabel, merge: s.merge, class: argmaxRows(data, 1)[0], scores }
+    ? { image: file, policy: s.policyLabel, merge: s.policyFile ? 'policy' : s.merge, class: argmaxRows(data, 1)[0], scores }
     : { image: file, policy: s.policyLabel, merge: s.merge, keypoints: scores }
   return [`${JSON.stringify(record, null, 2)}\n`]
 }
@@ -141,7 +150,8 @@ export interface FileRunner {
  * assert.deepStrictEqual(await runner.run(job), { status: 'skipped' })
  * @category constructors
  */
-export const fileRunner = (s: FileRunSettings, model: AnyModel, product: Product<readonly AnyFactor[]>): FileRunner => {
+export const fileRunner = (given: FileRunSettings, model: AnyModel, product: Product<readonly AnyFactor[]> | Policy): FileRunner => {
+  const s: FileRunSettings = { ...given, policyFile: given.policyFile ?? ('_tag' in product && product._tag === 'Policy') }
   const predict = predictor(s, model, product)
   const at = (path: string): string => (s.cwd === undefined ? path : resolve(s.cwd, path))
   const runJob = async (job: OutputJob): Promise<InputOutcome> => {

@@ -1,7 +1,10 @@
 /**
  * The four fusion algorithms, on checked, clipped rows (internal: `fuse` in fusion.ts is the entry
  * point). Plain float64 loops, in ensemble-boxes' order of operations wherever the result depends on
- * it, so that single boxes and NMS/soft-NMS come out bit for bit as the reference's.
+ * it, so that single boxes, NMS and soft-NMS come out bit for bit as the reference's. Fused boxes
+ * (WBF, NMW) weight each box by its score relative to the cluster's top score, which is the same
+ * mean but keeps its digits for tiny (subnormal) scores, where score × coordinate underflows;
+ * ensemble-boxes rounds them to float32 anyway.
  *
  * Ties are broken canonically, never by the order of the views: rows of one class are ranked by
  * (weighted) score, highest first, then by smaller x1, y1, x2, y2, then by larger view weight, and
@@ -14,6 +17,7 @@
  */
 import type { Box, Detections } from './detections.js'
 import type { ConfidenceRule } from './fusion-options.js'
+import { grid, insert, query, type Grid } from './grid.js'
 
 /** One box on its way through a fusion. */
 export interface Row {
@@ -90,24 +94,77 @@ const byScore = (outs: Out[]): Out[] => outs.sort((a, b) => b.score - a.score)
 // NMS and soft-NMS
 // -------------------------------------------------------------------------------------------------
 
+/** A grid holding every row of a class, by position in `sorted`. */
+const gridOf = (sorted: readonly Row[]): Grid => {
+  const g = grid(sorted.length)
+  for (const [i, r] of sorted.entries()) insert(g, i, r.x1, r.y1, r.x2, r.y2)
+  return g
+}
+
 /** Greedy class-wise NMS. Output: classes ascending, each in the order kept (score descending). */
 export const nms = (rows: readonly Row[], iouThreshold: number): Detections => {
   const outs: Out[] = []
+  const near: number[] = []
   for (const group of byLabel(rows)) {
     const sorted = [...group].sort(canonical)
+    const g = gridOf(sorted)
     const suppressed = new Uint8Array(sorted.length)
     for (let i = 0; i < sorted.length; i++) {
-      if (suppressed[i] === 1) continue
       const kept = sorted[i]
-      if (kept === undefined) continue
+      if (suppressed[i] === 1 || kept === undefined) continue
       outs.push({ box: boxOf(kept), score: kept.score, label: kept.label })
-      for (let j = i + 1; j < sorted.length; j++) {
+      // Only later boxes can be suppressed by it; the grid leaves out those that cannot overlap it.
+      for (const j of query(g, kept.x1, kept.y1, kept.x2, kept.y2, near)) {
         const other = sorted[j]
-        if (suppressed[j] === 0 && other !== undefined && iouOf(kept, other) > iouThreshold) suppressed[j] = 1
+        if (j > i && suppressed[j] === 0 && other !== undefined && iouOf(kept, other) > iouThreshold) suppressed[j] = 1
       }
     }
   }
   return detectionsOf(outs)
+}
+
+/**
+ * A max-heap of (key, rank) with one entry per box not yet taken: highest key first, then lowest
+ * rank. A key is the box's score when it was (re)inserted; scores only fall, so keys are upper bounds.
+ */
+interface Heap {
+  readonly keys: Float64Array
+  readonly ranks: Int32Array
+  size: number
+}
+const above = (h: Heap, a: number, b: number): boolean => {
+  const ka = h.keys[a] ?? 0, kb = h.keys[b] ?? 0
+  return ka > kb || (ka === kb && (h.ranks[a] ?? 0) < (h.ranks[b] ?? 0))
+}
+const swap = (h: Heap, a: number, b: number): void => {
+  const k = h.keys[a] ?? 0, r = h.ranks[a] ?? 0
+  h.keys[a] = h.keys[b] ?? 0; h.ranks[a] = h.ranks[b] ?? 0
+  h.keys[b] = k; h.ranks[b] = r
+}
+const push = (h: Heap, key: number, rank: number): void => {
+  let k = h.size++
+  h.keys[k] = key
+  h.ranks[k] = rank
+  while (k > 0) {
+    const parent = (k - 1) >> 1
+    if (!above(h, k, parent)) break
+    swap(h, k, parent)
+    k = parent
+  }
+}
+/** Removes the top entry (read it first from `keys[0]`, `ranks[0]`). */
+const pop = (h: Heap): void => {
+  h.size--
+  swap(h, 0, h.size)
+  for (let k = 0; ;) {
+    const l = 2 * k + 1, r = l + 1
+    let best = k
+    if (l < h.size && above(h, l, best)) best = l
+    if (r < h.size && above(h, r, best)) best = r
+    if (best === k) break
+    swap(h, k, best)
+    k = best
+  }
 }
 
 /**
@@ -121,32 +178,37 @@ export const softNms = (
   s: { readonly kernel: 'linear' | 'gaussian'; readonly iouThreshold: number; readonly sigma: number; readonly scoreThreshold: number; readonly scores: 'decayed' | 'original' },
 ): Detections => {
   const outs: Out[] = []
+  const near: number[] = []
+  const linear = s.kernel === 'linear'
+  const { iouThreshold, sigma } = s
   for (const group of byLabel(rows)) {
     const sorted = [...group].sort(canonical)
-    const n = sorted.length
-    const current = Float64Array.from(sorted, (r) => r.score)
-    const taken = new Uint8Array(n)
+    const g = gridOf(sorted)
+    const current = new Float64Array(sorted.length)
+    for (let k = 0; k < sorted.length; k++) current[k] = sorted[k]?.score ?? 0
+    const taken = new Uint8Array(sorted.length)
+    const heap: Heap = { keys: new Float64Array(sorted.length), ranks: new Int32Array(sorted.length), size: 0 }
+    for (const [k, r] of sorted.entries()) push(heap, r.score, k)
     const order: number[] = []
-    for (let step = 0; step < n; step++) {
-      let best = -1
-      let bestScore = Number.NEGATIVE_INFINITY
-      // Strictly greater: among equal scores the first in canonical order is taken.
-      for (let k = 0; k < n; k++) if (taken[k] === 0 && (current[k] ?? 0) > bestScore) { best = k; bestScore = current[k] ?? 0 }
-      const top = sorted[best]
-      if (top === undefined) break
-      taken[best] = 1
-      order.push(best)
-      for (let k = 0; k < n; k++) {
-        const other = sorted[k]
-        if (taken[k] === 1 || other === undefined) continue
+    while (heap.size > 0) {
+      const key = heap.keys[0] ?? 0
+      const k = heap.ranks[0] ?? 0
+      pop(heap)
+      // A box whose score fell since it was inserted goes back with its current score; a key equal
+      // to the current score is the highest current score (ties: the lowest rank).
+      if (key !== current[k]) { push(heap, current[k] ?? 0, k); continue }
+      const top = sorted[k]
+      if (top === undefined) continue
+      taken[k] = 1
+      order.push(k)
+      for (const j of query(g, top.x1, top.y1, top.x2, top.y2, near)) {
+        const other = sorted[j]
+        if (taken[j] === 1 || other === undefined) continue
         const ovr = iouOf(top, other)
         // ovr = 0 leaves the score as it is under both kernels (weight 1, exp(−0) = 1).
         if (ovr === 0) continue
-        if (s.kernel === 'linear') {
-          if (ovr > s.iouThreshold) current[k] = (1 - ovr) * (current[k] ?? 0)
-        } else {
-          current[k] = Math.exp(-(ovr * ovr) / s.sigma) * (current[k] ?? 0)
-        }
+        const before = current[j] ?? 0
+        current[j] = linear ? (ovr > iouThreshold ? (1 - ovr) * before : before) : Math.exp(-(ovr * ovr) / sigma) * before
       }
     }
     for (const k of order) {
@@ -163,6 +225,20 @@ export const softNms = (
 // -------------------------------------------------------------------------------------------------
 
 /**
+ * The cluster to join: the highest IoU above the threshold, the first cluster (lowest index) on
+ * ties — what a scan over all clusters in order gives, whatever order the grid returns them in.
+ */
+const bestMatch = (candidates: readonly number[], iou: (k: number) => number, threshold: number): number => {
+  let best = -1
+  let bestIou = threshold
+  for (const k of candidates) {
+    const v = iou(k)
+    if (v > bestIou || (v === bestIou && best >= 0 && k < best)) { best = k; bestIou = v }
+  }
+  return best
+}
+
+/**
  * NMW: each box joins the cluster whose top box it overlaps most (IoU above the threshold; the
  * first such cluster on ties) or starts one. A cluster's box is the average of its boxes weighted
  * by score × IoU with the top box (plain IoU weights when every score is 0); its score is the top
@@ -170,21 +246,23 @@ export const softNms = (
  */
 export const nmw = (rows: readonly Row[], iouThreshold: number): Detections => {
   const outs: Out[] = []
+  const near: number[] = []
   for (const group of byLabel(rows)) {
     const sorted = [...group].sort(canonical)
+    const g = grid(sorted.length)
     const clusters: Row[][] = []
     const leaders: Row[] = []
     for (const r of sorted) {
-      let best = -1
-      let bestIou = iouThreshold
-      for (let k = 0; k < leaders.length; k++) {
+      const best = bestMatch(query(g, r.x1, r.y1, r.x2, r.y2, near), (k) => {
         const leader = leaders[k]
-        if (leader === undefined) continue
-        const v = iouOf(leader, r)
-        if (v > bestIou) { best = k; bestIou = v }
-      }
+        return leader === undefined ? 0 : iouOf(leader, r)
+      }, iouThreshold)
       const cluster = clusters[best]
-      if (cluster === undefined) { clusters.push([r]); leaders.push(r) } else cluster.push(r)
+      if (cluster === undefined) {
+        insert(g, leaders.length, r.x1, r.y1, r.x2, r.y2)
+        clusters.push([r])
+        leaders.push(r)
+      } else cluster.push(r)
     }
     for (const members of clusters) {
       const [leader] = members
@@ -196,19 +274,16 @@ export const nmw = (rows: readonly Row[], iouThreshold: number): Detections => {
 }
 
 const nmwBox = (members: readonly Row[], leader: Row): Box => {
-  const weighted = (weightOf: (r: Row, iou: number) => number): { readonly sum: readonly [number, number, number, number]; readonly total: number } => {
-    let x1 = 0, y1 = 0, x2 = 0, y2 = 0, total = 0
-    for (const b of members) {
-      const w = weightOf(b, iouOf(b, leader))
-      x1 += w * b.x1; y1 += w * b.y1; x2 += w * b.x2; y2 += w * b.y2
-      total += w
-    }
-    return { sum: [x1, y1, x2, y2], total }
+  // Weights score × IoU relative to the top box's score (the highest), so that tiny scores keep
+  // their digits. When every score is 0 ensemble-boxes divides 0 by 0; the IoU weights are the limit.
+  const relative = (b: Row): number => (leader.score > 0 ? b.score / leader.score : 1)
+  let x1 = 0, y1 = 0, x2 = 0, y2 = 0, total = 0
+  for (const b of members) {
+    const w = relative(b) * iouOf(b, leader)
+    x1 += w * b.x1; y1 += w * b.y1; x2 += w * b.x2; y2 += w * b.y2
+    total += w
   }
-  const scoreWeighted = weighted((b, iou) => b.score * iou)
-  // All scores 0 (the top box's score is 0): ensemble-boxes divides 0 by 0; the IoU weights are the limit.
-  const { sum, total } = scoreWeighted.total > 0 ? scoreWeighted : weighted((_, iou) => iou)
-  return [sum[0] / total, sum[1] / total, sum[2] / total, sum[3] / total]
+  return [x1 / total, y1 / total, x2 / total, y2 / total]
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -218,11 +293,17 @@ const nmwBox = (members: readonly Row[], leader: Row): Box => {
 interface Cluster {
   readonly label: number
   readonly members: Row[]
-  /** Running Σ sᵢ·cᵢ per coordinate, Σ sᵢ and Σ wᵢ, in member order (as ensemble-boxes adds them). */
+  /**
+   * The first (highest) score: the box weights are sᵢ / scale, so that tiny scores (down to
+   * subnormal ones, where sᵢ·cᵢ loses every digit) still average the boxes correctly.
+   */
+  readonly scale: number
+  /** Running Σ (sᵢ/scale)·cᵢ per coordinate and Σ sᵢ/scale, in member order; Σ sᵢ and Σ wᵢ for the confidence rules. */
   sx1: number
   sy1: number
   sx2: number
   sy2: number
+  norm: number
   conf: number
   weights: number
   best: number
@@ -232,12 +313,18 @@ interface Cluster {
   x2: number
   y2: number
   area: number
+  /** Bounds of every member and every fused box so far, and the grid cells registered for them. */
+  bx1: number
+  by1: number
+  bx2: number
+  by2: number
+  cells: { readonly cx0: number; readonly cx1: number; readonly cy0: number; readonly cy1: number }
 }
 
 const refuse = (c: Cluster): void => {
   const n = c.members.length
-  if (c.conf > 0) {
-    c.x1 = c.sx1 / c.conf; c.y1 = c.sy1 / c.conf; c.x2 = c.sx2 / c.conf; c.y2 = c.sy2 / c.conf
+  if (c.norm > 0) {
+    c.x1 = c.sx1 / c.norm; c.y1 = c.sy1 / c.norm; c.x2 = c.sx2 / c.norm; c.y2 = c.sy2 / c.norm
   } else {
     // Every weighted score is 0: ensemble-boxes divides 0 by 0 (NaN); the plain mean is the limit of equal weights.
     let x1 = 0, y1 = 0, x2 = 0, y2 = 0
@@ -266,31 +353,43 @@ export const wbf = (rows: readonly Row[], s: WbfSettings): Detections => {
   const total = sortedSum(s.viewWeights)
   const heaviest = Math.max(...s.viewWeights)
   const outs: Out[] = []
+  const near: number[] = []
   for (const group of byLabel(rows)) {
     const clusters: Cluster[] = []
+    const g = grid(group.length)
     for (const r of [...group].sort(canonical)) {
-      let best = -1
-      let bestIou = s.iouThreshold
-      for (let k = 0; k < clusters.length; k++) {
+      // A fused box lies within the bounds of its members (a mean), and the grid holds each cluster
+      // in every cell of those bounds, so no cluster the box overlaps is left out.
+      const best = bestMatch(query(g, r.x1, r.y1, r.x2, r.y2, near), (k) => {
         const c = clusters[k]
-        if (c === undefined) continue
-        const v = iouOf(c, r)
-        if (v > bestIou) { best = k; bestIou = v }
-      }
+        return c === undefined ? 0 : iouOf(c, r)
+      }, s.iouThreshold)
       const c = clusters[best]
       if (c === undefined) {
         // A cluster of one keeps its box as it is (no 0 + s·c / s round trip), as ensemble-boxes does.
+        const scale = r.score > 0 ? r.score : 1
+        const w = r.score / scale
+        const cells = insert(g, clusters.length, r.x1, r.y1, r.x2, r.y2)
         clusters.push({
-          label: r.label, members: [r], sx1: r.score * r.x1, sy1: r.score * r.y1, sx2: r.score * r.x2, sy2: r.score * r.y2,
+          label: r.label, members: [r], scale, sx1: w * r.x1, sy1: w * r.y1, sx2: w * r.x2, sy2: w * r.y2, norm: w,
           conf: r.score, weights: r.weight, best: r.score, x1: r.x1, y1: r.y1, x2: r.x2, y2: r.y2, area: r.area,
+          bx1: r.x1, by1: r.y1, bx2: r.x2, by2: r.y2, cells,
         })
       } else {
         c.members.push(r)
-        c.sx1 += r.score * r.x1; c.sy1 += r.score * r.y1; c.sx2 += r.score * r.x2; c.sy2 += r.score * r.y2
+        const w = r.score / c.scale
+        c.sx1 += w * r.x1; c.sy1 += w * r.y1; c.sx2 += w * r.x2; c.sy2 += w * r.y2
+        c.norm += w
         c.conf += r.score
         c.weights += r.weight
         c.best = Math.max(c.best, r.score)
         refuse(c)
+        const bx1 = Math.min(c.bx1, r.x1, c.x1), by1 = Math.min(c.by1, r.y1, c.y1)
+        const bx2 = Math.max(c.bx2, r.x2, c.x2), by2 = Math.max(c.by2, r.y2, c.y2)
+        if (bx1 < c.bx1 || by1 < c.by1 || bx2 > c.bx2 || by2 > c.by2) {
+          c.bx1 = bx1; c.by1 = by1; c.bx2 = bx2; c.by2 = by2
+          c.cells = insert(g, best, bx1, by1, bx2, by2, c.cells)
+        }
       }
     }
     for (const c of clusters) outs.push({ box: boxOf(c), score: confidenceOf(c, s.confidence, s.allowsOverflow, s.viewWeights, views, total, heaviest), label: c.label })

@@ -30,7 +30,8 @@
  * @since 0.3.0
  */
 import * as E from 'fp-ts/lib/Either.js'
-import { boxError, paramError, type TtaError } from '../errors.js'
+import { boxError, limitError, paramError, type TtaError } from '../errors.js'
+import { limits } from '../guard/limits.js'
 import { checkDetections, empty, type Detections } from './detections.js'
 import { nms, nmw, softNms, sortedSum, wbf, type Row } from './fusion-algorithms.js'
 import { parseFusionOptions, resolve, type FusionOptions, type Resolved } from './fusion-options.js'
@@ -52,19 +53,24 @@ export const normalizedRange: readonly [low: number, high: number] = [-1, 2]
 
 const clip = (v: number): number => Math.min(Math.max(v, 0), 1)
 
-/** Every view checked, its boxes clipped to the unit square, zero-area and skipped boxes dropped, scores weighted. */
-const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
+/** Every box clipped to the unit square, zero-area and skipped boxes dropped, scores weighted (internal: exported for spec/boxes/search.test.ts). */
+export const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
   const weights = o.weights ?? views.map(() => 1)
   const total = sortedSum(weights)
   const heaviest = Math.max(...weights)
   const skip = o.method === 'wbf' || o.method === 'nmw' ? o.skipThreshold : Number.NEGATIVE_INFINITY
   const rows: Row[] = []
-  for (const [view, d] of views.entries()) {
+  // Indexed loops: this runs once per box on every call.
+  for (let view = 0; view < views.length; view++) {
+    const d = views[view]
+    if (d === undefined) continue
     const w = weights[view] ?? 1
-    for (const [index, [bx1, by1, bx2, by2]] of d.boxes.entries()) {
+    for (let index = 0; index < d.boxes.length; index++) {
       const raw = d.scores[index] ?? 0
       if (raw < skip) continue
-      const x1 = clip(bx1), y1 = clip(by1), x2 = clip(bx2), y2 = clip(by2)
+      const b = d.boxes[index]
+      if (b === undefined) continue
+      const x1 = clip(b[0]), y1 = clip(b[1]), x2 = clip(b[2]), y2 = clip(b[3])
       const area = (x2 - x1) * (y2 - y1)
       if (area === 0) continue
       const score = o.method === 'wbf' ? raw * w
@@ -87,14 +93,17 @@ const checkViews = (views: unknown): E.Either<TtaError, readonly Detections[]> =
     const c = checkDetections(view, where)
     if (E.isLeft(c)) return c
     const [low, high] = normalizedRange
-    for (const [j, box] of c.right.boxes.entries()) {
-      const k = box.findIndex((v) => v < low || v > high)
-      if (k >= 0) {
-        const name = ['x1', 'y1', 'x2', 'y2'][k] ?? 'a corner'
-        return E.left(boxError(
-          `${where}: box ${j} has ${name} = ${box[k]}; fusion takes normalised coordinates (fractions of the image's width and height: ` +
-          `divide pixel boxes by them) and clips those within [${low}, ${high}] to [0, 1]`,
-        ))
+    const list = c.right.boxes
+    for (let j = 0; j < list.length; j++) {
+      const box = list[j] ?? [0, 0, 0, 0]
+      for (let k = 0; k < 4; k++) {
+        const v = box[k] ?? 0
+        if (v < low || v > high) {
+          return E.left(boxError(
+            `${where}: box ${j} has ${['x1', 'y1', 'x2', 'y2'][k] ?? 'a corner'} = ${v}; fusion takes normalised coordinates (fractions of the image's width and height: ` +
+            `divide pixel boxes by them) and clips those within [${low}, ${high}] to [0, 1]`,
+          ))
+        }
       }
     }
     checked.push(c.right)
@@ -136,6 +145,10 @@ export const fuse = (views: readonly Detections[], options: FusionOptions): E.Ei
   const checked = checkViews(views)
   if (E.isLeft(checked)) return checked
   const list = checked.right
+  const total = list.reduce((n, v) => n + v.boxes.length, 0)
+  if (total > limits.maxBoxes) {
+    return E.left(limitError('maxBoxes', total, limits.maxBoxes, `the views hold ${total.toLocaleString('en-US')} boxes; fusion takes at most ${limits.maxBoxes.toLocaleString('en-US')} at once`))
+  }
   if (o.weights !== undefined && o.weights.length !== list.length) {
     return E.left(paramError(`weights has ${o.weights.length} entr${o.weights.length === 1 ? 'y' : 'ies'} for ${list.length} view${list.length === 1 ? '' : 's'}; give one weight per view`))
   }

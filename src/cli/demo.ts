@@ -16,18 +16,18 @@
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  identity, mcnemar, onnx, orThrow, parsePolicy, product, runnableViews, showP, transforms as T, views as viewsOf, wrap,
+  identity, mcnemar, orThrow, parsePolicy, product, runnableViews, showP, transforms as T, views as viewsOf, wrap,
   type AnyFactor, type Product, type TtaError,
 } from '../index.js'
 import { argmaxRows, evaluateClassifier, type PolicyResult } from '../eval/classify.js'
-import { readIdx } from '../io/idx.js'
+import { onnx, readIdx } from '../node.js'
 import { encodePng } from '../io/image.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 import type { Shape } from '../tensor/shape.js'
 import {
   addScores, boxMask, detect, EVAL_SET_DIR, loadDetector, pixelIoU, preprocess, readImage, readTruth, scoreBoxes,
   type Detector, type RgbImage, type TruthImage,
-} from '../textdet/index.js'
+} from '../textdet/node.js'
 import { disagreement, mapPng, writeReport, type Figure } from './report.js'
 
 const started = performance.now()

@@ -12,18 +12,21 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { SingleBar, Presets } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  buildPlan, checkCount, dryRun, explain, limits, mergeModes, onnx, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
+  buildPlan, checkCount, dryRun, explain, limits, mergeModes, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
   type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName,
 } from '../index.js'
 import { checkPreprocess, type Preprocess } from '../io/image.js'
 import { cleanUpOnInterrupt, collectInputs, jobState, planJobs, prepareOutputFolder } from '../io/files.js'
+import { onnx } from '../node.js'
 import { evaluateClassifier } from '../eval/classify.js'
 import { fileRunner, outputSuffixes } from '../batch/files-run.js'
 import { imageExtensions, loadLabelledSet, type PolicyRow } from '../batch/eval-shards.js'
+import type { EvalSpec, RunSpec } from '../batch/spec.js'
 import { evalOnQueue, evalOnThreads, preflight, readConfigJson, registerQueueCommands, runOnQueue, runOnThreads, threadsPerWorker, withDistributed, type DistributedFlags } from './queue.js'
 import { showBytes } from '../plan/budget.js'
-import type { EvalSpec, RunSpec } from '../batch/spec.js'
 import { packageVersion } from '../io/package.js'
+import { readPolicy } from '../io/policy-files.js'
+import { defaultPool, evalPolicyCommand, searchCommand, type CliEdges, type SetFlags } from './policy.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints'
 
@@ -140,14 +143,15 @@ const progress = (total: number, label: string): SingleBar => {
   return bar
 }
 
-const runCommand = async (inputs: readonly string[], o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean }): Promise<void> => {
-  // Everything that can be refused is refused before any work: flags, policy, output folder, model.
+const runCommand = async (inputs: readonly string[], o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean; readonly policy?: string }): Promise<void> => {
+  // Everything that can be refused is refused before any work: flags, policy, Redis, output folder, model.
   checkCommon(o)
-  const product = await policyOf(o)
+  const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
+  if (o.policy !== undefined && (o.queue !== undefined || o.workers !== undefined)) fail('--policy does not run with --queue or --workers yet; run it in one process')
   await preflight(o.queue)
-  orFail(await prepareOutputFolder(o.out))
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
+  orFail(await prepareOutputFolder(o.out))
   const suffixes = outputSuffixes(o.task)
   const { files, missing } = await collectInputs(inputs, { extensions: imageExtensions, outDir: o.out, outputSuffixes: suffixes })
   const { jobs, refused } = planJobs(files, o.out, suffixes)
@@ -169,7 +173,10 @@ const runCommand = async (inputs: readonly string[], o: Common & DistributedFlag
     return o.queue !== undefined ? runOnQueue({ ...o, queue: o.queue }, handOver) : runOnThreads({ ...o, workers: o.workers ?? 1 }, handOver)
   }
   const bar = progress(jobs.length, 'run')
-  const runner = fileRunner({ task: o.task, preprocess: preprocessOf(o), policyLabel: o.config ?? o.tta, merge: o.merge, coordinates: o.coordinates, execution: executionOf(o), force: o.force === true }, model, product)
+  const runner = fileRunner({
+    task: o.task, preprocess: preprocessOf(o), policyLabel: o.policy ?? o.config ?? o.tta, merge: o.merge, coordinates: o.coordinates,
+    execution: executionOf(o), force: o.force === true,
+  }, model, product)
   // One job at a time; whatever goes wrong with one input fails that input, never the batch.
   for (const job of jobs) {
     bar.increment(0, { item: basename(job.input) })
@@ -203,7 +210,7 @@ const modelSpecOf = (o: Common & DistributedFlags) => {
   const threads = o.threads ?? (o.workers !== undefined && o.workers > 1 ? threadsPerWorker(o.workers) : undefined)
   return {
     version: packageVersion(), cwd: process.cwd(), model: o.model, merge: o.merge, backend: o.backend,
-    preprocess: { channels: o.channels, ...(o.size === undefined ? {} : { size: [o.size[0], o.size[1]] as [number, number] }), ...(o.mean === undefined ? {} : { mean: [...o.mean] }), ...(o.std === undefined ? {} : { std: [...o.std] }), ...(o.bgr === true ? { bgr: true } : {}) },
+    preprocess: { channels: o.channels, ...(o.size === undefined ? {} : { size: o.size }), ...(o.mean === undefined ? {} : { mean: o.mean }), ...(o.std === undefined ? {} : { std: o.std }), ...(o.bgr === true ? { bgr: true } : {}) },
     ...(o.budget === undefined ? {} : { budget: o.budget }),
     ...(threads === undefined ? {} : { threads }),
     ...(o.outputName === undefined ? {} : { outputName: o.outputName }),
@@ -213,15 +220,17 @@ const modelSpecOf = (o: Common & DistributedFlags) => {
 const runSpecOf = async (o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean }, suffixes: readonly string[]): Promise<RunSpec> => ({
   kind: 'run', ...modelSpecOf(o), task: o.task,
   policy: o.config === undefined ? { tta: o.tta, label: o.tta } : { config: await readConfigJson(o.config), label: o.config },
-  out: o.out, suffixes: [...suffixes], coordinates: o.coordinates, force: o.force === true,
+  out: o.out, suffixes, coordinates: o.coordinates, force: o.force === true,
 })
 
 const evalSpecOf = async (o: Common & DistributedFlags & { readonly batch: number }, policies: readonly string[], source: EvalSpec['source']): Promise<EvalSpec> => ({
-  kind: 'eval', ...modelSpecOf(o), policies: [...policies], source, batch: o.batch,
+  kind: 'eval', ...modelSpecOf(o), policies, source, batch: o.batch,
 })
 
-const evalCommand = async (o: Common & DistributedFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number }): Promise<void> => {
+const evalCommand = async (o: Common & SetFlags & DistributedFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
   checkCommon(o)
+  if (o.policy !== undefined) return evalPolicyCommand({ ...o, policy: o.policy }, edgesOf(o))
+  if (o.split !== undefined) fail('--split works with --policy (a policy is chosen on one half and measured on the other)')
   if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
   const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
@@ -250,6 +259,9 @@ const evalCommand = async (o: Common & DistributedFlags & { readonly idx?: reado
   printTable(results)
   await model.release()
 }
+
+/** What the policy commands need from this file. */
+const edgesOf = (o: Common): CliEdges => ({ fail, orFail, openModel: () => openModel(o), execution: executionOf(o) })
 
 const explainCommand = async (o: Common & { readonly shape: readonly number[] }): Promise<void> => {
   checkCommon(o)
@@ -301,7 +313,8 @@ withDistributed(withCommon(program.command('run').description('predict with TTA 
   .argument('<inputs...>', 'image files or folders')
   .requiredOption('-o, --out <dir>', 'where outputs go (a rerun skips outputs that exist)')
   .option('--force', 'recompute outputs that already exist')
-  .action((inputs: string[], options: Common & DistributedFlags & { out: string; force?: boolean }) => runCommand(inputs, options))
+  .option('--policy <file.json>', 'a searched policy (tta-lens search): its views, merge and calibration, instead of --tta/--merge')
+  .action((inputs: string[], options: Common & DistributedFlags & { out: string; force?: boolean; policy?: string }) => runCommand(inputs, options))
 
 withDistributed(withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set')), 500)
   .option('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
@@ -309,7 +322,38 @@ withDistributed(withCommon(program.command('eval').description('accuracy of TTA 
   .option('--policies <list>', "policies separated by ';' or spaces, 'none' first", 'none;hflip;shifts:1;hflip+shifts:1;d4')
   .option('--limit <n>', 'use only the first n images', positive)
   .option('--batch <n>', 'images per run', positive, 500)
-  .action((options: Common & DistributedFlags & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number }) => evalCommand(options))
+  .option('--policy <file.json>', 'measure a searched policy against no TTA (with --idx; instead of --policies)')
+  .option('--split <split.json>', 'with --policy: use one half of this split of the --idx set')
+  .addOption(new Option('--half <half>', 'the half of --split to use').choices(['selection', 'evaluation']).default('evaluation'))
+  .option('--uncertainty', 'with --policy: also measure how well each uncertainty measure flags errors (AUROC)')
+  .option('--early-exit <margins>', 'with --policy: also measure early exit at these margins, e.g. 0.5,0.9', numbers)
+  .option('--min-views <n>', 'with --early-exit: views every input gets first (default 2)', positive)
+  .action((options: Common & SetFlags & DistributedFlags & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number; policy?: string; uncertainty?: boolean; earlyExit?: number[]; minViews?: number }) => evalCommand(options))
+
+program.command('search').description('search a TTA policy on a labelled selection set: greedy over candidate views and merges → a policy file')
+  .requiredOption('-m, --model <file.onnx>', 'ONNX classifier (one image input, logits or probabilities out)')
+  .requiredOption('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
+  .requiredOption('-o, --out <policy.json>', 'the policy file to write')
+  .option('--split <split.json>', 'use one half of this split of the --idx set (see assets/fashion-mnist/split.json)')
+  .addOption(new Option('--half <half>', 'the half of --split to search on').choices(['selection', 'evaluation']).default('selection'))
+  .option('--candidates <pool>', `candidate views: items separated by ';', products by '*'`, defaultPool)
+  .option('--max-views <n>', 'budget: most views in the policy (= model calls per input)', (v) => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`a search budget is a whole number of views ≥ 1 (model calls per input), got '${v}'`)
+    return n
+  }, 4)
+  .addOption(new Option('--scores <kind>', 'what the model returns').choices(['logits', 'probabilities']).default('logits'))
+  .option('--cache <dir>', 'where per-view predictions are kept (default: <out>.cache); a rerun reuses them')
+  .option('--no-fit', 'do not try fitted weights')
+  .option('--limit <n>', 'use only the first n items of the set', positive)
+  .option('--batch <n>', 'images per run', positive, 1000)
+  .option('--threads <n>', `onnxruntime intra-op threads (1 to ${limits.maxThreads})`, counted('threads', limits.maxThreads))
+  .addOption(new Option('--backend <name>', 'where kernels run').choices(['js', 'reference', 'gpujs']).default('js'))
+  .action((options: SetFlags & { model: string; out: string; candidates: string; maxViews: number; scores: 'logits' | 'probabilities'; cache?: string; batch: number; fit: boolean; threads?: number; backend: BackendName }) =>
+    searchCommand(options, {
+      fail, orFail, execution: { backend: options.backend },
+      openModel: async () => orFail(await onnx.open(options.model, options.threads === undefined ? {} : { threads: options.threads })()),
+    }))
 
 withCommon(program.command('explain').description('the plan in words, dry-run against the model before any data'))
   .requiredOption('--shape <NxCxHxW>', 'image shape', shapeArg)

@@ -17,8 +17,20 @@ export const showValue = (value: unknown): string => {
   if (Array.isArray(value)) return `an array of ${value.length}`
   if (value === null) return 'null'
   if (typeof value === 'object') return 'an object'
+  if (typeof value === 'symbol') return 'a symbol'
+  if (typeof value === 'bigint') return `${value.toString()}n`
   return String(value)
 }
+
+/**
+ * A value in a message without ever throwing: `String(x)` throws for an object without a
+ * prototype, a template string for a symbol. Numbers and short arrays of them read as written.
+ * @internal
+ */
+export const safeString = (value: unknown): string =>
+  typeof value === 'number' ? String(value)
+    : Array.isArray(value) && value.length <= 8 ? `[${value.map(safeString).join(',')}]`
+      : showValue(value)
 
 const sequences = new Set(['ArrayType', 'ReadonlyArrayType', 'TupleType', 'ReadonlyTupleType'])
 

@@ -23,6 +23,8 @@ export const limits = {
   maxElements: 2 ** 28,
   /** Views of one transform product. */
   maxViews: 4096,
+  /** Boxes in one call of box fusion, all views together (soft-NMS is quadratic: 10,000 boxes take seconds). */
+  maxBoxes: 10_000,
   /** onnxruntime intra-op threads. */
   maxThreads: 256,
   /** A plan's estimated peak memory when no `budget` is given: 2 GiB. A larger run needs an explicit budget. */

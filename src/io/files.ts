@@ -52,7 +52,7 @@ const describe = (e: unknown): string => {
 /**
  * The outputs of one input: `outDir/<stem><suffix>` for each suffix (`.mask.png`, `.json`).
  * @example
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * assert.deepStrictEqual(files.outputPaths('photos/cat.jpg', 'out', ['.mask.png', '.mask.npy']), ['out/cat.mask.png', 'out/cat.mask.npy'])
  * @category constructors
  */
@@ -65,7 +65,7 @@ export const outputPaths = (input: string, outDir: string, suffixes: readonly st
  * Names every input's outputs and refuses what would lose or overwrite a file: two inputs with
  * the same stem (`a/x.png` and `b/x.jpg` both make `x.json`), or an output that is an input.
  * @example
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * const plan = files.planJobs(['a/x.png', 'b/x.png', 'a/y.png'], 'out', ['.json'])
  * assert.deepStrictEqual(plan.jobs.map((j) => j.input), ['a/y.png'])
  * assert.deepStrictEqual(plan.refused.map((r) => r.error.message), [
@@ -112,7 +112,7 @@ const inFlight = new Set<string>()
  * `true` for a name that {@link collectInputs} never takes as an input in the output folder: an
  * output's name (one of `suffixes`) or a temporary file of an atomic write.
  * @example
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * assert.ok(files.isOutputName('cat.mask.png', ['.mask.png', '.mask.npy']))
  * assert.ok(!files.isOutputName('cat.png', ['.mask.png', '.mask.npy']))
  * @category utils
@@ -128,7 +128,7 @@ export const isOutputName = (name: string, suffixes: readonly string[]): boolean
  * import { mkdtemp, writeFile } from 'node:fs/promises'
  * import { join } from 'node:path'
  * import { tmpdir } from 'node:os'
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * const dir = await mkdtemp(join(tmpdir(), 'tta-inputs-'))
  * await writeFile(join(dir, 'cat.png'), '')
  * await writeFile(join(dir, 'cat.mask.png'), '')
@@ -175,7 +175,7 @@ const readOnly = async (path: string, mode: number): Promise<boolean> =>
  * import { chmod, mkdtemp, writeFile } from 'node:fs/promises'
  * import { join } from 'node:path'
  * import { tmpdir } from 'node:os'
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * const dir = await mkdtemp(join(tmpdir(), 'tta-state-'))
  * const job = { input: 'cat.png', outputs: [join(dir, 'cat.json')] }
  * assert.deepStrictEqual(await files.jobState(job), E.right('todo'))
@@ -213,7 +213,7 @@ export const jobState = async (job: OutputJob, options: { readonly force?: boole
  * import { mkdtemp, writeFile } from 'node:fs/promises'
  * import { join } from 'node:path'
  * import { tmpdir } from 'node:os'
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * const dir = await mkdtemp(join(tmpdir(), 'tta-out-'))
  * assert.ok(E.isRight(await files.prepareOutputFolder(join(dir, 'masks'))))
  * await writeFile(join(dir, 'file'), '')
@@ -255,7 +255,7 @@ const alive = (pid: number): boolean => {
  * import { mkdtemp, readdir, writeFile } from 'node:fs/promises'
  * import { hostname, tmpdir } from 'node:os'
  * import { join } from 'node:path'
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * const dir = await mkdtemp(join(tmpdir(), 'tta-stale-'))
  * const stale = `.cat.json.${hostname().replace(/[^A-Za-z0-9-]/g, '_')}-999999999-0123abcd.tta-tmp`   // no such process
  * await writeFile(join(dir, stale), 'half')
@@ -291,7 +291,7 @@ export const removeStaleTemporaries = async (dir: string): Promise<readonly stri
  * import { mkdtemp, readFile, readdir } from 'node:fs/promises'
  * import { join } from 'node:path'
  * import { tmpdir } from 'node:os'
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * const dir = await mkdtemp(join(tmpdir(), 'tta-write-'))
  * assert.ok(E.isRight(await files.writeAtomic(join(dir, 'a.json'), '{}')))
  * assert.strictEqual(await readFile(join(dir, 'a.json'), 'utf8'), '{}')
@@ -319,7 +319,7 @@ export const writeAtomic = async (path: string, bytes: Uint8Array | string): Pro
  * Removes, synchronously, every temporary file this process has open: for a signal handler,
  * which cannot wait for promises. Returns how many were removed.
  * @example
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * assert.strictEqual(files.removeTemporaryFiles(), 0)   // nothing is being written
  * @category destructors
  */
@@ -341,7 +341,7 @@ export const removeTemporaryFiles = (): number => {
  * On SIGINT or SIGTERM: removes this process's temporary files, calls `report` (one line for the
  * user), and exits with 130 or 143 as shells expect. Returns a function that removes the handlers.
  * @example
- * import { files } from 'tta-lens'
+ * import { files } from 'tta-lens/node'
  * const before = process.listenerCount('SIGINT')
  * const uninstall = files.cleanUpOnInterrupt((signal) => process.stderr.write(`stopped by ${signal}\n`))
  * assert.strictEqual(process.listenerCount('SIGINT'), before + 1)

@@ -22,7 +22,7 @@ export interface IdxArray {
  * Decodes an unsigned-byte IDX buffer (gzipped or not).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { decodeIdx } from 'tta-lens'
+ * import { decodeIdx } from 'tta-lens/node'
  * const bytes = Uint8Array.of(0, 0, 8, 1, 0, 0, 0, 3, 7, 8, 9)
  * assert.deepStrictEqual(decodeIdx(bytes), E.right({ shape: [3], data: Uint8Array.of(7, 8, 9) }))
  * assert.ok(E.isLeft(decodeIdx(Uint8Array.of(1, 2, 3))))
@@ -62,7 +62,7 @@ export const decodeIdx = (input: Uint8Array): E.Either<ShapeError | LimitError, 
  * unreadable file is a `Left`, not an exception.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { readIdx } from 'tta-lens'
+ * import { readIdx } from 'tta-lens/node'
  * const labels = await readIdx('assets/fashion-mnist/t10k-labels-idx1-ubyte.gz')
  * assert.ok(E.isRight(labels) && labels.right.shape.join() === '10000' && labels.right.data[0] === 9)
  * assert.ok(E.isLeft(await readIdx('no/such/file.idx')))

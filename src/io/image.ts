@@ -72,6 +72,23 @@ export const checkPreprocess = (pre: unknown): E.Either<ParamError | LimitError,
 }
 
 /**
+ * Reads an image's size from its header (no pixel is decoded) and checks that decoding it — and
+ * resizing it to `size`, as `channels` channels — stays within {@link limits}.maxElements: a
+ * 746 KB PNG can hold 16000×16000 pixels. Throws only what sharp throws for an unreadable file.
+ * @internal
+ */
+export const checkImageHeader = async (path: string, channels: number, size?: readonly [number, number]): Promise<E.Either<LimitError, { readonly width: number; readonly height: number }>> => {
+  const header = await sharp(path, { failOn: 'error', limitInputPixels: false }).metadata()
+  const [height = 0, width = 0, bands = 4] = [header.height, header.width, header.channels]
+  const [outHeight, outWidth] = size ?? [height, width]
+  const decoded = Math.max(height * width * bands, outHeight * outWidth * channels)
+  return decoded > limits.maxElements
+    ? E.left(limitError('maxElements', decoded, limits.maxElements,
+      `${path} is ${width}x${height} (from its header): decoding it needs ${decoded.toLocaleString('en-US')} values; the limit is ${limits.maxElements.toLocaleString('en-US')}`))
+    : E.right({ width, height })
+}
+
+/**
  * Decodes an image file (PNG, JPEG, WebP, …) into a `[1, C, H, W]` tensor. Its size is read from
  * the header first: an image whose decoded pixels would pass {@link limits}.maxElements is refused
  * before it is decoded (a 746 KB PNG can hold 16000×16000 pixels).
@@ -83,14 +100,8 @@ export const readImage = async (path: string, options: Preprocess = {}): Promise
   const pre = checked.right
   const channels = pre.channels ?? 3
   try {
-    const header = await sharp(path, { failOn: 'error', limitInputPixels: false }).metadata()
-    const [sourceHeight = 0, sourceWidth = 0, bands = 4] = [header.height, header.width, header.channels]
-    const [outHeight, outWidth] = pre.size ?? [sourceHeight, sourceWidth]
-    const decoded = Math.max(sourceHeight * sourceWidth * bands, outHeight * outWidth * channels)
-    if (decoded > limits.maxElements) {
-      return E.left(limitError('maxElements', decoded, limits.maxElements,
-        `${path} is ${sourceWidth}x${sourceHeight} (from its header): decoding it needs ${decoded.toLocaleString('en-US')} values; the limit is ${limits.maxElements.toLocaleString('en-US')}`))
-    }
+    const header = await checkImageHeader(path, channels, pre.size)
+    if (E.isLeft(header)) return header
     let pipeline = sharp(path, { failOn: 'error', limitInputPixels: limits.maxElements }).removeAlpha()
     if (pre.size !== undefined) pipeline = pipeline.resize(pre.size[1], pre.size[0], { fit: 'fill' })
     pipeline = channels === 1 ? pipeline.greyscale() : pipeline.toColourspace('srgb')

@@ -307,6 +307,41 @@ export const pixel = (c: ImageConstraints = {}): fc.Arbitrary<{ readonly height:
     fc.record({ height: fc.constant(height), width: fc.constant(width), i: fc.nat(height - 1), j: fc.nat(width - 1) }))
 
 /**
+ * An image size with a box inside its frame: `{ height, width, box }`, the box `[x1, y1, x2, y2]`
+ * in pixels with corners on multiples of 1/4 (exact binary fractions, so flips and offsets are
+ * exact), `x1 ≤ x2`, `y1 ≤ y2`. Sides as {@link imageDims} (non-square by default). The input of
+ * the box round-trip law.
+ * @example
+ * import fc from 'fast-check'
+ * import { laws } from 'tta-lens'
+ * fc.assert(fc.property(laws.arbitraries.frameAndBox(), ({ height, width, box: [x1, y1, x2, y2] }) =>
+ *   0 <= x1 && x1 <= x2 && x2 <= width && 0 <= y1 && y1 <= y2 && y2 <= height))
+ * @category constructors
+ */
+export const frameAndBox = (c: ImageConstraints = {}): fc.Arbitrary<{ readonly height: number; readonly width: number; readonly box: readonly [number, number, number, number] }> =>
+  imageDims({ ...c, maxBatch: 1, maxChannels: 1 }).chain(([, , height, width]) => {
+    const along = (side: number): fc.Arbitrary<readonly [number, number]> =>
+      fc.tuple(fc.integer({ min: 0, max: 4 * side }), fc.integer({ min: 0, max: 4 * side })).map(([a, b]) => [Math.min(a, b) / 4, Math.max(a, b) / 4] as const)
+    return fc.tuple(along(width), along(height)).map(([[x1, x2], [y1, y2]]) => ({ height, width, box: [x1, y1, x2, y2] as const }))
+  })
+
+/**
+ * An image size with a rectangle of whole pixels inside it, at least one pixel wide and high: the
+ * input of the box/pixel law. Sides default to 4–16, non-square.
+ * @example
+ * import fc from 'fast-check'
+ * import { laws } from 'tta-lens'
+ * fc.assert(fc.property(laws.arbitraries.frameAndRect(), ({ width, box: [x1, , x2] }) => Number.isInteger(x1) && x1 < x2 && x2 <= width))
+ * @category constructors
+ */
+export const frameAndRect = (c: ImageConstraints = {}): fc.Arbitrary<{ readonly height: number; readonly width: number; readonly box: readonly [number, number, number, number] }> =>
+  imageDims({ ...c, maxBatch: 1, maxChannels: 1, minSide: Math.min(c.minSide ?? 4, c.maxSide ?? 16), maxSide: c.maxSide ?? 16 }).chain(([, , height, width]) => {
+    const along = (side: number): fc.Arbitrary<readonly [number, number]> =>
+      fc.tuple(fc.integer({ min: 0, max: side - 1 }), fc.integer({ min: 1, max: side })).map(([start, length]) => [start, Math.min(side, start + length)] as const)
+    return fc.tuple(along(width), along(height)).map(([[x1, x2], [y1, y2]]) => ({ height, width, box: [x1, y1, x2, y2] as const }))
+  })
+
+/**
  * An element of the dihedral group D4 (one of the 8 flips and quarter turns).
  * @example
  * import fc from 'fast-check'
@@ -376,3 +411,6 @@ export const prediction = (options: { readonly nonNegative?: boolean } = {}): fc
 export const predictions = (count: number, options: { readonly nonNegative?: boolean } = {}): fc.Arbitrary<readonly Tensor<readonly number[]>[]> =>
   predictionShape().chain((shape) =>
     fc.array(filled<readonly number[]>(shape, pixelValue(options)), { minLength: count, maxLength: count }))
+
+// Detections and box fusion: see detections.ts.
+export * from './detections.js'

@@ -13,6 +13,7 @@
  * | kind `lossy`, undoes masks | `lossy` (on smooth images, against `lossyBound`) |
  * | kind `invariant`, undoes masks | `invariant` |
  * | undoes keypoints | `keypoints`; plus `keypoint-pixel` for iso views made of flips, turns and custom gathers |
+ * | undoes boxes | `box-round-trip` (against `boxTolerance`) and `box-pixel` (against `boxBound`) |
  *
  * @since 0.1.0
  */
@@ -22,10 +23,12 @@ import type { ParamError } from '../errors.js'
 import { checkProduct, product, views, type AnyFactor, type Product, type ViewSpec } from '../algebra/product.js'
 import { runnableViews } from '../backend/reference/views.js'
 import { mergeModes, type MergeMode } from '../merge/merge.js'
+import { confidenceRules, fusionMethods, type FusionMethod } from '../boxes/fusion-options.js'
 import type { Target } from '../transform/factor.js'
 import type { Step } from '../transform/step.js'
 import * as A from './arbitraries.js'
 import * as L from './laws.js'
+import * as F from './fusion.js'
 
 // -------------------------------------------------------------------------------------------------
 // model
@@ -64,6 +67,10 @@ export interface CheckOptions {
   readonly lossyBound?: L.LossyBound
   /** Tolerance of the keypoint round trip; default 1e-6 (flips and turns are exact: pass 0). */
   readonly pointTolerance?: number
+  /** Tolerance of the box round trip through scales, resizes and custom maps, in input pixels; default 1e-9 (flips, turns, crops, tiles and shifts are held to 0). */
+  readonly boxTolerance?: number
+  /** Allowance of the box/pixel law for views that resample; default {@link defaultBoxBound}. */
+  readonly boxBound?: L.BoxBound
   /** Sizes of the random images (default: n 1–2, c 1–3, non-square h, w in 1–9). */
   readonly images?: A.ImageConstraints
   /** Sizes of the smooth images of the lossy law (default: sides 8–24, non-square). */
@@ -90,7 +97,7 @@ export interface LawRun {
   /** How many of them were inside the law's domain (the rest held vacuously). */
   readonly applied: number
   /** The bound the law was held to, for laws that have one. */
-  readonly bound?: L.LossyBound
+  readonly bound?: L.LossyBound | L.BoxBound
   /** The largest error measured, for laws that have a bound. */
   readonly maxError?: number
 }
@@ -160,6 +167,20 @@ export interface LawViolation {
  */
 export const defaultLossyBound: L.LossyBound = { absolute: 1e-5, perStep: 2 }
 
+/**
+ * The default allowance of the box/pixel law for views that resample: each side of the box may be
+ * off by `2 + 1 × (one view pixel in input pixels)` input pixels. Interpolation spreads a rectangle
+ * over the view pixels its kernel reaches (bicubic: two input pixels either side when enlarging) and
+ * nearest sampling may skip an edge row, so the box around the lit pixels is that much too large or
+ * small (measured in docs/laws.md: at most 2.5 input pixels at ×0.5, 1.5 at ×2, 5 at ×0.3, where a
+ * view pixel is 3.3–4 input pixels); a forgotten flip or a wrong offset moves a side by many pixels.
+ * @example
+ * import { laws } from 'tta-lens'
+ * assert.deepStrictEqual(laws.defaultBoxBound, { absolute: 2, perViewPixel: 1 })
+ * @category constants
+ */
+export const defaultBoxBound: L.BoxBound = { absolute: 2, perViewPixel: 1 }
+
 interface Settings {
   readonly numRuns: number
   readonly seed: number | undefined
@@ -174,7 +195,7 @@ const runLaw = <T>(
   arbitrary: fc.Arbitrary<T>,
   predicate: (t: T) => L.LawResult,
   settings: Settings,
-  bound?: L.LossyBound,
+  bound?: L.LossyBound | L.BoxBound,
 ): E.Either<LawViolation, LawRun> => {
   let applied = 0
   let maxError: number | undefined
@@ -231,7 +252,7 @@ const settingsOf = (options: CheckOptions): Settings => ({ numRuns: options.numR
 
 /** The targets every factor of the product can undo (per factor, not over the union). */
 const commonTargets = (p: Product<readonly AnyFactor[]>): readonly Target[] => {
-  const all: readonly Target[] = ['mask', 'label', 'keypoints']
+  const all: readonly Target[] = ['mask', 'label', 'keypoints', 'boxes']
   return p.factors.reduce<readonly Target[]>((acc, f) => acc.filter((t) => f.undoes.includes(t)), all)
 }
 
@@ -280,6 +301,12 @@ const lawsOfView = (
       planned.push((s) => runLaw('keypoint-pixel', name, at, A.pixel(options.images), (px) => L.keypointPixel(spec, px, Math.max(tolerance, 1e-9)), s))
     }
   }
+  if (targets.includes('boxes')) {
+    const tolerance = options.boxTolerance ?? 1e-9
+    const bound = options.boxBound ?? defaultBoxBound
+    planned.push((s) => runLaw('box-round-trip', name, at, A.frameAndBox(options.images), (b) => L.boxRoundTrip(spec, b.box, [b.height, b.width], tolerance), s))
+    planned.push((s) => runLaw('box-pixel', name, at, A.frameAndRect(options.images), (r) => L.boxPixel(spec, r, bound), s, bound))
+  }
   planned.push((s) => runLaw('label', name, at, A.labels(), (label) => L.labelUntouched(view, label), s))
   if (!raw.some((st) => st.op === 'pointwise')) {
     planned.push((s) => runLaw('simplify', name, at, images, (x) => L.simplified(spec.steps, raw, x), s))
@@ -325,7 +352,7 @@ export const check = (subject: Checkable, options: CheckOptions = {}): E.Either<
   if (subject._tag === 'Left') return refuse(typeof subject.left?.message === 'string' ? subject.left.message : 'a Left without a message')
   const runs: unknown = options?.numRuns
   if (runs !== undefined && !(typeof runs === 'number' && Number.isInteger(runs) && runs >= 1 && runs <= 1_000_000)) {
-    return refuse(`numRuns must be an integer from 1 to 1,000,000, got ${String(runs)}`)
+    return refuse(`numRuns must be an integer from 1 to 1,000,000, got ${typeof runs === 'number' ? String(runs) : typeof runs}`)
   }
   const inner: unknown = subject._tag === 'Right' ? subject.right : subject
   const checked = checkProduct(typeof inner === 'object' && inner !== null && '_tag' in inner && inner._tag === 'Factor' ? { _tag: 'Product', factors: [inner] } : inner)
@@ -394,4 +421,40 @@ export const checkMerge = (options: Pick<CheckOptions, 'numRuns' | 'seed'> & { r
     ]
   })
   return runAll(`merge (${modes.join(', ')})`, modes.length, planned, settingsOf(options))
+}
+
+// -------------------------------------------------------------------------------------------------
+// box fusion
+// -------------------------------------------------------------------------------------------------
+
+/**
+ * Checks the box-fusion laws (see `fusionOrder`, `wbfOfCopies`, `nmsSeparation`): for each method
+ * (default: all), the answer does not depend on the order of the views (random scenes of up to 5
+ * views, random options and weights); for each confidence rule, WBF of 1–5 identical views returns
+ * the view's boxes with their own scores; NMS never keeps two boxes of a class above its IoU
+ * threshold. `LawRun.view` names the method (and the rule).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { laws } from 'tta-lens'
+ * const report = laws.checkFusion({ methods: ['nms'], numRuns: 50 })
+ * assert.ok(E.isRight(report) && report.right.laws.map((l) => l.law).join() === 'fusion-order,nms-separation')
+ * @category checks
+ */
+export const checkFusion = (options: Pick<CheckOptions, 'numRuns' | 'seed'> & { readonly methods?: readonly FusionMethod[] } = {}): E.Either<LawViolation, LawReport> => {
+  const methods = options.methods ?? fusionMethods
+  const shuffled = (method: FusionMethod) => A.fusionCase({ method }).chain((c) => A.permutation(c.views.length).map((order) => ({ ...c, order })))
+  const planned: Planned[] = methods.map((method): Planned => (s) =>
+    runLaw('fusion-order', method, 0, shuffled(method), (c) => F.fusionOrder(c.views, c.options, c.order), s))
+  if (methods.includes('wbf')) {
+    for (const confidence of confidenceRules) {
+      const copies = fc.tuple(A.detections({ maxBoxes: 6, maxSide: 1 / 4, margin: 1 / 8 }), fc.integer({ min: 1, max: 5 }))
+        .chain(([view, n]) => A.fusionOptions(n, 'wbf').map((o) => ({ view, n, options: { ...o, method: 'wbf' as const, confidence } })))
+      planned.push((s) => runLaw('wbf-copies', `wbf/${confidence}`, 0, copies, (c) => F.wbfOfCopies(c.view, c.n, c.options), s))
+    }
+  }
+  if (methods.includes('nms')) {
+    const scene = A.fusionCase({ method: 'nms' }).map((c) => ({ views: c.views, options: { ...c.options, method: 'nms' as const } }))
+    planned.push((s) => runLaw('nms-separation', 'nms', 0, scene, (c) => F.nmsSeparation(c.views, c.options.method === 'nms' ? c.options : { method: 'nms' }), s))
+  }
+  return runAll(`fusion (${methods.join(', ')})`, methods.length, planned, settingsOf(options))
 }

@@ -13,3 +13,4 @@
 export * as arbitraries from './arbitraries.js'
 export * from './laws.js'
 export * from './check.js'
+export * from './fusion.js'

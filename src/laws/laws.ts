@@ -16,10 +16,13 @@
  * | `bounds` | every view | every gather (built-in or custom) reads inside its input |
  * | `keypoints` | views that undo keypoints | `undo(move(p)) = p` and `move(undo(p)) = p` |
  * | `keypoint-pixel` | flip/turn/custom iso views | a pixel centre moves with its pixel |
+ * | `box-round-trip` | views that undo boxes | a box moved into the view comes back as itself cut to the view's window: exactly for flips, turns, crops, tiles, shifts; within a tolerance through scales, resizes and custom maps; always `x1 ≤ x2`, `y1 ≤ y2` |
+ * | `box-pixel` | views that undo boxes | the box around a rectangle drawn on the input, found on the real augmented view, comes back as the rectangle cut to the window: exactly without resampling, within a stated bound with it |
  * | `label` | every view | labels come back untouched |
  * | `simplify` | every view without Add/Multiply | the simplified, fused chain = the factor steps run one by one |
  * | `d4-*` | the group D4 | identity, associativity, inverses, closure, `after` = composed index maps = composed point maps |
  * | `merge-*` | every merge mode | merging n copies of x; invariance to the order of the views |
+ * | `fusion-order`, `wbf-copies`, `nms-separation` | box fusion (fusion.ts) | invariance to the order of the views; WBF of n copies; NMS keeps no overlapping pair |
  *
  * For mask laws the image plays the part of an NCHW "mask", and Add/Multiply steps are left out of
  * `do`: a model's mask is not shifted or scaled, masks are invariant under them.
@@ -29,7 +32,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { after, d4Elements, d4Identity, d4Index, d4Table, equals, inverse } from '../algebra/d4.js'
 import type { ViewSpec } from '../algebra/product.js'
-import { augmentImageData, deaugmentKeypointsData, deaugmentMaskData, viewSize } from '../backend/reference/views.js'
+import { augmentImageData, deaugmentBoxesData, deaugmentKeypointsData, deaugmentMaskData, viewSize } from '../backend/reference/views.js'
+import { boxMaps, clipBox, type Corners } from '../transform/box-map.js'
 import { accumulator, voteLayout, type MergeMode } from '../merge/merge.js'
 import { d4IndexMap, d4MovePoint, d4OutSize, thenMap, type AffineIndexMap, type D4Element } from '../transform/d4.js'
 import { chainSizes, movePoint, resolveAugment, resolveUndoMask, undoPoint, type Stage, type Step } from '../transform/step.js'
@@ -59,6 +63,8 @@ export type LawName =
   | 'bounds'
   | 'keypoints'
   | 'keypoint-pixel'
+  | 'box-round-trip'
+  | 'box-pixel'
   | 'label'
   | 'simplify'
   | 'd4-identity'
@@ -69,6 +75,9 @@ export type LawName =
   | 'd4-point-map'
   | 'merge-copies'
   | 'merge-order'
+  | 'fusion-order'
+  | 'wbf-copies'
+  | 'nms-separation'
   | 'construction'
 
 /**
@@ -574,6 +583,141 @@ export const keypointPixel = (
   return closePoint(back, centre, tolerance)
     ? ok
     : fail(`the centre ${showPoint(viewCentre)} of view pixel (${vi}, ${vj}) comes back to ${showPoint(back)}, not to ${showPoint(centre)} of pixel (${i}, ${j})`)
+}
+
+// -------------------------------------------------------------------------------------------------
+// boxes
+// -------------------------------------------------------------------------------------------------
+
+/**
+ * How far a box may come back from where it should be, in input pixels: `absolute` plus
+ * `perViewPixel` times the size of one view pixel in input pixels (along that axis).
+ * @example
+ * import { laws } from 'tta-lens'
+ * const strict: laws.BoxBound = { absolute: 0, perViewPixel: 1 }
+ * assert.strictEqual(strict.perViewPixel, 1)
+ * @category model
+ */
+export interface BoxBound {
+  readonly absolute: number
+  readonly perViewPixel: number
+}
+
+const showBox = (b: Corners | readonly number[]): string => `[${b.join(', ')}]`
+const ordered = (b: Corners): boolean => b[0] <= b[2] && b[1] <= b[3]
+/** Steps that move pixels without resampling: box maps through them are exact on binary fractions. */
+const exactSteps = (spec: ViewSpec): boolean => spec.steps.every((s) => s.op === 'd4' || s.op === 'crop' || s.op === 'translate' || s.op === 'pointwise')
+
+/** The largest difference between two boxes, side by side. */
+const boxError = (a: Corners, b: Corners): number => Math.max(...a.map((v, k) => Math.abs(v - (b[k] ?? Number.NaN))))
+
+/**
+ * Box round trip, through the path the detection wrapper runs: a box `b` of an input of `size`
+ * (pixels), moved into the view (`boxMaps(…).move`) and cut to what the view shows of the input, comes back through
+ * `deaugmentBoxesData` as `b` cut to the view's window, ordered (`x1 ≤ x2`, `y1 ≤ y2`). Exactly when
+ * the view only flips, turns, crops, tiles and shifts (on binary-fraction corners); within
+ * `tolerance` input pixels through scales, resizes and custom point maps (float rounding of the
+ * ratios). A box the view does not show at all is outside the law's domain.
+ * @example
+ * import { aliases, laws, views } from 'tta-lens'
+ * for (const v of views(aliases.d4())) assert.ok(laws.boxRoundTrip(v, [0.5, 1, 4.25, 2], [3, 5], 0).holds)
+ * @category laws
+ */
+export const boxRoundTrip = (spec: ViewSpec, box: Corners, size: readonly [number, number], tolerance: number): LawResult => {
+  const [h, w] = size
+  const maps = boxMaps(spec.steps, h, w)
+  if (E.isLeft(maps)) return maps.left._tag === 'ShapeError' ? vacuous : fail(`the view undoes boxes, but: ${maps.left.message}`)
+  const [vh, vw] = maps.right.view
+  // A view that shows none of the input (a shift by the whole image) has nothing to bring back.
+  const win = maps.right.window
+  if (win === undefined) return vacuous
+  // What the view shows of the input: its window, moved there (a shift's fill is not part of it).
+  const moved = clipBox(maps.right.move(box), clipBox(maps.right.move(win), [0, 0, vw, vh]))
+  const want = clipBox(box, win)
+  if (moved === undefined || want === undefined) {
+    return moved === want ? vacuous
+      : fail(`box ${showBox(box)} of ${h}x${w} ${moved === undefined ? 'is inside the window but leaves the view' : `lands on the view at ${showBox(moved)} but lies outside the window ${showBox(win)}`}`)
+  }
+  if (!ordered(moved)) return fail(`box ${showBox(box)} moves to the unordered ${showBox(moved)}`)
+  const back = deaugmentBoxesData(spec, { boxes: [moved], scores: [0.5], labels: [0] }, h, w)
+  if (E.isLeft(back)) return fail(`undo fails for ${showBox(moved)} on the ${vh}x${vw} view: ${back.left.message}`)
+  const [got] = back.right.boxes
+  if (got === undefined || back.right.boxes.length !== 1) return fail(`${showBox(moved)} on the ${vh}x${vw} view comes back as ${back.right.boxes.length} boxes`)
+  if (!ordered(got)) return fail(`${showBox(moved)} comes back unordered: ${showBox(got)}`)
+  const error = boxError(got, want)
+  const allowed = exactSteps(spec) ? 0 : tolerance
+  return error <= allowed
+    ? { holds: true, applied: true, error }
+    : fail(`box ${showBox(box)} of ${h}x${w} goes to ${showBox(moved)} on the ${vh}x${vw} view and comes back as ${showBox(got)}, not ${showBox(want)} (off by ${error} > ${allowed})`)
+}
+
+/**
+ * Box/pixel consistency: draw an integer rectangle of ones on a zero `height`×`width` image, run the
+ * view's geometry on it (the real gathers and resamples), take the box around the nonzero pixels of
+ * the view and bring it back with `deaugmentBoxesData`: it must be the rectangle cut to the view's
+ * window. Exact for views without resampling; with resampling each side may be off by
+ * `bound.absolute + bound.perViewPixel × (one view pixel in input pixels)` — interpolation spreads
+ * a rectangle over neighbouring view pixels, nearest sampling may skip its edge. The result carries
+ * the largest error in input pixels. A rectangle the view does not show is outside the domain.
+ * @example
+ * import { aliases, laws, views } from 'tta-lens'
+ * const rect = { height: 3, width: 5, box: [1, 0, 4, 2] as const }
+ * for (const v of views(aliases.d4())) assert.ok(laws.boxPixel(v, rect, { absolute: 0, perViewPixel: 0 }).holds)
+ * @category laws
+ */
+export const boxPixel = (
+  spec: ViewSpec,
+  rect: { readonly height: number; readonly width: number; readonly box: Corners },
+  bound: BoxBound,
+): LawResult => {
+  const g = geometry(spec)
+  const { height: h, width: w, box } = rect
+  const maps = boxMaps(g.steps, h, w)
+  if (E.isLeft(maps)) return maps.left._tag === 'ShapeError' ? vacuous : fail(`the view undoes boxes, but: ${maps.left.message}`)
+  const image = new Float32Array(h * w)
+  for (let i = box[1]; i < box[3]; i++) image.fill(1, i * w + box[0], i * w + box[2])
+  const done = augmentImageData(g, [1, 1, h, w], image)
+  if (E.isLeft(done)) return vacuous
+  const [, , vh = 0, vw = 0] = done.right.shape
+  let found: [number, number, number, number] | undefined
+  done.right.data.forEach((v, k) => {
+    if (!(Math.abs(v) > 1e-6)) return
+    const i = Math.floor(k / vw)
+    const j = k % vw
+    found = found === undefined ? [j, i, j + 1, i + 1] : [Math.min(found[0], j), Math.min(found[1], i), Math.max(found[2], j + 1), Math.max(found[3], i + 1)]
+  })
+  const want = clipBox(box, maps.right.window)
+  const exact = exactSteps(g)
+  // A zero-area overlap with the window is a line along its edge: no pixel of it is seen.
+  const seen = want !== undefined && want[0] < want[2] && want[1] < want[3]
+  if (found === undefined) {
+    return !seen ? { holds: true, applied: true, error: 0 }
+      : exact ? fail(`rectangle ${showBox(box)} of ${h}x${w} lies in the window ${showBox(maps.right.window ?? [])} but no pixel of it reaches the ${vh}x${vw} view`)
+        : vacuous
+  }
+  const unit = maps.right.undo([0, 0, 1, 1])
+  const allow = exact ? [0, 0] : [unit[2] - unit[0], unit[3] - unit[1]].map((r) => bound.absolute + bound.perViewPixel * r)
+  const [ax = 0, ay = 0] = allow
+  if (!seen) {
+    // An edge fill repeats the input's edge into the part a shift brought in, outside the window;
+    // interpolation blurs a rectangle just outside the window into it (by no more than the bound).
+    const win = maps.right.window
+    if (g.steps.some((st) => st.op === 'translate' && st.fill === 'edge') || win === undefined) return vacuous
+    const gapX = Math.max(win[0] - box[2], box[0] - win[2], 0)
+    const gapY = Math.max(win[1] - box[3], box[1] - win[3], 0)
+    return !exact && gapX <= ax && gapY <= ay ? { holds: true, applied: true, error: Math.max(gapX, gapY) }
+      : fail(`rectangle ${showBox(box)} of ${h}x${w} lies outside the window ${showBox(win)} but shows up at ${showBox(found)} on the ${vh}x${vw} view`)
+  }
+  const back = deaugmentBoxesData(g, { boxes: [found], scores: [1], labels: [0] }, h, w)
+  if (E.isLeft(back)) return fail(`undo fails for ${showBox(found)} on the ${vh}x${vw} view: ${back.left.message}`)
+  const [got] = back.right.boxes
+  if (got === undefined) return fail(`the box ${showBox(found)} around the rectangle on the ${vh}x${vw} view does not come back`)
+  if (!ordered(got)) return fail(`${showBox(found)} comes back unordered: ${showBox(got)}`)
+  const errors = got.map((v, k) => Math.abs(v - (want[k] ?? Number.NaN)))
+  const bad = errors.findIndex((e, k) => !(e <= (k % 2 === 0 ? ax : ay)))
+  return bad < 0
+    ? { holds: true, applied: true, error: Math.max(...errors) }
+    : fail(`rectangle ${showBox(box)} of ${h}x${w} is seen at ${showBox(found)} on the ${vh}x${vw} view and comes back as ${showBox(got)}, not ${showBox(want)}: ${['x1', 'y1', 'x2', 'y2'][bad]} is off by ${errors[bad]} > ${bad % 2 === 0 ? ax : ay}`)
 }
 
 /**

@@ -20,7 +20,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mergeError, shapeError, type AllocationError, type LimitError, type MergeError, type NonFiniteError, type ShapeError } from '../errors.js'
 import { checkFinite } from '../guard/finite.js'
 import { allocate, checkCount, limits } from '../guard/limits.js'
-import { showValue } from '../guard/decode.js'
+import { safeString, showValue } from '../guard/decode.js'
 import type { Shape, ShapeFits, ShowShape } from '../tensor/shape.js'
 import { assumeShape, type Tensor } from '../tensor/trusted.js'
 
@@ -51,7 +51,7 @@ export const mergeModes: readonly MergeMode[] = ['mean', 'gmean', 'sum', 'max', 
 export const parseMergeMode = (mode: unknown): E.Either<MergeError, MergeMode> => {
   const found = mergeModes.find((m) => m === mode)
   return found === undefined
-    ? E.left(mergeError(`unknown merge mode '${String(mode)}'; use one of ${mergeModes.join(', ')}`))
+    ? E.left(mergeError(`unknown merge mode ${typeof mode === 'string' ? `'${mode}'` : safeString(mode)}; use one of ${mergeModes.join(', ')}`))
     : E.right(found)
 }
 
@@ -72,13 +72,13 @@ export type MergeFailure = MergeError | NonFiniteError | ShapeError | LimitError
 /** A running merge over views of `size` values each. @category model */
 export interface Accumulator {
   /** Adds one view; fails without changing the state if the view is not mergeable. */
-  readonly add: (view: Float32Array) => E.Either<MergeFailure, void>
+  readonly add: (view: Float32Array | Float64Array) => E.Either<MergeFailure, void>
   /** The merged values; fails when no view was added, or when a value does not fit a float32 (a sum past 3.4e38). */
   readonly result: () => E.Either<MergeFailure, Float32Array>
   readonly count: () => number
 }
 
-const firstBad = (view: Float32Array, bad: (v: number) => boolean): number => view.findIndex(bad)
+const firstBad = (view: Float32Array | Float64Array, bad: (v: number) => boolean): number => view.findIndex(bad)
 
 /** An accumulator that was asked for with arguments it cannot honour: every call says why. */
 const refused = (error: MergeFailure): Accumulator => ({ add: () => E.left(error), result: () => E.left(error), count: () => 0 })
@@ -125,8 +125,8 @@ export const accumulator = (
   if (E.isLeft(buffers)) return refused(buffers.left)
   const [acc, votes] = buffers.right
   let n = 0
-  const check = (view: Float32Array): E.Either<MergeFailure, void> => {
-    if (!(view instanceof Float32Array)) return E.left(shapeError(`view ${n} must be a Float32Array, got ${showValue(view)}`))
+  const check = (view: Float32Array | Float64Array): E.Either<MergeFailure, void> => {
+    if (!(view instanceof Float32Array) && !(view instanceof Float64Array)) return E.left(shapeError(`view ${n} must be a Float32Array, got ${showValue(view)}`))
     if (view.length !== size) return E.left(mergeError(`view ${n} has ${view.length} values but the merge holds ${size}`))
     const finite = checkFinite(view, `view ${n}`)
     if (E.isLeft(finite)) return finite
@@ -139,7 +139,7 @@ export const accumulator = (
     }
     return E.right(undefined)
   }
-  const add = (view: Float32Array): E.Either<MergeFailure, void> => {
+  const add = (view: Float32Array | Float64Array): E.Either<MergeFailure, void> => {
     const ok = check(view)
     if (E.isLeft(ok)) return ok
     switch (mode) {

@@ -118,7 +118,8 @@ export const dryRun = (plan: Plan, signature: ModelSignature): E.Either<ShapeErr
   }
   const [n = 1, , h = 1, w = 1] = plan.image
   const first = calls[0]?.output
-  const result = first === undefined ? undefined
+  // Detections are ragged: a list of boxes per image, whose length no signature can know.
+  const result = first === undefined || plan.task === 'detection' ? undefined
     : plan.task === 'segmentation' ? [n, first[1] ?? 1, h, w]
       : [n, ...first.slice(1)]
   return E.right(result === undefined ? { calls } : { calls, result })

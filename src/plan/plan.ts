@@ -10,16 +10,38 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { limitError, paramError, shapeError, type TtaError } from '../errors.js'
 import type { ViewSpec } from '../algebra/product.js'
+import { parseFusionOptions, type FusionOptions } from '../boxes/fusion-options.js'
 import { parseMergeMode, type MergeMode } from '../merge/merge.js'
+import { checkPreparation, type ViewPreparation } from '../merge/prepare.js'
+import type { ScoreKind } from '../merge/spread.js'
 import type { Dim } from '../tensor/shape.js'
+import { boxMaps } from '../transform/box-map.js'
 import { chainSizes, resolveAugment, resolveUndoMask, undoPoint, type Stage } from '../transform/step.js'
 import { checkCount, checkElements, limits } from '../guard/limits.js'
 import { showValue } from '../guard/decode.js'
 import { parseBudget, showBytes, type Budget } from './budget.js'
 
-/** What the model predicts, which decides how each view's prediction is mapped back. @category model */
-export type Task = 'segmentation' | 'classification' | 'keypoints'
-const tasks: readonly Task[] = ['segmentation', 'classification', 'keypoints']
+/**
+ * What the model predicts, which decides how each view's prediction is mapped back: masks,
+ * class scores, keypoints (tensors, merged), or detections (ragged lists of boxes, fused).
+ * @category model
+ */
+export type Task = 'segmentation' | 'classification' | 'keypoints' | 'detection'
+const tasks: readonly Task[] = ['segmentation', 'classification', 'keypoints', 'detection']
+
+/**
+ * How a detection plan combines its views: the fusion that merges the boxes, and what happens to
+ * boxes a view's inner border cut (see `deaugmentBoxesData`).
+ * @example
+ * import type { BoxPlan } from 'tta-lens'
+ * const tiled: BoxPlan = { fusion: { method: 'wbf', iouThreshold: 0.55 }, cutBoxes: 'drop' }
+ * assert.strictEqual(tiled.fusion.method, 'wbf')
+ * @category model
+ */
+export interface BoxPlan {
+  readonly fusion: FusionOptions
+  readonly cutBoxes: 'keep' | 'drop'
+}
 
 /** What is known of a model before it runs (from an ONNX file's metadata, or declared). @category model */
 export interface ModelSignature {
@@ -46,7 +68,8 @@ export type PlanStep =
   | { readonly tag: 'Augment'; readonly chunk: number; readonly view: number; readonly slot: number; readonly stages: readonly Stage[] }
   | { readonly tag: 'CallModel'; readonly chunk: number; readonly input: readonly number[] }
   | { readonly tag: 'DeaugmentMerge'; readonly chunk: number; readonly view: number; readonly slot: number; readonly stages: readonly Stage[] }
-  | { readonly tag: 'Finalize'; readonly merge: MergeMode; readonly views: number }
+  /** Merge the views' tensors; for detection, fuse each image's boxes with `fusion`. */
+  | { readonly tag: 'Finalize'; readonly merge: MergeMode; readonly views: number; readonly fusion?: FusionOptions }
 
 /** Bytes the run holds at its peak, by part. @category model */
 export interface MemoryEstimate {
@@ -69,17 +92,29 @@ export interface Plan {
   readonly task: Task
   readonly image: readonly [number, number, number, number]
   readonly views: readonly ViewSpec[]
+  /** How tensor predictions merge (detection plans fuse boxes instead: see `boxes`). */
   readonly merge: MergeMode
+  /** Detection plans only: the fusion and the rule for cut boxes. */
+  readonly boxes?: BoxPlan
   readonly chunks: readonly Chunk[]
   readonly steps: readonly PlanStep[]
   readonly memory: MemoryEstimate
   /** Output channels the estimate assumed (known from the signature, else the input's channels). */
   readonly outputChannels: number
+  /** How each view is prepared before the merge (probabilities, weights), if at all. */
+  readonly combine?: ViewPreparation
+  /** Uncertainty measures to stream alongside the merge, reading the views' outputs as these scores. */
+  readonly uncertainty?: ScoreKind
 }
 
 /** What {@link buildPlan} needs besides the task, views and image: merge mode, budget, batch limits, the model's signature. @category model */
 export interface PlanOptions {
-  readonly merge: MergeMode
+  /** How tensor predictions merge; default `'mean'`. */
+  readonly merge?: MergeMode
+  /** Detection only: how the views' boxes are fused; default `{ method: 'wbf' }`. */
+  readonly fusion?: FusionOptions
+  /** Detection only: `'drop'` boxes cut by a view's inner border; default `'keep'`. */
+  readonly cutBoxes?: 'keep' | 'drop'
   /** Byte budget for the run (bytes, or text such as `'512MiB'`); sets the chunk size. */
   readonly budget?: Budget
   /** Most images per model call (the model's fixed batch, or a user limit). */
@@ -87,6 +122,10 @@ export interface PlanOptions {
   /** `false` runs one view per call, as ttach does. Default true. */
   readonly batch?: boolean
   readonly signature?: ModelSignature
+  /** Prepare each view before the merge: class probabilities, per-view or per-class weights. Not for keypoints. */
+  readonly combine?: ViewPreparation
+  /** Stream uncertainty measures (entropy, mutual information, variance, agreement) across views. Not for keypoints. */
+  readonly uncertainty?: ScoreKind
 }
 
 const F32 = 4
@@ -127,6 +166,32 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     : `a memory budget of ${showBytes(budget)}`
   const imageSize = checkElements('the image', image)
   if (E.isLeft(imageSize)) return imageSize
+  if (task === 'keypoints' && (options.combine !== undefined || options.uncertainty !== undefined)) {
+    return E.left(paramError('keypoints have no classes: combine (probabilities, weights) and uncertainty apply to classification and segmentation'))
+  }
+  if (task === 'detection' && (options.combine !== undefined || options.uncertainty !== undefined)) {
+    return E.left(paramError('detections are fused, not merged: combine and uncertainty apply to classification and segmentation (weigh views with fusion.weights)'))
+  }
+  if (options.uncertainty !== undefined && options.uncertainty !== 'logits' && options.uncertainty !== 'probabilities') {
+    return E.left(paramError(`uncertainty must be 'logits' or 'probabilities' (what the model returns), got '${String(options.uncertainty)}'`))
+  }
+  if (options.combine !== undefined) {
+    const prepared = checkPreparation(options.combine, views.length, undefined)
+    if (E.isLeft(prepared)) return prepared
+  }
+  const merge = options.merge ?? 'mean'
+  let boxes: BoxPlan | undefined
+  if (task === 'detection') {
+    const fusion = parseFusionOptions(options.fusion ?? { method: 'wbf' })
+    if (E.isLeft(fusion)) return fusion
+    const weights = fusion.right.weights
+    if (weights !== undefined && weights.length !== views.length) {
+      return E.left(paramError(`fusion weights has ${weights.length} entr${weights.length === 1 ? 'y' : 'ies'} for ${views.length} view${views.length === 1 ? '' : 's'}; give one weight per view, in the order of views(product)`))
+    }
+    const cut: unknown = options.cutBoxes ?? 'keep'
+    if (cut !== 'keep' && cut !== 'drop') return E.left(paramError(`cutBoxes must be 'keep' or 'drop', got ${String(cut)}`))
+    boxes = { fusion: fusion.right, cutBoxes: cut }
+  }
 
   const sized: { view: number; height: number; width: number; augment: readonly Stage[]; undo: readonly Stage[] }[] = []
   for (const [index, view] of views.entries()) {
@@ -148,6 +213,9 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     } else if (task === 'keypoints') {
       const points = undoPoint(view.steps, sizes.right)
       if (E.isLeft(points)) return points
+    } else if (task === 'detection') {
+      const maps = boxMaps(view.steps, h, w)
+      if (E.isLeft(maps)) return maps
     }
     sized.push({ view: index, height: vh, width: vw, augment: augment.right, undo })
   }
@@ -158,7 +226,10 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     output: task === 'segmentation' ? n * outputChannels * vh * vw * F32 : n * Math.max(outputChannels, 1) * 64 * F32,
   })
   const imageBytes = n * c * h * w * F32
-  const accumulator = (task === 'segmentation' ? n * outputChannels * h * w : n * Math.max(outputChannels, 1) * 64) * F64
+  // The running merge, plus one view-sized scratch when views are prepared or measured, plus the
+  // uncertainty's three running sums (probabilities, squared deviations, votes): O(output), not O(views).
+  const copies = 1 + (options.combine !== undefined || options.uncertainty !== undefined ? 1 : 0) + (options.uncertainty !== undefined ? 3 : 0)
+  const accumulator = (task === 'segmentation' ? n * outputChannels * h * w : n * Math.max(outputChannels, 1) * 64) * F64 * copies
 
   const maxBatch = options.maxBatch ?? options.signature?.maxBatch
   if (maxBatch !== undefined && maxBatch < n) {
@@ -198,11 +269,14 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
       if (members.length * bytes.input > largest.input) largest = { input: members.length * bytes.input, output: members.length * bytes.output }
     }
   }
-  steps.push({ tag: 'Finalize', merge: options.merge, views: views.length })
+  steps.push(boxes === undefined ? { tag: 'Finalize', merge, views: views.length } : { tag: 'Finalize', merge, views: views.length, fusion: boxes.fusion })
   const peak = imageBytes + largest.input + largest.output + accumulator
   return E.right({
-    task, image: [n, c, h, w], views, merge: options.merge, chunks, steps, outputChannels,
+    task, image: [n, c, h, w], views, merge, chunks, steps, outputChannels,
     memory: { image: imageBytes, chunkInput: largest.input, chunkOutput: largest.output, accumulator, peak, budget, ...(options.budget === undefined ? { defaultBudget: true } : {}) },
+    ...(options.combine === undefined ? {} : { combine: options.combine }),
+    ...(options.uncertainty === undefined ? {} : { uncertainty: options.uncertainty }),
+    ...(boxes === undefined ? {} : { boxes }),
   })
 }
 
@@ -222,7 +296,7 @@ const checkArguments = (task: unknown, views: unknown, image: unknown, options: 
   if (badDim >= 0) return E.left(shapeError(`dimension ${badDim} of the image [${image.map(String).join(',')}] must be a positive integer`))
   if (typeof options !== 'object' || options === null) return E.left(paramError(`plan options must be an object such as { merge: 'mean' }, got ${showValue(options)}`))
   const field = (key: string): unknown => Object.entries(options).find(([k]) => k === key)?.[1]
-  const merge = parseMergeMode(field('merge'))
+  const merge = field('merge') === undefined ? E.right('mean') : parseMergeMode(field('merge'))
   if (E.isLeft(merge)) return E.left(paramError(`merge: ${merge.left.message}`))
   const maxBatch = field('maxBatch')
   if (maxBatch !== undefined) {

@@ -14,9 +14,13 @@ import { checkFinite } from '../guard/finite.js'
 import { allocate, asAllocationError, isAllocationFailure } from '../guard/limits.js'
 import { writeIdentity, type WriteMode } from '../../kernels/ir.js'
 import type { Backend, PlaneBlock } from '../backend/backend.js'
-import { deaugmentKeypointsData } from '../backend/reference/views.js'
+import { deaugmentBoxesData, deaugmentKeypointsData } from '../backend/reference/views.js'
 import { reduceValue } from '../backend/reference/backend.js'
+import { checkDetections, type Box, type Coordinates, type Detections } from '../boxes/detections.js'
+import { fuse } from '../boxes/fusion.js'
 import { accumulator, voteLayout, type Accumulator, type MergeMode } from '../merge/merge.js'
+import { checkPreparation, prepareView } from '../merge/prepare.js'
+import { spreadAccumulator, type SpreadAccumulator, type SpreadMeasures } from '../merge/spread.js'
 import type { Plan } from './plan.js'
 
 /** A run-time tensor: sizes and data. @category model */
@@ -25,17 +29,56 @@ export interface RawTensor {
   readonly data: Float32Array
 }
 
+/** What a run returns: the merged prediction, and the uncertainty measures when the plan asked for them (shape: the prediction's without its class axis). @category model */
+export interface RunResult extends RawTensor {
+  readonly uncertainty?: { readonly shape: readonly number[]; readonly measures: SpreadMeasures }
+}
+
+/**
+ * A detection model's answer to one batched call: one entry per image of the batch (views × images,
+ * in the batch's order), each to be checked by the interpreter with `boxes.checkDetections`.
+ * @example
+ * import type { RaggedOutput } from 'tta-lens'
+ * const answer: RaggedOutput = { detections: [{ boxes: [[0, 0, 2, 1]], scores: [0.9], labels: [0] }, { boxes: [], scores: [], labels: [] }] }
+ * assert.strictEqual(answer.detections.length, 2)
+ * @category model
+ */
+export interface RaggedOutput {
+  readonly detections: readonly unknown[]
+}
+
+/** What one model call gives the interpreter: a tensor, or (for detection) a list of boxes per image. @category model */
+export type ModelValue = RawTensor | RaggedOutput
+
 /** What the interpreter needs from the world. @category model */
 export interface Effects {
   readonly backend: Backend
-  /** One batched model call. */
-  readonly callModel: (input: RawTensor) => Promise<E.Either<TtaError, RawTensor>>
+  /** One batched model call: a tensor, or for a detection plan a {@link RaggedOutput}. */
+  readonly callModel: (input: RawTensor) => Promise<E.Either<TtaError, ModelValue>>
   /** Called after each view is merged. */
   readonly onView?: (done: number, total: number) => void
   /** For keypoints: the model's coordinates are in pixels of the view (true) or normalised (false). */
   readonly pixelKeypoints?: boolean
+  /** For detection: the model's box coordinates, pixels of the view (default) or normalised; the result uses the same system, of the input. */
+  readonly boxCoordinates?: Coordinates
   /** When to give up: the whole run after `timeout` ms, a model call after `modelTimeout` ms, or on `signal`. */
   readonly cancel?: CancelOptions
+}
+
+/** One view's detections of one image, mapped back into the input's frame. @category model */
+export interface ViewDetections {
+  /** The view's name, e.g. `HorizontalFlip(true)`. */
+  readonly view: string
+  /** Its position in `views(product)`: the order of fusion weights. */
+  readonly index: number
+  readonly detections: Detections
+}
+
+/** What a detection run gives for each input image: the fused detections and each view's, in the input's frame. @category model */
+export interface ImageDetections {
+  readonly fused: Detections
+  /** Every view's detections mapped back (clipped, cut boxes dropped when asked), in the order of `views(product)`. */
+  readonly views: readonly ViewDetections[]
 }
 
 const writeOf = (merge: Exclude<MergeMode, 'vote'>): WriteMode =>
@@ -89,7 +132,43 @@ const isEffects = (effects: unknown): effects is Effects =>
  * assert.strictEqual(calls, 2)   // 8 views in 2 chunks (2x3 and 3x2)
  * @category interpreters
  */
-export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor>> => {
+export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult>> => {
+  if (isPlanLike(plan) && plan.task === 'detection') return E.left(paramError('this is a detection plan, whose result is boxes: run it with runDetections'))
+  const out = await interpret(plan, image, effects)
+  return E.flatMap(out, (r) => ('shape' in r ? E.right(r) : E.left(paramError('the plan gave detections, not a tensor'))))
+}
+
+/**
+ * Runs a detection plan on an image: each view's detections are checked, mapped back into the
+ * input's frame, and fused per image with the plan's fusion. Returns one {@link ImageDetections}
+ * per image of the batch. The detection wrapper calls it for you.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, buildPlan, orThrow, referenceBackend, runDetections, views } from 'tta-lens'
+ * const plan = orThrow(buildPlan('detection', views(aliases.hflip()), [1, 1, 4, 6], { fusion: { method: 'nms' } }))
+ * // A "detector" that sees one box at the left edge of whatever it is shown.
+ * const found = await runDetections(plan, { shape: [1, 1, 4, 6], data: new Float32Array(24) }, {
+ *   backend: referenceBackend(),
+ *   callModel: async (x) => E.right({ detections: Array.from({ length: x.shape[0] ?? 0 }, () => ({ boxes: [[0, 1, 2, 3]], scores: [0.9], labels: [0] })) }),
+ * })
+ * // the mirrored view's box comes back at the right edge: two boxes, which NMS keeps apart
+ * assert.ok(E.isRight(found))
+ * assert.deepStrictEqual(found.right[0]?.views.map((v) => v.detections.boxes), [[[0, 1, 2, 3]], [[4, 1, 6, 3]]])
+ * assert.strictEqual(found.right[0]?.fused.boxes.length, 2)
+ * @category interpreters
+ */
+export const runDetections = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, readonly ImageDetections[]>> => {
+  if (isPlanLike(plan) && plan.task !== 'detection') return E.left(paramError(`this is a ${plan.task} plan, whose result is a tensor: run it with runPlan`))
+  const out = await interpret(plan, image, effects)
+  return E.flatMap(out, (r) => ('shape' in r ? E.left(paramError('the plan gave a tensor, not detections')) : E.right(r)))
+}
+
+/** Scales every box's x by `sx` and y by `sy` (pixels ↔ normalised). */
+const scaleBoxes = (d: Detections, sx: number, sy: number): Detections =>
+  ({ ...d, boxes: d.boxes.map(([x1, y1, x2, y2]): Box => [x1 * sx, y1 * sy, x2 * sx, y2 * sy]) })
+
+/** Checks what an untyped caller may get wrong, then runs the steps: never rejects. */
+const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult | readonly ImageDetections[]>> => {
   if (!isPlanLike(plan)) return E.left(paramError('not a plan: make one with `buildPlan`'))
   if (!isEffects(effects)) return E.left(paramError('effects must be { backend, callModel } (see `Effects`)'))
   const given: unknown = image
@@ -113,7 +192,7 @@ export const run = async (plan: Plan, image: RawTensor, effects: Effects): Promi
   }
 }
 
-const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RawTensor>> => {
+const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult | readonly ImageDetections[]>> => {
   const [n, c, h, w] = plan.image
   const cancel = cancellation(effects.cancel)
   const source = { data: image.data, offset: 0, planes: n * c, height: h, width: w }
@@ -124,13 +203,17 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
   // Chunk data is held only by `output` and these three, all cleared before the next model call: a
   // suspended async function keeps its locals' last values, so a block-scoped view of the previous
   // prediction would keep all of it alive while the model allocates the next one.
-  let called: E.Either<TtaError, RawTensor> | undefined
+  let called: E.Either<TtaError, ModelValue> | undefined
   let block: Float32Array | undefined
   let values: PlaneBlock | undefined
   let acc: Float64Array | undefined
   let vote: Accumulator | undefined
+  let spread: SpreadAccumulator | undefined
   let merged: readonly number[] = []
   let done = 0
+  // Detection: the chunk's answer (one entry per batch image) and every view's boxes, mapped back.
+  let ragged: readonly unknown[] | undefined
+  const collected: { readonly view: number; readonly name: string; readonly perImage: readonly Detections[] }[] = []
 
   for (const step of plan.steps) {
     const live = cancel.check()
@@ -161,20 +244,50 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
         output = undefined // the previous chunk's prediction is merged: let it go
         block = undefined
         values = undefined
+        ragged = undefined
         const raced = await cancel.race(effects.callModel({ shape: step.input, data: buffer }), `the model call for chunk ${step.chunk}`)
         if (E.isLeft(raced)) return raced
         called = raced.right
         if (E.isLeft(called)) return called
-        if (called.right.shape[0] !== step.input[0]) {
-          return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned a batch of ${called.right.shape[0]}`))
-        }
-        output = called.right
+        const answer = called.right
         called = undefined
+        if (plan.task === 'detection') {
+          if (!('detections' in answer)) return E.left(modelError(`a detection model must give one list of boxes per image, but chunk ${step.chunk} gave a tensor of shape [${answer.shape.join(',')}]`))
+          if (answer.detections.length !== step.input[0]) {
+            return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned detections for ${answer.detections.length}`))
+          }
+          ragged = answer.detections
+          break
+        }
+        if (!('shape' in answer)) return E.left(modelError(`a ${plan.task} model must give a tensor, but chunk ${step.chunk} gave detections`))
+        if (answer.shape[0] !== step.input[0]) {
+          return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned a batch of ${answer.shape[0]}`))
+        }
+        output = answer
         break
       }
       case 'DeaugmentMerge': {
         const chunk = plan.chunks[step.chunk]
         const view = plan.views[step.view]
+        if (plan.task === 'detection') {
+          if (ragged === undefined || view === undefined) return E.left(shapeError('plan steps are out of order'))
+          const perImage: Detections[] = []
+          for (let b = 0; b < n; b++) {
+            const where = `view '${view.name}'${n === 1 ? '' : `, image ${b}`}`
+            const checked = checkDetections(ragged[step.slot * n + b], where)
+            if (E.isLeft(checked)) return checked
+            const back = deaugmentBoxesData(view, checked.right, h, w, {
+              coordinates: effects.boxCoordinates ?? 'pixels', cutBoxes: plan.boxes?.cutBoxes ?? 'keep', where,
+            })
+            if (E.isLeft(back)) return back
+            perImage.push(back.right)
+          }
+          collected.push({ view: step.view, name: view.name, perImage })
+          done++
+          const told = tell(effects, done, plan.views.length)
+          if (E.isLeft(told)) return told
+          break
+        }
         if (output === undefined || chunk === undefined || view === undefined) return E.left(shapeError('plan steps are out of order'))
         const [, k = 1, ...rest] = output.shape
         const per = output.data.length / chunk.views.length
@@ -211,15 +324,30 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
             if (E.isLeft(made)) return made
             acc = made.right.fill(writeIdentity(writeOf(plan.merge)))
           }
+          if (plan.uncertainty !== undefined) spread = spreadAccumulator(voteLayout(shape), plan.uncertainty)
+          if (plan.combine !== undefined) {
+            const checked = checkPreparation(plan.combine, plan.views.length, shape[1])
+            if (E.isLeft(checked)) return checked
+          }
         } else if (shape.length !== merged.length || shape.some((d, i) => d !== merged[i])) {
           return E.left(shapeError(`view '${view.name}' gives a prediction of shape [${shape.join(',')}] but earlier views gave [${merged.join(',')}]`))
         }
         const stages = plan.task === 'segmentation' ? step.stages : []
-        if (vote !== undefined) {
+        if (vote !== undefined || plan.combine !== undefined || spread !== undefined) {
+          // The view mapped back on its own (one prediction's worth of scratch), then measured,
+          // prepared and merged: what the fused reduce does in one pass when nothing else is asked.
           const back = new Float64Array(size)
           await effects.backend.reduce(stages, values, back, 'store')
-          const added = vote.add(Float32Array.from(back))
-          if (E.isLeft(added)) return E.left(added.left._tag === 'MergeError' ? mergeError(`view '${view.name}': ${added.left.message}`) : added.left)
+          const measured = spread?.add(back)
+          if (measured !== undefined && E.isLeft(measured)) return E.left(mergeError(`view '${view.name}': ${measured.left.message}`))
+          const ready = plan.combine === undefined ? back : prepareView(plan.combine, step.view, back, voteLayout(shape))
+          if (vote !== undefined) {
+            const added = vote.add(ready)
+            if (E.isLeft(added)) return E.left(added.left._tag === 'MergeError' ? mergeError(`view '${view.name}': ${added.left.message}`) : added.left)
+          } else if (acc !== undefined && plan.merge !== 'vote') {
+            const bad = reduceAll(acc, ready, writeOf(plan.merge))
+            if (bad >= 0) return E.left(refusal(plan.merge, view.name, bad))
+          }
         } else if (acc !== undefined && plan.merge !== 'vote') {
           const bad = plan.task === 'keypoints'
             ? reduceAll(acc, values.data, writeOf(plan.merge))
@@ -227,31 +355,56 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
           if (bad >= 0) return E.left(refusal(plan.merge, view.name, bad))
         }
         done++
-        if (effects.onView !== undefined) {
-          try {
-            effects.onView(done, plan.views.length)
-          } catch (e) {
-            return E.left(paramError(`the onView callback threw: ${e instanceof Error ? e.message : String(e)}`))
-          }
-        }
+        const told = tell(effects, done, plan.views.length)
+        if (E.isLeft(told)) return told
         break
       }
       case 'Finalize': {
-        if (vote !== undefined) return E.Functor.map(vote.result(), (data) => ({ shape: merged, data }))
+        if (plan.task === 'detection') {
+          const fusion = step.fusion ?? plan.boxes?.fusion ?? { method: 'wbf' }
+          // Reference order, so that per-view fusion weights meet their views.
+          const ordered = [...collected].sort((a, b) => a.view - b.view)
+          if (ordered.length !== plan.views.length) return E.left(mergeError(`only ${ordered.length} of ${plan.views.length} views gave detections`))
+          const normalised = (effects.boxCoordinates ?? 'pixels') === 'normalized'
+          const images: ImageDetections[] = []
+          for (let b = 0; b < n; b++) {
+            const views = ordered.map((v): ViewDetections => ({ view: v.name, index: v.view, detections: v.perImage[b] ?? { boxes: [], scores: [], labels: [] } }))
+            // Fusion works on fractions of the image: pixel boxes are divided by its size and multiplied back.
+            const fused = fuse(views.map((v) => (normalised ? v.detections : scaleBoxes(v.detections, 1 / w, 1 / h))), fusion)
+            if (E.isLeft(fused)) return fused
+            images.push({ fused: normalised ? fused.right : scaleBoxes(fused.right, w, h), views })
+          }
+          return E.right(images)
+        }
+        const measures = spread?.result()
+        if (measures !== undefined && E.isLeft(measures)) return measures
+        const uncertainty = measures === undefined ? {} : { uncertainty: { shape: [merged[0] ?? n, ...merged.slice(2)], measures: measures.right } }
+        if (vote !== undefined) return E.Functor.map(vote.result(), (data) => ({ shape: merged, data, ...uncertainty }))
         if (acc === undefined || step.merge === 'vote') return E.left(mergeError('nothing to merge: no view was added'))
         const data = finalize(step.merge, acc, step.views)
         if (plan.task === 'keypoints' && effects.pixelKeypoints === true) {
           for (let i = 0; i < data.length; i++) data[i] = (data[i] ?? 0) * (i % 2 === 0 ? w : h)
         }
         // A sum of large finite values can pass the float32 range: never returned as a result.
-        return E.Functor.map(checkFinite(data, 'merged result', ' (beyond the float32 range)'), () => ({ shape: merged, data }))
+        return E.Functor.map(checkFinite(data, 'merged result', ' (beyond the float32 range)'), () => ({ shape: merged, data, ...uncertainty }))
       }
     }
   }
   return E.left(mergeError('the plan has no Finalize step'))
 }
 
-const reduceAll = (acc: Float64Array, values: Float32Array, write: WriteMode): number => {
+/** Reports progress; a callback that throws is a typed error, not a rejection. */
+const tell = (effects: Effects, done: number, total: number): E.Either<TtaError, void> => {
+  if (effects.onView === undefined) return E.right(undefined)
+  try {
+    effects.onView(done, total)
+    return E.right(undefined)
+  } catch (e) {
+    return E.left(paramError(`the onView callback threw: ${e instanceof Error ? e.message : String(e)}`))
+  }
+}
+
+const reduceAll = (acc: Float64Array, values: ArrayLike<number>, write: WriteMode): number => {
   let bad = -1
   for (let o = 0; o < values.length; o++) if (!reduceValue(acc, o, values[o] ?? Number.NaN, write) && bad < 0) bad = o
   return bad

@@ -20,11 +20,13 @@ export type ImageShape = readonly [Dim, Dim, Dim, Dim]
  * The run-time view of a type-level shape: symbolic names become `number`. It is the type of a
  * tensor's `shape`, so literal sizes stay checked while named ones accept any size.
  * @example
+ * ```ts
  * import type { Concrete } from 'tta-lens'
  * const dims: Concrete<readonly ['N', 3, 224, 224]> = [8, 3, 224, 224]
  * // @ts-expect-error the literal channel count 3 is kept
  * const wrong: Concrete<readonly ['N', 3, 224, 224]> = [8, 1, 224, 224]
  * assert.deepStrictEqual([dims[0], wrong[1]], [8, 1])
+ * ```
  * @category model
  */
 export type Concrete<S extends Shape> = { readonly [K in keyof S]: S[K] extends number ? S[K] : number }

@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type AllocationError, type LimitError, type NonFiniteError, type ShapeError } from '../errors.js'
 import { checkFinite } from '../guard/finite.js'
 import { allocate, checkElements } from '../guard/limits.js'
-import { showValue } from '../guard/decode.js'
+import { safeString, showValue } from '../guard/decode.js'
 import type { Concrete, Dim, Shape } from './shape.js'
 import { assumeShape, type Tensor } from './trusted.js'
 
@@ -38,7 +38,7 @@ const checkDims = (shape: unknown): E.Either<ShapeError, readonly number[]> => {
   const dims: number[] = []
   for (const [i, d] of shape.entries()) {
     if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) {
-      return E.left(shapeError(`dimension ${i} of shape [${shape.map(String).join(',')}] must be a positive integer, got ${String(d)}`))
+      return E.left(shapeError(`dimension ${i} of shape ${safeString(shape)} must be a positive integer, got ${safeString(d)}`))
     }
     dims.push(d)
   }
@@ -102,6 +102,33 @@ export const zeros = <const S extends readonly number[]>(shape: S): E.Either<Ten
     E.Functor.map(allocate(Float32Array, sizeOf(dims), `a tensor of shape ${describe(dims)}`), (data) => assumeShape<S>(dims, data)))
 
 /**
+ * Checks a value that should be a tensor made by this library — from a caller without types it may
+ * be anything: an object with a `shape` of positive integers within the element limit and a
+ * `Float32Array` of exactly that many finite values. `what` names it in the error.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { checkTensor } from 'tta-lens'
+ * assert.ok(E.isRight(checkTensor({ shape: [1, 2], data: Float32Array.of(1, 2) }, 'the mask')))
+ * const short = checkTensor({ shape: [1, 2], data: Float32Array.of(1) }, 'the mask')
+ * assert.ok(E.isLeft(short) && short.left.message === 'the mask has shape [1,2], which needs 2 values, but its data has 1')
+ * const nan = checkTensor({ shape: [2], data: Float32Array.of(1, NaN) }, 'the mask')
+ * assert.ok(E.isLeft(nan) && nan.left._tag === 'NonFiniteError')
+ * @category constructors
+ */
+export const checkTensor = (value: unknown, what: string): E.Either<TensorError, { readonly shape: readonly number[]; readonly data: Float32Array }> => {
+  if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value) || !(value.data instanceof Float32Array)) {
+    return E.left(shapeError(`${what} must be a tensor {shape, data: Float32Array}, got ${showValue(value)}`))
+  }
+  const data = value.data
+  return E.flatMap(checkDims(value.shape), (dims): E.Either<TensorError, { readonly shape: readonly number[]; readonly data: Float32Array }> => {
+    const size = checkElements(what, dims)
+    if (E.isLeft(size)) return size
+    if (data.length !== size.right) return E.left(shapeError(`${what} has shape ${describe(dims)}, which needs ${size.right} values, but its data has ${data.length}`))
+    return E.Functor.map(checkFinite(data, what), () => ({ shape: dims, data }))
+  })
+}
+
+/**
  * Checks a value from untyped code (or a `Tensor<Shape>` of unknown shape) against a declared shape.
  * Literal dims must match exactly; a symbolic name binds on first use and must agree afterwards.
  *
@@ -114,6 +141,10 @@ export const zeros = <const S extends readonly number[]>(shape: S): E.Either<Ten
  * @category constructors
  */
 export const decode = <const S extends Shape>(spec: S, value: unknown): E.Either<TensorError, Tensor<S>> => {
+  const declared: unknown = spec
+  if (!Array.isArray(declared) || !declared.every((d) => typeof d === 'string' || (typeof d === 'number' && Number.isInteger(d) && d > 0))) {
+    return E.left(shapeError(`a declared shape is an array of positive integers and names, got ${safeString(declared)}`))
+  }
   if (typeof value !== 'object' || value === null || !('shape' in value) || !('data' in value)) {
     return E.left(shapeError('expected a tensor: an object with `shape` and `data`'))
   }

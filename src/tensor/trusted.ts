@@ -43,3 +43,12 @@ export const assumeShape = <S extends Shape>(shape: readonly number[], data: Flo
 export const assumeOutputs = <O>(value: Tensor<Shape> | Readonly<Record<string, Tensor<Shape>>>): O =>
   // The second and last cast: a model's declared output type over tensors built above.
   value as unknown as O
+
+/**
+ * Asserts a wrapper's declared result type — a tensor, or a record holding one and the uncertainty
+ * tensors — for a value whose form the wrapper chose at run time by the same option (`uncertainty`)
+ * that selects the type, with every tensor inside built by {@link assumeShape}. @internal
+ */
+export const assumeOutcome = <O>(value: Tensor<Shape> | { readonly prediction: Tensor<Shape>; readonly uncertainty: Readonly<Record<string, Tensor<Shape>>> }): O =>
+  // The third cast: a conditional result type (on the `uncertainty` option) over values built above.
+  value as unknown as O

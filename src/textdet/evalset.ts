@@ -12,6 +12,9 @@ import * as t from 'io-ts'
 import sharp from 'sharp'
 import { assetPath } from '../io/package.js'
 import type { RgbImage } from './preprocess.js'
+import type { LimitError } from '../errors.js'
+import { limits } from '../guard/limits.js'
+import { checkImageHeader } from '../io/image.js'
 
 /** A file that cannot be read or does not have the expected content. @category errors */
 export interface DataError {
@@ -41,9 +44,21 @@ const ImageCodec = t.type({
 const TruthCodec = t.type({ images: t.array(ImageCodec) })
 
 /** One text line of the ground truth: its ink box, its text, and whether it runs vertically. @category model */
-export type TruthLine = t.TypeOf<typeof LineCodec>
+export interface TruthLine {
+  /** The ink box, `[x0, y0, x1, y1]` in pixels. */
+  readonly box: readonly [number, number, number, number]
+  readonly text: string
+  readonly vertical: boolean
+}
 /** One image of the set: its file (relative to the set's folder), size, the quarter turn applied (0, 90 = counter-clockwise, 270), the photo it was cut from, and its lines. @category model */
-export type TruthImage = t.TypeOf<typeof ImageCodec>
+export interface TruthImage {
+  readonly file: string
+  readonly width: number
+  readonly height: number
+  readonly turn: number
+  readonly photo: string
+  readonly lines: readonly TruthLine[]
+}
 
 /** The evaluation set the package ships (`assets/textdet/`), as a folder path ending in a separator. @category model */
 export const EVAL_SET_DIR: string = assetPath('textdet/')
@@ -52,8 +67,8 @@ export const EVAL_SET_DIR: string = assetPath('textdet/')
  * Reads and checks `truth.json` of an evaluation set.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { readTruth, EVAL_SET_DIR } from '../../../src/textdet/index.js'
- * const truth = await readTruth(EVAL_SET_DIR)()
+ * import { textdet } from 'tta-lens/node'
+ * const truth = await textdet.readTruth(textdet.EVAL_SET_DIR)()
  * assert.ok(E.isRight(truth) && truth.right.length === 80)
  * assert.ok(E.isRight(truth) && truth.right.every((im) => im.lines.length >= 3 && im.width % 32 === 0 && im.height % 32 === 0))
  * @category constructors
@@ -74,14 +89,17 @@ export const readTruth = (dir: string = EVAL_SET_DIR): TE.TaskEither<DataError, 
  * Decodes an image file to 8-bit RGB with sharp (alpha dropped, grey expanded to RGB).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { readImage, EVAL_SET_DIR } from '../../../src/textdet/index.js'
- * const image = await readImage(`${EVAL_SET_DIR}images/000.jpg`)()
+ * import { textdet } from 'tta-lens/node'
+ * const image = await textdet.readImage(`${textdet.EVAL_SET_DIR}images/000.jpg`)()
  * assert.ok(E.isRight(image) && image.right.channels === 3 && image.right.data.length === image.right.width * image.right.height * 3)
  * @category constructors
  */
-export const readImage = (path: string): TE.TaskEither<DataError, RgbImage> => async () => {
+export const readImage = (path: string): TE.TaskEither<DataError | LimitError, RgbImage> => async () => {
   try {
-    const { data, info } = await sharp(path).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
+    // The size comes from the header first: an image too large to decode is refused, not decoded.
+    const header = await checkImageHeader(path, 3)
+    if (E.isLeft(header)) return header
+    const { data, info } = await sharp(path, { limitInputPixels: limits.maxElements }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })
     return E.right({ data, width: info.width, height: info.height, channels: info.channels })
   } catch (e) {
     return E.left(dataError(`cannot decode ${path}: ${describe(e)}`, e))

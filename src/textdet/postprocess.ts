@@ -6,6 +6,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type ShapeError } from '../errors.js'
+import type { Detections } from '../boxes/detections.js'
 import type { Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/tensor.js'
 
@@ -58,9 +59,8 @@ const planeOf = (map: Tensor<Shape>): E.Either<ShapeError, { readonly height: nu
 /**
  * The pixels of a map above a threshold (compared in float32), as a 0/1 mask (row-major `height × width`).
  * @example
- * import { orThrow, tensor } from 'tta-lens'
- * import { binarize } from '../../../src/textdet/index.js'
- * const mask = orThrow(binarize(orThrow(tensor([1, 1, 1, 4], [0.1, 0.3, 0.31, 0.9])), 0.3))
+ * import { orThrow, tensor, textdet } from 'tta-lens'
+ * const mask = orThrow(textdet.binarize(orThrow(tensor([1, 1, 1, 4], [0.1, 0.3, 0.31, 0.9])), 0.3))
  * assert.deepStrictEqual(Array.from(mask), [0, 0, 1, 1])
  * @category utils
  */
@@ -96,18 +96,17 @@ export const binarize = (map: Tensor<Shape>, threshold = 0.3): E.Either<ShapeErr
  * Boxes come in raster order of each component's first pixel (its top row, left-most pixel there).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { orThrow, tensor } from 'tta-lens'
- * import { boxesFromProbability } from '../../../src/textdet/index.js'
+ * import { orThrow, tensor, textdet } from 'tta-lens'
  * // a 10×16 map with one 8-wide, 3-high blob of probability 0.9 at x 4..11, y 3..5
  * const data = new Float32Array(10 * 16)
  * for (let y = 3; y < 6; y++) for (let x = 4; x < 12; x++) data[y * 16 + x] = 0.9
- * const found = boxesFromProbability(orThrow(tensor([1, 1, 10, 16], data)))
+ * const found = textdet.boxesFromProbability(orThrow(tensor([1, 1, 10, 16], data)))
  * assert.ok(E.isRight(found) && found.right.length === 1)
  * const [blob] = found.right
  * // d = 8·3·1.5 / (2·(8 + 3)) ≈ 1.64: [4 - d, 3 - d, 12 + d, 6 + d] rounds to [2, 1, 14, 8]
  * assert.deepStrictEqual([blob?.core, blob?.box], [[4, 3, 12, 6], [2, 1, 14, 8]])
  * // with threshold 0.95 nothing is text
- * const none = boxesFromProbability(orThrow(tensor([10, 16], data)), { threshold: 0.95 })
+ * const none = textdet.boxesFromProbability(orThrow(tensor([10, 16], data)), { threshold: 0.95 })
  * assert.ok(E.isRight(none) && none.right.length === 0)
  * @category destructors
  */
@@ -183,8 +182,8 @@ export const boxesFromProbability = (map: Tensor<Shape>, options: BoxOptions = {
 /**
  * A 0/1 mask (row-major `height × width`) that is 1 inside any of the boxes (clipped to the frame).
  * @example
- * import { boxMask } from '../../../src/textdet/index.js'
- * const mask = boxMask([[1, 0, 3, 1], [2, 1, 9, 2]], 4, 2)
+ * import { textdet } from 'tta-lens'
+ * const mask = textdet.boxMask([[1, 0, 3, 1], [2, 1, 9, 2]], 4, 2)
  * assert.deepStrictEqual(Array.from(mask), [0, 1, 1, 0, 0, 0, 1, 1])
  * @category utils
  */
@@ -197,3 +196,44 @@ export const boxMask = (boxes: readonly Box[], width: number, height: number): U
   }
   return mask
 }
+
+/**
+ * Text regions as detections (`boxes.Detections`): each region's unclipped `box` in pixels (its
+ * exclusive right and bottom edges are the box's `x2`, `y2`), its score clamped to [0, 1], label 0
+ * (text). What the detection wrapper fuses.
+ * @example
+ * import { toDetections } from '../../../src/textdet/index.js'
+ * const found = toDetections([{ box: [2, 1, 14, 8], core: [4, 3, 12, 6], score: 0.9, area: 24 }])
+ * assert.deepStrictEqual(found, { boxes: [[2, 1, 14, 8]], scores: [0.9], labels: [0] })
+ * @category destructors
+ */
+export const toDetections = (found: readonly Detection[]): Detections => ({
+  boxes: found.map((d) => d.box),
+  scores: found.map((d) => Math.min(1, Math.max(0, d.score))),
+  labels: found.map(() => 0),
+})
+
+/**
+ * DB post-processing as a detection model's decode step: pass it to `wrap.detector` with the text
+ * detector, and `wrap.detection` runs each view's probability map through {@link boxesFromProbability}
+ * and fuses the boxes instead of the maps. `options.size` is usually left out here: each view's
+ * map is decoded whole (padding holds no text), and the boxes come back in the padded input's frame.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, orThrow, tensor, wrap, type Tensor } from 'tta-lens'
+ * import { dbDetections } from '../../../src/textdet/index.js'
+ * // A stand-in for the detector: its "probability map" is its first input channel.
+ * const fakeDetector = async (x: Tensor<readonly ['N', 3, 'H', 'W']>) => {
+ *   const [n, , h, w] = x.shape
+ *   return orThrow(tensor([n, 1, h, w], Array.from({ length: n }, (_, b) => Array.from(x.data.subarray(b * 3 * h * w, b * 3 * h * w + h * w))).flat()))
+ * }
+ * const data = new Float32Array(3 * 10 * 16)
+ * for (let y = 3; y < 6; y++) for (let x = 4; x < 12; x++) data[y * 16 + x] = 0.9
+ * const image = orThrow(tensor([1, 3, 10, 16], data))
+ * const found = await wrap.detection(wrap.detector(fakeDetector, dbDetections()), aliases.flip()).run(image)()
+ * assert.ok(E.isRight(found) && found.right[0]?.boxes.length === 1)
+ * assert.deepStrictEqual(found.right[0]?.boxes[0]?.map(Math.round), [2, 1, 14, 8])
+ * @category destructors
+ */
+export const dbDetections = (options: BoxOptions = {}) => (map: Tensor<Shape>): E.Either<ShapeError, Detections> =>
+  E.Functor.map(boxesFromProbability(map, options), toDetections)

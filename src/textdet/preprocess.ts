@@ -8,6 +8,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import { shapeError, type ShapeError } from '../errors.js'
 import type { TensorError } from '../tensor/tensor.js'
+import { safeString } from '../guard/decode.js'
+import { checkElements } from '../guard/limits.js'
 import { tensor, type Tensor } from '../tensor/tensor.js'
 
 /**
@@ -55,9 +57,9 @@ export const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k
  *
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { preprocess } from '../../../src/textdet/index.js'
+ * import { textdet } from 'tta-lens'
  * // one white pixel and one pure red pixel, 2×1 RGB
- * const out = preprocess({ data: new Uint8Array([255, 255, 255, 255, 0, 0]), width: 2, height: 1, channels: 3 })
+ * const out = textdet.preprocess({ data: new Uint8Array([255, 255, 255, 255, 0, 0]), width: 2, height: 1, channels: 3 })
  * assert.ok(E.isRight(out))
  * const { input, width, height } = out.right
  * assert.deepStrictEqual([input.shape, width, height], [[1, 3, 32, 32], 2, 1])
@@ -66,21 +68,27 @@ export const roundUp = (n: number, k: number): number => Math.ceil(n / k) * k
  * assert.ok(Math.abs(at(0, 1) - (0 - 0.485) / 0.229) < 1e-6)   // blue of red
  * assert.ok(Math.abs(at(2, 1) - (1 - 0.406) / 0.225) < 1e-6)   // red of red, in channel 2
  * assert.strictEqual(at(1, 5), 0)                               // padding
- * assert.ok(E.isLeft(preprocess({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 })))
+ * assert.ok(E.isLeft(textdet.preprocess({ data: new Uint8Array(5), width: 2, height: 1, channels: 3 })))
  * @category constructors
  */
 export const preprocess = (image: RgbImage, multiple = 32): E.Either<ShapeError | TensorError, Prepared> => {
+  const given: unknown = image
+  if (typeof given !== 'object' || given === null || !('data' in given) || !(given.data instanceof Uint8Array || given.data instanceof Uint8ClampedArray)) {
+    return E.left(shapeError('an image is { data: Uint8Array, width, height, channels } (sharp\'s raw output)'))
+  }
   const { data, width, height, channels } = image
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    return E.left(shapeError(`image size must be positive integers, got ${width}×${height}`))
+    return E.left(shapeError(`image size must be positive integers, got ${safeString(width)}×${safeString(height)}`))
   }
-  if (channels !== 1 && channels !== 3 && channels !== 4) return E.left(shapeError(`image must have 1, 3 or 4 channels, got ${channels}`))
+  if (channels !== 1 && channels !== 3 && channels !== 4) return E.left(shapeError(`image must have 1, 3 or 4 channels, got ${safeString(channels)}`))
   if (data.length !== width * height * channels) {
     return E.left(shapeError(`a ${width}×${height} image with ${channels} channels needs ${width * height * channels} bytes, got ${data.length}`))
   }
-  if (!Number.isInteger(multiple) || multiple < 1) return E.left(shapeError(`multiple must be a positive integer, got ${multiple}`))
+  if (!Number.isInteger(multiple) || multiple < 1) return E.left(shapeError(`multiple must be a positive integer, got ${safeString(multiple)}`))
   const H = roundUp(height, multiple)
   const W = roundUp(width, multiple)
+  const size = checkElements('the detector input', [1, 3, H, W])
+  if (E.isLeft(size)) return size
   const plane = H * W
   const out = new Float32Array(3 * plane)
   // Output channel c (B, G, R) reads input channel 2 - c (R, G, B), grey reads channel 0.

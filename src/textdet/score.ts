@@ -27,9 +27,9 @@ export interface BoxScore {
 /**
  * Intersection over union of two boxes (`x1`, `y1` exclusive); 0 when either is empty.
  * @example
- * import { boxIoU } from '../../../src/textdet/index.js'
- * assert.strictEqual(boxIoU([0, 0, 4, 2], [2, 0, 6, 2]), 4 / 12)
- * assert.strictEqual(boxIoU([0, 0, 1, 1], [1, 1, 2, 2]), 0)
+ * import { textdet } from 'tta-lens'
+ * assert.strictEqual(textdet.boxIoU([0, 0, 4, 2], [2, 0, 6, 2]), 4 / 12)
+ * assert.strictEqual(textdet.boxIoU([0, 0, 1, 1], [1, 1, 2, 2]), 0)
  * @category utils
  */
 export const boxIoU = (a: Box, b: Box): number => {
@@ -44,11 +44,11 @@ export const boxIoU = (a: Box, b: Box): number => {
 /**
  * Rates from counts, with the conventions of {@link BoxScore}.
  * @example
- * import { fromCounts } from '../../../src/textdet/index.js'
- * const s = fromCounts(3, 1, 2)
+ * import { textdet } from 'tta-lens'
+ * const s = textdet.fromCounts(3, 1, 2)
  * assert.deepStrictEqual([s.precision, s.recall], [0.75, 0.6])
  * assert.ok(Math.abs(s.f1 - 2 / 3) < 1e-12)
- * assert.deepStrictEqual(fromCounts(0, 0, 0), { tp: 0, fp: 0, fn: 0, precision: 1, recall: 1, f1: 1 })
+ * assert.deepStrictEqual(textdet.fromCounts(0, 0, 0), { tp: 0, fp: 0, fn: 0, precision: 1, recall: 1, f1: 1 })
  * @category constructors
  */
 export const fromCounts = (tp: number, fp: number, fn: number): BoxScore => {
@@ -64,14 +64,14 @@ export const fromCounts = (tp: number, fp: number, fn: number): BoxScore => {
  * index, then lower truth index), each prediction and each truth box matched at most once.
  * Matches are true positives, unmatched predictions false positives, unmatched truths false negatives.
  * @example
- * import { scoreBoxes, type Box } from '../../../src/textdet/index.js'
- * const truth: readonly Box[] = [[0, 0, 10, 2], [0, 5, 10, 7]]
+ * import { textdet } from 'tta-lens'
+ * const truth: readonly textdet.Box[] = [[0, 0, 10, 2], [0, 5, 10, 7]]
  * // one good box, one box split in two halves (IoU 0.5 each: only one may match), one stray box
- * const pred: readonly Box[] = [[0, 0, 10, 2], [0, 5, 5, 7], [5, 5, 10, 7], [20, 20, 30, 30]]
- * const s = scoreBoxes(pred, truth)
+ * const pred: readonly textdet.Box[] = [[0, 0, 10, 2], [0, 5, 5, 7], [5, 5, 10, 7], [20, 20, 30, 30]]
+ * const s = textdet.scoreBoxes(pred, truth)
  * assert.deepStrictEqual([s.tp, s.fp, s.fn], [2, 2, 0])
  * assert.deepStrictEqual([s.precision, s.recall], [0.5, 1])
- * assert.strictEqual(scoreBoxes(pred, truth, 0.6).tp, 1)
+ * assert.strictEqual(textdet.scoreBoxes(pred, truth, 0.6).tp, 1)
  * @category destructors
  */
 export const scoreBoxes = (pred: readonly Box[], truth: readonly Box[], iou = 0.5): BoxScore => {
@@ -95,8 +95,8 @@ export const scoreBoxes = (pred: readonly Box[], truth: readonly Box[], iou = 0.
 /**
  * Sums the counts of several scores and recomputes the rates (micro average over images).
  * @example
- * import { addScores, fromCounts } from '../../../src/textdet/index.js'
- * const total = addScores([fromCounts(1, 0, 1), fromCounts(2, 1, 0)])
+ * import { textdet } from 'tta-lens'
+ * const total = textdet.addScores([textdet.fromCounts(1, 0, 1), textdet.fromCounts(2, 1, 0)])
  * assert.deepStrictEqual([total.tp, total.fp, total.fn], [3, 1, 1])
  * @category combinators
  */
@@ -112,10 +112,10 @@ export const addScores = (scores: readonly BoxScore[]): BoxScore =>
  * Use `boxMask` for a mask of boxes (the ground truth's, or the predicted boxes').
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { pixelIoU } from '../../../src/textdet/index.js'
- * const v = pixelIoU(new Uint8Array([1, 1, 0, 0]), new Uint8Array([0, 1, 1, 0]))
+ * import { textdet } from 'tta-lens'
+ * const v = textdet.pixelIoU(new Uint8Array([1, 1, 0, 0]), new Uint8Array([0, 1, 1, 0]))
  * assert.ok(E.isRight(v) && v.right === 1 / 3)
- * assert.ok(E.isLeft(pixelIoU(new Uint8Array(3), new Uint8Array(4))))
+ * assert.ok(E.isLeft(textdet.pixelIoU(new Uint8Array(3), new Uint8Array(4))))
  * @category destructors
  */
 export const pixelIoU = (pred: Uint8Array, truth: Uint8Array): E.Either<ShapeError, number> => {

@@ -11,9 +11,11 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type ParamError } from '../errors.js'
+import { safeString } from '../guard/decode.js'
 import { d4 } from '../algebra/d4.js'
+import { limits } from '../guard/limits.js'
 import { makeFactor, type Factor, type FactorOption, type Kind } from './factor.js'
-import type { CheckAngles } from './shape-map.js'
+import type { CheckAngles, CheckNonEmpty } from './shape-map.js'
 
 /**
  * The angle check, for aliases that forward angles: {@link CheckAngles} under another name.
@@ -26,11 +28,14 @@ import type { CheckAngles } from './shape-map.js'
  * @internal
  */
 export type CheckAnglesOf<A extends readonly number[]> = CheckAngles<A>
-import { interpolations, type CropAnchor, type Interpolation, type Step } from './step.js'
+import { interpolations, type CropAnchor, type Interpolation, type Step, type TileAnchor } from './step.js'
 
-/** All targets: masks, labels and keypoints can be put back. */
-type Every = 'mask' | 'label' | 'keypoints'
-const every: readonly Every[] = ['mask', 'label', 'keypoints']
+/** All targets: masks, labels, keypoints and boxes can be put back. */
+type Every = 'mask' | 'label' | 'keypoints' | 'boxes'
+const every: readonly Every[] = ['mask', 'label', 'keypoints', 'boxes']
+/** What a view that shows only part of the image can put back: labels, and the boxes it found (shifted back by its offset). */
+type Partial = 'label' | 'boxes'
+const partial: readonly Partial[] = ['label', 'boxes']
 
 /** A parameter list from untyped code: an array, or a ParamError naming the transform. */
 const listOf = (what: string, value: unknown): E.Either<ParamError, readonly unknown[]> =>
@@ -41,7 +46,7 @@ const optionsOf = (what: string, value: unknown): E.Either<ParamError, void> =>
   value === undefined || (typeof value === 'object' && value !== null && !Array.isArray(value))
     ? E.right(undefined) : E.left(paramError(`${what} options must be an object, got ${value === null ? 'null' : typeof value}`))
 
-const show = (v: unknown): string => (Array.isArray(v) ? `[${v.map(show).join(',')}]` : typeof v === 'string' ? JSON.stringify(v) : String(v))
+const show = safeString
 
 const withIdentity = <P>(identity: P, params: readonly P[], same: (a: P, b: P) => boolean = (a, b) => a === b): readonly P[] =>
   params.some((p) => same(p, identity)) ? params : [identity, ...params]
@@ -127,7 +132,7 @@ const checkResample = (what: string, options: ResampleOptions): E.Either<ParamEr
   const mode: unknown = options.interpolation ?? 'nearest'
   const found = interpolations.find((m) => m === mode)
   if (found === undefined) {
-    return E.left(paramError(`${what}: unknown interpolation '${String(mode)}'; use one of ${interpolations.join(', ')}` +
+    return E.left(paramError(`${what}: unknown interpolation ${typeof mode === 'string' ? `'${mode}'` : show(mode)}; use one of ${interpolations.join(', ')}` +
       (mode === 'linear' ? " ('linear' is 1-D only: use 'bilinear')" : '')))
   }
   const alignCorners: unknown = options.alignCorners ?? false
@@ -154,7 +159,7 @@ export type Scale<K extends number> = Factor<'Scale', K | 1, { readonly map: 'sc
  * assert.ok(E.isLeft(T.scale([0])))
  * @category transforms
  */
-export const scale = <const K extends readonly number[]>(scales: K, options: ResampleOptions = {}): E.Either<ParamError, Scale<K[number]>> => {
+export const scale = <const K extends readonly number[]>(scales: K & CheckNonEmpty<K, 'Scale needs at least one factor'>, options: ResampleOptions = {}): E.Either<ParamError, Scale<K[number]>> => {
   const given = listOf('Scale', scales)
   if (E.isLeft(given)) return given
   const bad = given.right.find((k) => typeof k !== 'number' || !Number.isFinite(k) || k <= 0)
@@ -187,7 +192,7 @@ export type Resize<Z extends Size, O extends Size = never> = Factor<'Resize', Z 
  * @category transforms
  */
 export const resize = <const Z extends readonly Size[], const O extends Size = never>(
-  sizes: Z,
+  sizes: Z & CheckNonEmpty<Z, 'Resize needs at least one size'>,
   options: ResampleOptions & { readonly originalSize?: O } = {},
 ): E.Either<ParamError, Resize<Z[number], O>> => {
   const given = E.flatMap(optionsOf('Resize', options), () => listOf('Resize', sizes))
@@ -227,7 +232,7 @@ const finite = (what: string, values: readonly number[]): E.Either<ParamError, r
  * assert.ok(E.isRight(T.add([-0.1, 0.1])))
  * @category transforms
  */
-export const add = <const V extends readonly number[]>(values: V): E.Either<ParamError, Add<V[number]>> =>
+export const add = <const V extends readonly number[]>(values: V & CheckNonEmpty<V, 'Add needs at least one value'>): E.Either<ParamError, Add<V[number]>> =>
   E.Functor.map(finite('Add', values), () => makeFactor('Add', 'value', withIdentity<V[number] | 0>(0, values).map((v) =>
     option(v, String(v), v === 0 ? [] : [{ op: 'pointwise', scale: 1, shift: v }], 'invariant')), every))
 
@@ -239,12 +244,12 @@ export const add = <const V extends readonly number[]>(values: V): E.Either<Para
  * assert.ok(E.isRight(T.multiply([0.9, 1.1])))
  * @category transforms
  */
-export const multiply = <const V extends readonly number[]>(factors: V): E.Either<ParamError, Multiply<V[number]>> =>
+export const multiply = <const V extends readonly number[]>(factors: V & CheckNonEmpty<V, 'Multiply needs at least one value'>): E.Either<ParamError, Multiply<V[number]>> =>
   E.Functor.map(finite('Multiply', factors), () => makeFactor('Multiply', 'factor', withIdentity<V[number] | 1>(1, factors).map((v) =>
     option(v, String(v), v === 1 ? [] : [{ op: 'pointwise', scale: v, shift: 0 }], 'invariant')), every))
 
-/** The factor type of {@link fiveCrops}: every view is `H`×`W`, and only labels can be undone. @category transforms */
-export type FiveCrops<H extends number, W extends number> = Factor<'FiveCrops', CropAnchor, { readonly map: 'crop'; readonly size: readonly [H, W] }, 'label'>
+/** The factor type of {@link fiveCrops}: every view is `H`×`W`; labels and boxes can be undone, masks and keypoints cannot. @category transforms */
+export type FiveCrops<H extends number, W extends number> = Factor<'FiveCrops', CropAnchor, { readonly map: 'crop'; readonly size: readonly [H, W] }, Partial>
 
 /**
  * ttach's order of the five crops: the order of {@link fiveCrops}' views, so results can be matched
@@ -260,21 +265,113 @@ export type FiveCrops<H extends number, W extends number> = Factor<'FiveCrops', 
 export const cropAnchors: readonly CropAnchor[] = ['crop_lt', 'crop_lb', 'crop_rb', 'crop_rt', 'center_crop']
 
 /**
- * The four corner crops and the centre crop of `height`×`width`. Only labels can be merged from
- * crops: masks and keypoints outside a crop were never seen, so those undos do not exist (a
- * segmentation or keypoints wrapper with FiveCrops does not compile).
+ * The four corner crops and the centre crop of `height`×`width`. Labels can be merged from crops,
+ * and so can detection boxes (each crop's boxes shift back by its offset); masks and keypoints
+ * outside a crop were never seen, so those undos do not exist (a segmentation or keypoints wrapper
+ * with FiveCrops does not compile).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
  * import { transforms as T } from 'tta-lens'
  * const c = T.fiveCrops(224, 224)
- * assert.ok(E.isRight(c) && c.right.undoes.join() === 'label')
+ * assert.ok(E.isRight(c) && c.right.undoes.join() === 'label,boxes')
  * @category transforms
  */
 export const fiveCrops = <const H extends number, const W extends number>(height: H, width: W): E.Either<ParamError, FiveCrops<H, W>> =>
   [height, width].every((d) => Number.isInteger(d) && d > 0)
     ? E.right(makeFactor('FiveCrops', 'crop_fn', cropAnchors.map((anchor) =>
-      option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), ['label']))
-    : E.left(paramError(`FiveCrops needs positive integer sizes, got ${height}x${width}`))
+      option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), partial))
+    : E.left(paramError(`FiveCrops needs positive integer sizes, got ${show(height)}x${show(width)}`))
+
+/** A tile's place in its grid, `[row, col]`, or `'whole'` for the whole image (see {@link tiles}). @category transforms */
+export type TileParam = readonly [row: number, col: number] | 'whole'
+
+/**
+ * The factor type of {@link tiles}: `H`×`W` tiles (and the whole image when `Whole` is true); labels
+ * and boxes can be undone, masks and keypoints cannot.
+ * @category transforms
+ */
+export type Tiles<H extends number, W extends number, Whole extends boolean = false> = Factor<'Tiles', TileParam,
+  | { readonly map: 'crop'; readonly size: readonly [H, W] }
+  | (Whole extends true ? { readonly map: 'same' } : never), Partial>
+
+/** Options of {@link tiles}. @category transforms */
+export interface TileOptions<Whole extends boolean = false> {
+  /** Tiles down the image. */
+  readonly rows: number
+  /** Tiles across the image. */
+  readonly cols: number
+  /** Also run the whole image as the first view (what tiled detection usually adds). Default false. */
+  readonly whole?: Whole
+}
+
+/**
+ * A grid of `rows` × `cols` overlapping tiles of `height`×`width` — how large images are run
+ * through a detector trained on small ones. The tiles are spread evenly: the first flush with the
+ * top (left) edge, the last with the bottom (right) edge, so together they cover the image, with a
+ * stride of `(H − height) / (rows − 1)` pixels (rounded) on an `H`-high image; a single row (or
+ * column) is centred. The grid is fixed and the stride follows the image, because a product's views
+ * exist before any image does; {@link tileGrid} finds the grid for an overlap when the image size is
+ * known. With `whole: true` the whole image is the first view.
+ *
+ * Like crops, tiles undo labels and boxes (a tile's boxes shift back by its offset) but not masks or
+ * keypoints. A tile larger than the image is a `ShapeError` when the plan meets the image.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { cropOrigin, transforms as T, views, product } from 'tta-lens'
+ * const t = T.tiles(256, 256, { rows: 2, cols: 3, whole: true })
+ * assert.ok(E.isRight(t))
+ * assert.deepStrictEqual(views(product(t.right)).map((v) => v.name).slice(0, 3), ['identity', 'Tiles([0,0])', 'Tiles([0,1])'])
+ * assert.strictEqual(t.right.undoes.join(), 'label,boxes')
+ * // on a 400x600 image the tiles start at y = 0, 144 and x = 0, 172, 344
+ * assert.deepStrictEqual(cropOrigin({ row: 1, col: 1, rows: 2, cols: 3 }, 400, 600, 256, 256), [144, 172])
+ * assert.ok(E.isLeft(T.tiles(256, 256, { rows: 0, cols: 2 })))
+ * @category transforms
+ */
+export const tiles = <const H extends number, const W extends number, const Whole extends boolean = false>(
+  height: H,
+  width: W,
+  options: TileOptions<Whole>,
+): E.Either<ParamError, Tiles<H, W, Whole>> => {
+  const given: unknown = options
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) return E.left(paramError(`Tiles needs options { rows, cols }, got ${show(given)}`))
+  const { rows, cols } = options
+  if (![height, width].every((d) => Number.isInteger(d) && d > 0)) return E.left(paramError(`Tiles needs positive integer sizes, got ${show(height)}x${show(width)}`))
+  if (![rows, cols].every((d) => Number.isInteger(d) && d > 0)) return E.left(paramError(`Tiles needs a grid of positive integers (rows, cols), got ${show(rows)}x${show(cols)}`))
+  // A grid is views: as many as a product may have at most.
+  if (rows * cols > limits.maxViews) return E.left(paramError(`Tiles of a ${rows}x${cols} grid would make ${rows * cols} views; a product may have at most ${limits.maxViews}`))
+  const whole: unknown = options.whole ?? false
+  if (typeof whole !== 'boolean') return E.left(paramError(`Tiles' whole must be true or false, got ${String(whole)}`))
+  const grid: TileParam[] = []
+  for (let row = 0; row < rows; row++) for (let col = 0; col < cols; col++) grid.push([row, col])
+  const params: readonly TileParam[] = whole ? ['whole', ...grid] : grid
+  return E.right(makeFactor('Tiles', 'tile', params.map((p) => {
+    if (p === 'whole') return option<TileParam>(p, p, [], 'iso')
+    const anchor: TileAnchor = { row: p[0], col: p[1], rows, cols }
+    return option<TileParam>(p, `[${p[0]},${p[1]}]`, [{ op: 'crop', anchor, height, width }], 'lossy')
+  }), partial))
+}
+
+/**
+ * The smallest grid of `tile`-sized tiles that covers an `image` with at least `overlap` pixels
+ * shared by neighbouring tiles (per axis: `[rows, cols]`): pass it to {@link tiles} when the image
+ * size is known. A tile larger than the image along an axis gives one tile there (and {@link tiles}
+ * then reports the misfit when it meets the image).
+ * @example
+ * import { transforms as T } from 'tta-lens'
+ * // 1000 wide with 256-wide tiles overlapping by at least 64: stride ≤ 192 → 5 columns (stride 186)
+ * assert.deepStrictEqual(T.tileGrid([600, 1000], [256, 256], 64), { rows: 3, cols: 5 })
+ * assert.deepStrictEqual(T.tileGrid([256, 256], [256, 256], 32), { rows: 1, cols: 1 })
+ * @category transforms
+ */
+export const tileGrid = (image: Size, tile: Size, overlap: number | Size = 0): { readonly rows: number; readonly cols: number } => {
+  const [oy, ox] = typeof overlap === 'number' ? [overlap, overlap] : overlap
+  const count = (side: number, t: number, o: number): number => {
+    if (side <= t) return 1
+    const stride = Math.max(1, t - Math.max(0, o))
+    return Math.ceil((side - t) / stride) + 1
+  }
+  return { rows: count(image[0], tile[0], oy), cols: count(image[1], tile[1], ox) }
+}
 
 /** The factor type of {@link translate} with shifts `D` (plus `[0, 0]`): shape unchanged, every target undoable. @category transforms */
 export type Translate<D extends readonly [number, number]> = Factor<'Translate', D | readonly [0, 0], { readonly map: 'same' }, Every>
@@ -294,7 +391,7 @@ export type Translate<D extends readonly [number, number]> = Factor<'Translate',
  * @category transforms
  */
 export const translate = <const D extends readonly (readonly [number, number])[]>(
-  shifts: D,
+  shifts: D & CheckNonEmpty<D, 'Translate needs at least one shift'>,
   options: { readonly fill?: 'zeros' | 'edge' } = {},
 ): E.Either<ParamError, Translate<D[number]>> => {
   const given = E.flatMap(optionsOf('Translate', options), () => listOf('Translate', shifts))
@@ -304,7 +401,7 @@ export const translate = <const D extends readonly (readonly [number, number])[]
   const list: readonly (readonly [number, number])[] = shifts
   if (list.length === 0) return E.left(paramError('Translate needs at least one shift'))
   const fill: unknown = options.fill ?? 'zeros'
-  if (fill !== 'zeros' && fill !== 'edge') return E.left(paramError(`Translate fill must be 'zeros' or 'edge', got '${String(fill)}'`))
+  if (fill !== 'zeros' && fill !== 'edge') return E.left(paramError(`Translate fill must be 'zeros' or 'edge', got ${typeof fill === 'string' ? `'${fill}'` : show(fill)}`))
   const none: readonly [0, 0] = [0, 0]
   const params: readonly (D[number] | readonly [0, 0])[] = list.some(([dy, dx]) => dy === 0 && dx === 0) ? shifts : [none, ...shifts]
   return E.right(makeFactor('Translate', 'shift', params.map((d) => {

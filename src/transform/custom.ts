@@ -28,7 +28,7 @@ export interface CustomSpec<Name extends string, F extends ImageShape, T extends
   readonly name: Name
   readonly forward: GatherSpec<F, T>
   readonly backward: GatherSpec<BF, BT>
-  /** Normalised keypoint maps; without them the transform cannot undo keypoints. */
+  /** Normalised point maps; without them the transform cannot undo keypoints or boxes. */
   readonly points?: {
     readonly forward: (x: number, y: number) => readonly [number, number]
     readonly backward: (x: number, y: number) => readonly [number, number]
@@ -49,7 +49,7 @@ export type CheckInverse<Name extends string, F extends ImageShape, T extends Im
 export type Custom<Name extends string, F extends ImageShape, T extends ImageShape, U extends Target> =
   Factor<Name, boolean, { readonly map: 'custom'; readonly from: F; readonly to: T }, U>
 
-type UndoTargets<P> = undefined extends P ? 'mask' | 'label' : 'mask' | 'label' | 'keypoints'
+type UndoTargets<P> = undefined extends P ? 'mask' | 'label' : 'mask' | 'label' | 'keypoints' | 'boxes'
 
 const sizeFrom = (from: readonly Dim[], to: readonly Dim[], name: string): E.Either<ParamError, (h: number, w: number) => readonly [number, number]> => {
   if (from.length !== 4 || to.length !== 4) return E.left(paramError(`custom transform '${name}': patterns must be NCHW (rank 4)`))
@@ -95,7 +95,7 @@ export const custom = <
         name, outSize, forward: forward.source, backward: backward.source,
         ...(points === undefined ? {} : { points }),
       }
-      const undoes: readonly Target[] = points === undefined ? ['mask', 'label'] : ['mask', 'label', 'keypoints']
+      const undoes: readonly Target[] = points === undefined ? ['mask', 'label'] : ['mask', 'label', 'keypoints', 'boxes']
       const targets = undoes.filter((t): t is UndoTargets<S['points']> => undoes.includes(t))
       return makeFactor<Name, boolean, { readonly map: 'custom'; readonly from: F; readonly to: T }, UndoTargets<S['points']>>(
         name, 'apply',

@@ -7,15 +7,19 @@
  * - iso: `undo(do(x)) = x` and `do(undo(y)) = y` (flips, turns, their products);
  * - retraction: `undo(do(x)) = x` (integer up-scaling with nearest, then down);
  * - lossy: the shape comes back exactly, values within a stated bound on smooth inputs;
- * - invariant: nothing to undo for masks, labels or keypoints (Add, Multiply).
+ * - invariant: nothing to undo for masks, labels, keypoints or boxes (Add, Multiply).
  *
  * @since 0.1.0
  */
 import type { ShapeMap } from './shape-map.js'
 import type { Step } from './step.js'
 
-/** What a view's prediction can be mapped back from. Images are always augmentable. @category model */
-export type Target = 'mask' | 'label' | 'keypoints'
+/**
+ * What a view's prediction can be mapped back from: a dense mask, a label (class scores), keypoints,
+ * or detection boxes. Images are always augmentable.
+ * @category model
+ */
+export type Target = 'mask' | 'label' | 'keypoints' | 'boxes'
 
 /**
  * How exactly a view's prediction comes back: `iso` (exactly, both ways), `retraction` (exactly,
@@ -52,34 +56,40 @@ export interface Factor<Name extends string = string, P = unknown, M extends Sha
 /**
  * The shape map of a factor type: how its views change an NCHW shape.
  * @example
+ * ```ts
  * import type { MapOf, transforms } from 'tta-lens'
  * const map: MapOf<transforms.Scale<0.5>> = { map: 'scale', factor: 0.5 }
  * // @ts-expect-error a Scale<0.5> only scales by 0.5 or 1
  * const other: MapOf<transforms.Scale<0.5>> = { map: 'scale', factor: 2 }
  * assert.deepStrictEqual([map.factor, other.factor], [0.5, 2])
+ * ```
  * @category type-level
  */
 export type MapOf<F> = F extends Factor<string, unknown, infer M, Target> ? M : never
 /**
  * The targets a factor type can undo: which wrappers accept it.
  * @example
+ * ```ts
  * import type { UndoOf, transforms } from 'tta-lens'
- * const crops: UndoOf<transforms.FiveCrops<4, 4>> = 'label'
+ * const crops: readonly UndoOf<transforms.FiveCrops<4, 4>>[] = ['label', 'boxes']
  * // @ts-expect-error crops cannot put a mask back into the full frame
  * const mask: UndoOf<transforms.FiveCrops<4, 4>> = 'mask'
- * const flips: readonly UndoOf<transforms.HorizontalFlip>[] = ['mask', 'label', 'keypoints']
- * assert.deepStrictEqual([crops, mask, flips.length], ['label', 'mask', 3])
+ * const flips: readonly UndoOf<transforms.HorizontalFlip>[] = ['mask', 'label', 'keypoints', 'boxes']
+ * assert.deepStrictEqual([crops.length, mask, flips.length], [2, 'mask', 4])
+ * ```
  * @category type-level
  */
 export type UndoOf<F> = F extends Factor<string, unknown, ShapeMap, infer U> ? U : never
 /**
  * The parameter type of a factor type, as a view's `params` entry holds it.
  * @example
+ * ```ts
  * import type { ParamOf, transforms } from 'tta-lens'
  * const angles: readonly ParamOf<transforms.Rotate90<90 | 180>>[] = [0, 90, 180]
  * // @ts-expect-error 270 is not among the factor's angles
  * const missing: ParamOf<transforms.Rotate90<90 | 180>> = 270
  * assert.deepStrictEqual([...angles, missing], [0, 90, 180, 270])
+ * ```
  * @category type-level
  */
 export type ParamOf<F> = F extends Factor<string, infer P, ShapeMap, Target> ? P : never

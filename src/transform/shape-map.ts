@@ -15,13 +15,15 @@ export type OddQuarterAngle = 90 | 270 | 450 | 630 | 810 | 990 | -90 | -270 | -4
 /** Angles whose turn keeps height and width (within ±1080°). @category type-level */
 export type EvenQuarterAngle = 0 | 180 | 360 | 540 | 720 | 900 | 1080 | -180 | -360 | -540 | -720 | -900 | -1080
 /**
- * The common literal right angles. Any literal multiple of 90 is checked ({@link QuarterOf}); other `number`s at run time.
+ * The common literal right angles. Any literal multiple of 90 is checked (by `QuarterOf`); other `number`s at run time.
  * @example
+ * ```ts
  * import type { RightAngle } from 'tta-lens'
  * const turns: readonly RightAngle[] = [90, -270, 1080]
  * // @ts-expect-error 45 is not a right angle
  * const half: RightAngle = 45
  * assert.deepStrictEqual([...turns, half].map((a) => Math.abs(a % 90)), [0, 0, 0, 45])
+ * ```
  * @category type-level
  */
 export type RightAngle = OddQuarterAngle | EvenQuarterAngle
@@ -42,19 +44,36 @@ export type QuarterOf<A extends number> = (`${A}` extends `-${infer M}` ? M : `$
   : 'none'
 
 /**
+ * `unknown` for a parameter list that may hold something, `{ error: Message }` for a literal empty
+ * one (`[]`): what makes `scale([])` fail to compile. A `number[]` is checked at run time.
+ * @example
+ * import type { CheckNonEmpty } from 'tta-lens'
+ * const ok: CheckNonEmpty<readonly [2], 'Scale needs at least one factor'> = 'no error'
+ * const open: CheckNonEmpty<readonly number[], 'Scale needs at least one factor'> = 'no error'
+ * const bad: CheckNonEmpty<readonly [], 'Scale needs at least one factor'> = { error: 'Scale needs at least one factor' }
+ * assert.deepStrictEqual([ok, open, bad.error], ['no error', 'no error', 'Scale needs at least one factor'])
+ * @category type-level
+ */
+export type CheckNonEmpty<L extends readonly unknown[], Message extends string> = L extends readonly [] ? { readonly error: Message } : unknown
+
+/**
  * `unknown` when every literal angle is a right angle, else an error naming the bad one: what makes
- * `rotate90([45])` fail to compile.
+ * `rotate90([45])` fail to compile. A literal empty list fails too (`rotate90([])`).
  * @example
  * import type { CheckAngles } from 'tta-lens'
  * const ok: CheckAngles<readonly [0, 90, 3690]> = 'no error'
  * const bad: CheckAngles<readonly [90, 100]> = { error: 'Rotate90 turns by multiples of 90°, and 100° is not one' }
+ * const none: CheckAngles<readonly []> = { error: 'Rotate90 needs at least one angle' }
  * assert.strictEqual(ok, 'no error')
  * assert.match(bad.error, /100°/)
+ * assert.match(none.error, /at least one/)
  * @category type-level
  */
-export type CheckAngles<A extends readonly number[]> = [BadAngles<A[number]>] extends [never]
-  ? unknown
-  : { readonly error: `Rotate90 turns by multiples of 90°, and ${BadAngles<A[number]>}° is not one` }
+export type CheckAngles<A extends readonly number[]> = A extends readonly []
+  ? CheckNonEmpty<A, 'Rotate90 needs at least one angle'>
+  : [BadAngles<A[number]>] extends [never]
+    ? unknown
+    : { readonly error: `Rotate90 turns by multiples of 90°, and ${BadAngles<A[number]>}° is not one` }
 type BadAngles<A> = A extends number ? (number extends A ? never : QuarterOf<A> extends 'none' ? A : never) : never
 
 /**
@@ -133,12 +152,14 @@ type Subst<P extends Shape, B> = { readonly [K in keyof P]: P[K] extends keyof B
  * The shape(s) of the views that map `M` makes from an input of shape `S`: a union when the factor's
  * options give different shapes.
  * @example
+ * ```ts
  * import type { ApplyMap, ShowShape } from 'tta-lens'
  * type Turned = ApplyMap<{ readonly map: 'turn'; readonly angle: 0 | 90 }, readonly [1, 3, 'H', 'W']>
  * const shapes: readonly ShowShape<Turned>[] = ['[1,3,H,W]', '[1,3,W,H]']
  * // @ts-expect-error the batch and channel dims never move
  * const wrong: ShowShape<Turned> = '[3,1,H,W]'
  * assert.strictEqual([...shapes, wrong].length, 3)
+ * ```
  * @category type-level
  */
 export type ApplyMap<M extends ShapeMap, S extends Shape> = S extends Shape

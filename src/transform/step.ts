@@ -20,6 +20,20 @@ export const interpolations: readonly Interpolation[] = ['nearest', 'nearest-exa
 /** Which corner (or the centre) a crop window hugs, in ttach's names. @category model */
 export type CropAnchor = 'crop_lt' | 'crop_lb' | 'crop_rb' | 'crop_rt' | 'center_crop'
 
+/**
+ * One tile of a `rows` × `cols` grid of equal tiles spread evenly over the image, the first flush
+ * with the top (left) edge and the last with the bottom (right) edge (a single row or column is
+ * centred). Where the tiles sit depends on the image size, so the grid is data and the offsets are
+ * found when the view meets an image (see {@link cropOrigin}).
+ * @category model
+ */
+export interface TileAnchor {
+  readonly row: number
+  readonly col: number
+  readonly rows: number
+  readonly cols: number
+}
+
 /** A user-defined spatial gather (see `transform/custom`). @category model */
 export interface CustomGeometry {
   readonly name: string
@@ -39,7 +53,7 @@ export interface CustomGeometry {
 /** The geometry of one transform parameter as data; a view is a chain of steps, resolved into stages for a concrete size. @category model */
 export type Step =
   | { readonly op: 'd4'; readonly element: D4Element }
-  | { readonly op: 'crop'; readonly anchor: CropAnchor; readonly height: number; readonly width: number }
+  | { readonly op: 'crop'; readonly anchor: CropAnchor | TileAnchor; readonly height: number; readonly width: number }
   | {
       readonly op: 'resample'
       readonly target: { readonly by: 'factor'; readonly factor: number } | { readonly by: 'size'; readonly height: number; readonly width: number }
@@ -78,8 +92,22 @@ const translateStage = (dy: number, dx: number, fill: Fill, height: number, widt
   map: { outHeight: height, outWidth: width, ii: 1, ij: 0, i0: -dy, ji: 0, jj: 1, j0: -dx },
 })
 
-/** Top-left corner of a crop window, as ttach's crop functions place it. @category geometry */
-export const cropOrigin = (anchor: CropAnchor, height: number, width: number, ch: number, cw: number): Size => {
+/** Start of tile `k` of `count` tiles of `tile` pixels spread evenly over `side` pixels. */
+const tileStart = (k: number, count: number, side: number, tile: number): number =>
+  count <= 1 ? Math.floor((side - tile) / 2) : Math.round((k * (side - tile)) / (count - 1))
+
+/**
+ * Top-left corner `[top, left]` of a crop window: where ttach's crop functions place a FiveCrops
+ * anchor, or where a tile of a grid falls on an image of this size.
+ * @example
+ * import { cropOrigin } from 'tta-lens'
+ * assert.deepStrictEqual(cropOrigin('crop_rb', 8, 10, 4, 4), [4, 6])
+ * // the middle tile of 3 columns of 4-wide tiles on a 10-wide image starts at x = 3
+ * assert.deepStrictEqual(cropOrigin({ row: 0, col: 1, rows: 1, cols: 3 }, 4, 10, 4, 4), [0, 3])
+ * @category geometry
+ */
+export const cropOrigin = (anchor: CropAnchor | TileAnchor, height: number, width: number, ch: number, cw: number): Size => {
+  if (typeof anchor !== 'string') return [tileStart(anchor.row, anchor.rows, height, ch), tileStart(anchor.col, anchor.cols, width, cw)]
   switch (anchor) {
     case 'crop_lt': return [0, 0]
     case 'crop_lb': return [height - ch, 0]
@@ -102,7 +130,7 @@ export const stepOutSize = (step: Step, height: number, width: number): E.Either
         : E.right([height, width])
     case 'crop':
       return step.height > height || step.width > width
-        ? E.left(shapeError(`FiveCrops of ${step.height}x${step.width} does not fit inside a ${height}x${width} image`))
+        ? E.left(shapeError(`${cropName(step.anchor)} of ${step.height}x${step.width} does not fit inside a ${height}x${width} image`))
         : E.right([step.height, step.width])
     case 'resample': {
       const size: Size = step.target.by === 'size'
@@ -121,6 +149,9 @@ export const stepOutSize = (step: Step, height: number, width: number): E.Either
     }
   }
 }
+
+/** The transform a crop step comes from, for messages. */
+const cropName = (anchor: CropAnchor | TileAnchor): string => (typeof anchor === 'string' ? 'FiveCrops' : 'Tiles')
 
 const describeResample = (step: Extract<Step, { op: 'resample' }>): string =>
   step.target.by === 'factor' ? `by ${step.target.factor}` : `to ${step.target.height}x${step.target.width}`
@@ -259,7 +290,7 @@ export const resolveUndoMask = (steps: readonly Step[], height: number, width: n
       if (step === undefined) continue
       switch (step.op) {
         case 'd4': pushFused(stages, { kind: 'gather', inHeight: vh, inWidth: vw, map: d4IndexMap(inverse(step.element), vh, vw) }); break
-        case 'crop': return E.left(undoError('FiveCrops cannot put a mask back into the full frame: the rest of the image was never seen'))
+        case 'crop': return E.left(undoError(`${cropName(step.anchor)} cannot put a mask back into the full frame: the rest of the image was never seen`))
         case 'resample': stages.push({ kind: 'resample', outHeight: h, outWidth: w, mode: step.mode, alignCorners: step.alignCorners }); break
         case 'pointwise': break
         // Pixels that left the frame are gone: the mask's own edge stands in for them.
@@ -294,8 +325,8 @@ const stepPointMap = (step: Step, size: Size | undefined, forward: boolean): E.E
     }
     case 'crop':
       return E.left(undoError(forward
-        ? 'FiveCrops has no keypoint map: points outside the crop leave the frame'
-        : 'FiveCrops cannot put keypoints back into the full frame: points outside the crop were never seen'))
+        ? `${cropName(step.anchor)} has no keypoint map: points outside the crop leave the frame`
+        : `${cropName(step.anchor)} cannot put keypoints back into the full frame: points outside the crop were never seen`))
     case 'custom': {
       const points = step.geometry.points
       if (points === undefined) return E.left(undoError(`custom transform '${step.geometry.name}' declares no keypoint map`))

@@ -7,7 +7,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
-import { paramError, type TtaError } from '../errors.js'
+import { paramError, policyError, type TtaError } from '../errors.js'
 import { showValue } from '../guard/decode.js'
 import { decodeOptions } from './options.js'
 import type { AnyFactor, Product, ViewSpec } from '../algebra/product.js'
@@ -15,15 +15,20 @@ import type { Backend, BackendName } from '../backend/backend.js'
 import { gpujsBackend } from '../backend/gpujs.js'
 import { jsBackend } from '../backend/js.js'
 import { referenceBackend } from '../backend/reference/backend.js'
-import type { MergeMode } from '../merge/merge.js'
+import { calibrate } from '../merge/calibrate.js'
+import { voteLayout, type MergeMode } from '../merge/merge.js'
+import type { ViewPreparation } from '../merge/prepare.js'
+import type { ScoreKind } from '../merge/spread.js'
 import type { Budget } from '../plan/budget.js'
 import { dryRun } from '../plan/dry-run.js'
 import { buildPlan, type ModelSignature, type Plan, type Task } from '../plan/plan.js'
-import { run, type RawTensor } from '../plan/run.js'
+import { run, type RawTensor, type RunResult } from '../plan/run.js'
 import type { Shape } from '../tensor/shape.js'
-import { assumeShape, type Tensor } from '../tensor/trusted.js'
+import { assumeOutcome, assumeShape, type Tensor } from '../tensor/trusted.js'
 import { checkSetup, imageOf, viewsOrNone } from './common.js'
-import { callModel, decodeOutput, type Callable, type ModelOutput } from './model.js'
+import { callModel, decodeOutput, type Callable } from './model.js'
+import type { FusionOptions } from '../boxes/fusion-options.js'
+import { checkPolicyImage, checkPolicyModel, checkPolicyOutput, isPolicy, type RunnablePolicy } from './policy.js'
 
 /** How a wrapper runs: where kernels run, how much memory, how many images per model call. @category model */
 export interface ExecutionOptions {
@@ -92,30 +97,64 @@ export interface TaskInput {
   readonly onView: ((done: number, total: number) => void) | undefined
   readonly execution: ExecutionOptions
   readonly pixelKeypoints?: boolean
-  /** Why the wrapper cannot run at all (bad options, a model that is not a function), reported by `run` and `plan`. */
+  /**
+   * Why the wrapper cannot run at all (bad options, a model that is not a function, a policy for
+   * another task or model), reported by `run` and `plan`.
+   */
   readonly setupError?: TtaError
+  /** Detection: the fusion and the rule for cut boxes, as given (buildPlan checks them). */
+  readonly boxes?: { readonly fusion?: FusionOptions; readonly cutBoxes?: 'keep' | 'drop' }
+  readonly combine: ViewPreparation | undefined
+  readonly uncertainty: ScoreKind | undefined
+  /** The policy the wrapper was given instead of a product, if any. */
+  readonly policy: RunnablePolicy | undefined
+}
+
+/** The options {@link wrapperParts} reads. @internal */
+export type PartsOptions = ExecutionOptions & {
+  readonly merge?: MergeMode
+  readonly outputKey?: string
+  readonly onView?: (done: number, total: number) => void
+  readonly combine?: ViewPreparation
+  readonly uncertainty?: ScoreKind | undefined
+}
+
+const policyProblem = (task: Task, policy: RunnablePolicy, options: PartsOptions, signature: ModelSignature | undefined): TtaError | undefined => {
+  if (policy.task !== task) return policyError('model', `a ${policy.task} policy cannot run in the ${task} wrapper`)
+  if (options.merge !== undefined || options.combine !== undefined) {
+    return paramError('a policy carries its own merge: pass the policy without merge or combine, or pass a product')
+  }
+  const model = checkPolicyModel(policy, signature)
+  return E.isLeft(model) ? model.left : undefined
 }
 
 /** The parts every wrapper shares: its task input, its views, and its `plan` for an image. @internal */
 export const wrapperParts = (
   task: Task,
-  model: (batch: never, ...extra: never) => Promise<ModelOutput>,
-  transforms: Product<readonly AnyFactor[]>,
-  options: ExecutionOptions & { readonly merge?: MergeMode; readonly outputKey?: string; readonly onView?: (done: number, total: number) => void },
+  model: (batch: never, ...extra: never) => Promise<unknown>,
+  given: Product<readonly AnyFactor[]> | RunnablePolicy,
+  options: PartsOptions,
   allowed: readonly MergeMode[],
-  extra: { readonly pixelKeypoints?: boolean } = {},
+  extra: Pick<TaskInput, 'pixelKeypoints' | 'boxes'> = {},
   extraOptions: t.Props = {},
 ): { readonly input: TaskInput; readonly views: readonly ViewSpec[]; readonly plan: (image: Tensor<Shape>) => E.Either<TtaError, Plan> } => {
   // Everything an untyped caller passes is checked once, here, by the one option decoder.
-  const given: unknown = model
-  const decoded = typeof given !== 'function'
-    ? E.left(paramError(`the model must be a function from a batch tensor to a promise of a tensor, got ${showValue(given)}`))
+  const callee: unknown = model
+  const decoded = typeof callee !== 'function'
+    ? E.left(paramError(`the model must be a function from a batch tensor to a promise of a tensor, got ${showValue(callee)}`))
     : decodeOptions(options, extraOptions)
-  const safe = E.isRight(decoded) ? options : {}
+  const safe: PartsOptions = E.isRight(decoded) ? options : {}
+  const signature = signatureOf(model)
+  const policy = isPolicy(given) ? given : undefined
+  const transforms = isPolicy(given) ? given.product : given
+  const problem = E.isLeft(decoded) ? decoded.left : policy === undefined ? undefined : policyProblem(task, policy, safe, signature)
   const input: TaskInput = {
-    task, model: { call: model }, signature: signatureOf(model), transforms, specs: viewsOrNone(transforms),
-    merge: safe.merge, allowed, outputKey: safe.outputKey, onView: safe.onView, execution: safe, ...extra,
-    ...(E.isLeft(decoded) ? { setupError: decoded.left } : {}),
+    task, model: { call: model }, signature, transforms, specs: viewsOrNone(transforms),
+    merge: policy === undefined ? safe.merge : policy.merge, allowed, outputKey: safe.outputKey, onView: safe.onView, execution: safe, ...extra,
+    combine: policy === undefined ? safe.combine : policy.combine,
+    uncertainty: safe.uncertainty,
+    policy,
+    ...(problem === undefined ? {} : { setupError: problem }),
   }
   return { input, views: input.specs, plan: (image) => E.Functor.map(planFor(input, image), ({ plan }) => plan) }
 }
@@ -127,6 +166,10 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
   if (E.isLeft(setup)) return setup
   const raw = imageOf(image)
   if (E.isLeft(raw)) return raw
+  if (input.policy !== undefined) {
+    const fits = checkPolicyImage(input.policy, raw.right.shape)
+    if (E.isLeft(fits)) return fits
+  }
   const maxBatch = input.execution.maxBatch
   if (maxBatch !== undefined && (!Number.isInteger(maxBatch) || maxBatch < 1)) return E.left(paramError(`maxBatch must be a positive integer, got ${maxBatch}`))
   const plan = buildPlan(input.task, input.specs, raw.right.shape, {
@@ -135,6 +178,10 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
     ...(maxBatch === undefined ? {} : { maxBatch }),
     ...(input.execution.batch === undefined ? {} : { batch: input.execution.batch }),
     ...(input.signature === undefined ? {} : { signature: input.signature }),
+    ...(input.combine === undefined ? {} : { combine: input.combine }),
+    ...(input.uncertainty === undefined ? {} : { uncertainty: input.uncertainty }),
+    ...(input.boxes?.fusion === undefined ? {} : { fusion: input.boxes.fusion }),
+    ...(input.boxes?.cutBoxes === undefined ? {} : { cutBoxes: input.boxes.cutBoxes }),
   })
   if (E.isLeft(plan)) return plan
   if (input.signature !== undefined) {
@@ -144,28 +191,66 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
   return E.right({ plan: plan.right, image: raw.right })
 }
 
-/** Plans and runs one task; the result's type is the caller's to state. @internal */
-export const runTask = async <R extends Shape>(input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[]): Promise<E.Either<TtaError, Tensor<R>>> => {
-  const planned = planFor(input, image)
-  if (E.isLeft(planned)) return planned
+/** The backend a task runs on, or why it is not available. @internal */
+export const backendFor = async (input: TaskInput): Promise<E.Either<TtaError, Backend>> => {
   const chosen = input.execution.backend ?? 'js'
-  let backend: Backend
   try {
-    backend = typeof chosen === 'string' ? await backendNamed(chosen) : chosen
+    return E.right(typeof chosen === 'string' ? await backendNamed(chosen) : chosen)
   } catch (e) {
     return E.left(paramError(`backend '${String(chosen)}' is not available: ${e instanceof Error ? e.message : String(e)}`))
   }
+}
+
+/** The model-calling effect of a task: the user's model on a batch, its output decoded. @internal */
+export const modelCaller = (input: TaskInput, extra: readonly unknown[]) => async (batch: RawTensor): Promise<E.Either<TtaError, RawTensor>> => {
+  const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, `chunk [${batch.shape.join(',')}]`)
+  return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
+}
+
+/** The run's cancellation options, from the wrapper's. @internal */
+export const cancelOf = (input: TaskInput): { timeout?: number; modelTimeout?: number; signal?: AbortSignal } => {
   const { timeout, modelTimeout, signal } = input.execution
+  return { ...(timeout === undefined ? {} : { timeout }), ...(modelTimeout === undefined ? {} : { modelTimeout }), ...(signal === undefined ? {} : { signal }) }
+}
+
+/** Plans and runs one task, to the merged prediction (and uncertainty) before any policy calibration. @internal */
+export const runRaw = async (input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[]): Promise<E.Either<TtaError, RunResult>> => {
+  const planned = planFor(input, image)
+  if (E.isLeft(planned)) return planned
+  const backend = await backendFor(input)
+  if (E.isLeft(backend)) return backend
   // `run` turns anything user code throws inside the pipeline into a Left: it never rejects.
-  const result = await run(planned.right.plan, planned.right.image, {
-    backend,
+  return run(planned.right.plan, planned.right.image, {
+    backend: backend.right,
     ...(input.onView === undefined ? {} : { onView: input.onView }),
     ...(input.pixelKeypoints === undefined ? {} : { pixelKeypoints: input.pixelKeypoints }),
-    cancel: { ...(timeout === undefined ? {} : { timeout }), ...(modelTimeout === undefined ? {} : { modelTimeout }), ...(signal === undefined ? {} : { signal }) },
-    callModel: async (batch) => {
-      const called = await callModel(input.model, assumeShape<Shape>(batch.shape, batch.data), extra, `chunk [${batch.shape.join(',')}]`)
-      return E.flatMap(called, (out) => decodeOutput(out, input.outputKey, `chunk [${batch.shape.join(',')}]`))
-    },
+    cancel: cancelOf(input),
+    callModel: modelCaller(input, extra),
   })
-  return E.Functor.map(result, (t) => assumeShape<R>(t.shape, t.data))
 }
+
+/**
+ * A run's result in the form the wrapper declares: the policy's output check and calibration, then
+ * the prediction alone or with its uncertainty tensors. @internal
+ */
+export const finishTask = <O>(input: TaskInput, result: RunResult): E.Either<TtaError, O> => {
+  let data = result.data
+  if (input.policy !== undefined) {
+    const classes = checkPolicyOutput(input.policy, result.shape)
+    if (E.isLeft(classes)) return classes
+    if (input.policy.calibration !== undefined) data = calibrate(data, voteLayout(result.shape), input.policy.calibration)
+  }
+  const prediction = assumeShape<Shape>(result.shape, data)
+  const spread = result.uncertainty
+  if (input.uncertainty === undefined || spread === undefined) return E.right(assumeOutcome<O>(prediction))
+  const at = (values: Float32Array): Tensor<Shape> => assumeShape<Shape>(spread.shape, values)
+  const { entropy, mutualInformation, variance, agreement } = spread.measures
+  return E.right(assumeOutcome<O>({
+    prediction,
+    uncertainty: { entropy: at(entropy), mutualInformation: at(mutualInformation), variance: at(variance), agreement: at(agreement) },
+  }))
+}
+
+/** Plans and runs one task; the result's type is the caller's to state. @internal */
+export const runTask = async <O>(input: TaskInput, image: Tensor<Shape>, extra: readonly unknown[]): Promise<E.Either<TtaError, O>> =>
+  E.flatMap(await runRaw(input, image, extra), (result) => finishTask<O>(input, result))

@@ -10,7 +10,7 @@ import type { AnyFactor, Product, ViewShapes, ViewSpec } from '../algebra/produc
 import type { MergeMode } from '../merge/merge.js'
 import type { CheckImage, Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/trusted.js'
-import type { CheckUndo, WrapOptions } from './common.js'
+import type { CheckPointer, CheckUndo, WrapOptions } from './common.js'
 import { runTask, wrapperParts, type ExecutionOptions } from './execute.js'
 import { keypointOptionCodecs } from './options.js'
 import type { Plan } from '../plan/plan.js'
@@ -66,7 +66,7 @@ export const keypoints = <
   const Fs extends readonly AnyFactor[],
   Key extends OutputKey<M> = never,
 >(
-  model: M,
+  model: M & CheckPointer<M, Key>,
   transforms: Product<Fs> & CheckUndo<Fs, 'keypoints'>,
   options: KeypointsOptions<Key> = {},
 ): KeypointsTTA<M, Fs, Key> => {
@@ -76,6 +76,6 @@ export const keypoints = <
     views,
     plan,
     run: <const S extends Shape>(image: Tensor<S>, ...extra: ModelExtra<M>) => () =>
-      runTask<PointsShape<ModelTensor<M, Key>, S[0]>>(input, image, extra),
+      runTask<Tensor<PointsShape<ModelTensor<M, Key>, S[0]>>>(input, image, extra),
   }
 }

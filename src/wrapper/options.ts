@@ -97,3 +97,20 @@ export const decodeOptions = <O>(options: O, extra: t.Props = {}): E.Either<Para
 
 /** Codecs of the keypoints wrapper's own options. @internal */
 export const keypointOptionCodecs = { coordinates: t.keyof({ pixels: null, normalized: null }) }
+
+/**
+ * Codecs of the detection wrapper's own options (the fusion options themselves are checked by
+ * `buildPlan`, with `boxes.parseFusionOptions`). @internal
+ */
+export const detectionOptionCodecs = {
+  coordinates: t.keyof({ pixels: null, normalized: null }),
+  fusion: t.unknown,
+  cutBoxes: t.keyof({ keep: null, drop: null }),
+  keepViews: t.boolean,
+}
+
+/** Codecs of the options classification and segmentation take beyond the common ones (`combine`, `uncertainty`). @internal */
+export const measureOptionCodecs = {
+  combine: t.partial({ probabilities: t.boolean, weights: t.readonlyArray(t.readonlyArray(t.number)) }),
+  uncertainty: t.keyof({ logits: null, probabilities: null }),
+}

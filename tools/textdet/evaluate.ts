@@ -20,7 +20,7 @@ import type { Shape } from '../../src/tensor/shape.js'
 import {
   addScores, boxMask, detect, EVAL_SET_DIR, loadDetector, pixelIoU, readImage, readTruth, scoreBoxes,
   type BoxScore, type Detector, type RgbImage, type TruthImage,
-} from '../../src/textdet/index.js'
+} from '../../src/textdet/node.js'
 
 type Predict = (input: Tensor<readonly [1, 3, number, number]>) => TE.TaskEither<TtaError, Tensor<Shape>>
 

@@ -13,7 +13,7 @@ import type { Shape } from '../../src/tensor/shape.js'
 import {
   addScores, boxesFromProbability, boxMask, EVAL_SET_DIR, loadDetector, pixelIoU, preprocess, readImage, readTruth, scoreBoxes,
   type BoxScore,
-} from '../../src/textdet/index.js'
+} from '../../src/textdet/node.js'
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(`--${name}`)
