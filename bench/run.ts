@@ -5,7 +5,7 @@
  * docs/benchmarks.md, stamped with when and where they were measured.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
- * Sections: augment, segmentation, classifier, memory, fusion.
+ * Sections: augment, segmentation, classifier, memory, fusion, queue.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
@@ -13,6 +13,7 @@ import { classifierSection } from './sections/classifier.js'
 import { fusionSection } from './sections/fusion.js'
 import { memorySection } from './sections/memory.js'
 import { segmentationSection } from './sections/segmentation.js'
+import { queueSection } from './sections/queue.js'
 import { environment, loadavg } from './lib/env.js'
 import { table, type SectionResult } from './lib/report.js'
 
@@ -22,6 +23,7 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
   { id: 'classifier', title: 'Classification end to end: the test classifier (d4) and the Fashion-MNIST CNN (b, c)', run: classifierSection },
   { id: 'memory', title: 'Peak memory against the number of views (e)', run: memorySection },
   { id: 'fusion', title: 'Box fusion: 8 views × 300 boxes × 5 classes (f)', run: fusionSection },
+  { id: 'queue', title: 'Queue mode and all cores: one worker over Redis against one process (q)', run: queueSection },
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'
