@@ -72,10 +72,9 @@ export interface FileRunSettings {
 type ImageTensor = Tensor<readonly [1, number, number, number]>
 type Prediction = { readonly shape: readonly number[]; readonly data: Float32Array }
 type Predict = (image: ImageTensor) => Promise<E.Either<TtaError, Prediction>>
-type AnyModel = (batch: never, ...extra: never) => Promise<ModelOutput>
 
 /** The task's wrapper, built once for the whole batch. */
-const predictor = (s: FileRunSettings, model: AnyModel, product: Product<readonly AnyFactor[]> | Policy): Predict => {
+const predictor = (s: FileRunSettings, model: (batch: never, ...extra: never) => Promise<ModelOutput>, product: Product<readonly AnyFactor[]> | Policy): Predict => {
   if ('_tag' in product && product._tag === 'Policy') {
     // A policy carries its own views, merge and calibration: only the execution options apply.
     if (s.task === 'keypoints') return async () => E.left(paramError('a policy is for classification or segmentation, not keypoints'))
@@ -150,7 +149,7 @@ export interface FileRunner {
  * assert.deepStrictEqual(await runner.run(job), { status: 'skipped' })
  * @category constructors
  */
-export const fileRunner = (given: FileRunSettings, model: AnyModel, product: Product<readonly AnyFactor[]> | Policy): FileRunner => {
+export const fileRunner = (given: FileRunSettings, model: (batch: never, ...extra: never) => Promise<ModelOutput>, product: Product<readonly AnyFactor[]> | Policy): FileRunner => {
   const s: FileRunSettings = { ...given, policyFile: given.policyFile ?? ('_tag' in product && product._tag === 'Policy') }
   const predict = predictor(s, model, product)
   const at = (path: string): string => (s.cwd === undefined ? path : resolve(s.cwd, path))

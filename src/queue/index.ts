@@ -15,6 +15,7 @@
  * @module tta-lens/queue
  */
 export { RunSpec, EvalSpec, type BatchSpec, specId, decodeSpec, describeSpec } from '../batch/spec.js'
+export type { Preprocess } from '../io/image.js'
 export { fileRunner, openFileRunner, outputSuffixes, type FileRunner, type OpenFileRunner, type FileRunSettings, type FileTask, type InputOutcome } from '../batch/files-run.js'
 export { loadLabelledSet, evaluateShard, mergeShardCounts, imageExtensions, type SetSource, type PolicyCounts, type PolicyRow } from '../batch/eval-shards.js'
 export { shardCache, type ShardCache, type ShardRunOptions, type ShardFailure, type RunShard, type EvalShard } from '../batch/shard.js'
