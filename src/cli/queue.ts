@@ -77,25 +77,27 @@ export const preflight = async (url: string | undefined): Promise<void> => {
 export const threadsPerWorker = (workers: number): number => Math.max(1, Math.floor(availableParallelism() / workers))
 
 /** N `tta-lens worker` processes on the queue; stopped (SIGTERM, then waited for) by the returned function. */
-const startLocalWorkers = (flags: DistributedFlags, url: string, count: number): (() => Promise<void>) => {
+const startLocalWorkers = (flags: DistributedFlags, url: string, count: number): (() => Promise<void>) & { readonly exited: Promise<readonly number[]> } => {
   const bin = process.argv[1] ?? ''
   const children: ChildProcess[] = []
   for (let k = 0; k < count; k++) {
     children.push(spawn(process.execPath, [...process.execArgv, bin, 'worker', '--queue', url, '--queue-name', flags.queueName, '--lock-ms', String(flags.lockMs), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] }))
   }
-  return async () => {
-    await Promise.all(children.map((child) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve()
-      child.once('exit', () => resolve())
-      child.kill('SIGTERM')
-    })))
+  const exited = Promise.all(children.map((child) => new Promise<number>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode ?? 1)
+    child.once('exit', (code) => resolve(code ?? 1))
+  })))
+  const stop = async (): Promise<void> => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    await exited
   }
+  return Object.assign(stop, { exited })
 }
 
 const jobsLine = (queue: string, url: string, j: JobCounts): string =>
   `queue '${queue}' at ${url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')}: ${j.submitted} jobs submitted (${j.joined} joined), ${j.completed} completed, ${j.retried} retried, ${j.failed} failed, ${j.pending} pending`
 
-const submitOptions = (flags: DistributedFlags, shardDefault: number, onProgress: (done: number, total: number) => void, onNotice: (line: string) => void): SubmitOptions => ({
+const submitOptions = (flags: DistributedFlags, shardDefault: number, onProgress: (done: number, total: number) => void, onNotice: (line: string) => void, onSubmitted: () => void): SubmitOptions => ({
   queue: flags.queueName,
   shardSize: flags.shard ?? shardDefault,
   attempts: flags.attempts,
@@ -103,6 +105,7 @@ const submitOptions = (flags: DistributedFlags, shardDefault: number, onProgress
   redisTimeoutMs: flags.redisTimeout * 1000,
   onProgress,
   onNotice,
+  onSubmitted,
 })
 
 /** What `run` hands over once it has planned and checked everything a single-process run checks. */
@@ -124,8 +127,10 @@ const summaryLine = (written: number, skipped: number, failed: number, out: stri
 /** `run --queue`: submit, (start local workers,) wait, report per input and per job. */
 export const runOnQueue = async (flags: DistributedFlags & { readonly queue: string }, h: RunHandOver): Promise<void> => {
   const bar = h.progress(h.todo.size)
-  const stopWorkers = flags.workers === undefined ? undefined : startLocalWorkers(flags, flags.queue, flags.workers)
-  const report = await submitRun(flags.queue, h.spec, h.jobs, h.todo, submitOptions(flags, 16, (done) => bar.update(done), (line) => process.stderr.write(`\n${line}\n`)))
+  // Local workers start once the run is the queue's, so that they check the right run's version.
+  let stopWorkers: (() => Promise<void>) | undefined
+  const start = (): void => { if (flags.workers !== undefined) stopWorkers = startLocalWorkers(flags, flags.queue, flags.workers) }
+  const report = await submitRun(flags.queue, h.spec, h.jobs, h.todo, submitOptions(flags, 16, (done) => bar.update(done), (line) => process.stderr.write(`\n${line}\n`), start))
   bar.stop()
   await stopWorkers?.()
   if (E.isLeft(report)) return queueFail(report.left)
@@ -185,8 +190,9 @@ export interface EvalHandOver {
 /** `eval --queue`: image ranges as jobs; the merged table. */
 export const evalOnQueue = async (flags: DistributedFlags & { readonly queue: string }, h: EvalHandOver): Promise<void> => {
   const bar = h.progress(h.images)
-  const stopWorkers = flags.workers === undefined ? undefined : startLocalWorkers(flags, flags.queue, flags.workers)
-  const report = await submitEval(flags.queue, h.spec, h.images, submitOptions(flags, 500, (done) => bar.update(done), (line) => process.stderr.write(`\n${line}\n`)))
+  let stopWorkers: (() => Promise<void>) | undefined
+  const start = (): void => { if (flags.workers !== undefined) stopWorkers = startLocalWorkers(flags, flags.queue, flags.workers) }
+  const report = await submitEval(flags.queue, h.spec, h.images, submitOptions(flags, 500, (done) => bar.update(done), (line) => process.stderr.write(`\n${line}\n`), start))
   bar.stop()
   await stopWorkers?.()
   if (E.isLeft(report)) return queueFail(report.left)
@@ -243,7 +249,9 @@ export const registerQueueCommands = (program: Command): void => {
         const forward = (): void => { void stop().then(() => process.exit(0)) }
         process.once('SIGINT', forward)
         process.once('SIGTERM', forward)
-        return
+        // The children say what went wrong themselves; this process ends with them.
+        const codes = await stop.exited
+        process.exit(Math.max(0, ...codes))
       }
       const say = (line: string): void => { process.stderr.write(`${line}\n`) }
       const worker = await runWorker(o.queue, {

@@ -43,6 +43,8 @@ export interface SubmitOptions {
   readonly onProgress?: (done: number, total: number) => void
   /** Called with a line worth showing (waiting for Redis, jobs already queued by another producer). */
   readonly onNotice?: (line: string) => void
+  /** Called once the jobs are on the queue and the run is recorded as the queue's (a moment to start local workers). */
+  readonly onSubmitted?: () => void
 }
 
 /** Job counts of one submission. @category model */
@@ -193,6 +195,7 @@ const submitAndWait = async <D>(
       })))
     }
 
+    options.onSubmitted?.()
     const total = shards.reduce((s, x) => s + x.size, 0)
     const partial = new Map<string, number>()
     const report = (): void => {

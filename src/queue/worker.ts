@@ -171,7 +171,8 @@ export const runWorker = async (url: string, options: WorkerOptions = {}): Promi
   }
 
   const worker = new Worker(queue, async (job, _token, signal) => {
-    const inputs = Array.isArray(Reflect.get(Object(job.data), 'inputs')) ? Number(Reflect.get(Object(job.data), 'inputs').length) : 1
+    const listed: unknown = Reflect.get(Object(job.data), 'inputs')
+    const inputs = Array.isArray(listed) ? listed.length : 1
     await emit({ type: 'job-started', jobId: job.id ?? '', inputs, attempt: job.attemptsStarted })
     return job.name === 'eval' ? processEval(job) : processRun(job, signal)
   }, {
