@@ -19,7 +19,7 @@ import {
 } from './helpers.js'
 
 const skip = skipReason()
-const LOCK_MS = 2000
+const LOCK_MS = 5000
 
 let template = ''
 let reference: Readonly<Record<string, string>> = {}
