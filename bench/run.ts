@@ -5,7 +5,7 @@
  * docs/benchmarks.md, stamped with when and where they were measured.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
- * Sections: augment, segmentation, classifier, memory, fusion, policy, browser.
+ * Sections: augment, segmentation, classifier, memory, fusion, policy, browser, queue.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
@@ -15,6 +15,7 @@ import { fusionSection } from './sections/fusion.js'
 import { memorySection } from './sections/memory.js'
 import { segmentationSection } from './sections/segmentation.js'
 import { policySection } from './sections/policy.js'
+import { queueSection } from './sections/queue.js'
 import { environment, loadavg } from './lib/env.js'
 import { table, type SectionResult } from './lib/report.js'
 
@@ -26,6 +27,7 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
   { id: 'fusion', title: 'Box fusion: 8 views × 300 boxes × 5 classes (f)', run: fusionSection },
   { id: 'policy', title: 'Policy search: 20 candidate views on 5,000 Fashion-MNIST images (g)', run: policySection },
   { id: 'browser', title: 'In the browser: kernels on WebGL2/WebGPU, onnxruntime-web, page load, bundle size', run: browserSection },
+  { id: 'queue', title: 'Queue mode and all cores: one worker over Redis against one process (q)', run: queueSection },
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'
