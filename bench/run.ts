@@ -5,15 +5,18 @@
  * docs/benchmarks.md, stamped with when and where they were measured.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
- * Sections: augment, segmentation, classifier, memory, fusion, detection.
+ * Sections: augment, segmentation, classifier, memory, fusion, policy, browser, queue, detection.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
+import { browserSection } from './sections/browser.js'
 import { classifierSection } from './sections/classifier.js'
 import { detectionSection } from './sections/detection.js'
 import { fusionSection } from './sections/fusion.js'
 import { memorySection } from './sections/memory.js'
 import { segmentationSection } from './sections/segmentation.js'
+import { policySection } from './sections/policy.js'
+import { queueSection } from './sections/queue.js'
 import { environment, loadavg } from './lib/env.js'
 import { table, type SectionResult } from './lib/report.js'
 
@@ -23,7 +26,10 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
   { id: 'classifier', title: 'Classification end to end: the test classifier (d4) and the Fashion-MNIST CNN (b, c)', run: classifierSection },
   { id: 'memory', title: 'Peak memory against the number of views (e)', run: memorySection },
   { id: 'fusion', title: 'Box fusion: 8 views × 300 boxes × 5 classes (f)', run: fusionSection },
-  { id: 'detection', title: 'Detection end to end: PP-OCRv4 text detection with box fusion (g)', run: detectionSection },
+  { id: 'policy', title: 'Policy search: 20 candidate views on 5,000 Fashion-MNIST images (g)', run: policySection },
+  { id: 'browser', title: 'In the browser: kernels on WebGL2/WebGPU, onnxruntime-web, page load, bundle size', run: browserSection },
+  { id: 'queue', title: 'Queue mode and all cores: one worker over Redis against one process (q)', run: queueSection },
+  { id: 'detection', title: 'Detection end to end: PP-OCRv4 text detection with box fusion (h)', run: detectionSection },
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'

@@ -2,7 +2,10 @@
  * Renders a `GatherKernel` as a plain JavaScript function for the CPU.
  *
  * The affine maps are folded into strides, so the inner loop of a flip/turn/crop is a strided walk
- * (`k += stride`), and a row-contiguous map with a plain store becomes `dst.set(src.subarray(…))`.
+ * (`k += stride`), and a row-contiguous map with a plain store becomes `dst.set(src.subarray(…))`:
+ * one per plane (or one for all planes) when whole rows are copied in order, one per plane plus the
+ * engine's native `reverse` for a half turn, one per row otherwise. (Quarter turns and mirrored rows
+ * of plain stores go to WebAssembly where it runs: kernels/render-wasm.)
  * Numbers enter the source only through {@link int} and {@link real}, which refuse anything that is
  * not a finite number; taps and weights are passed as typed arrays.
  *

@@ -17,7 +17,7 @@ export { tensor, zeros, decode, checkTensor, bindShape, sizeOf, at, type Tensor,
 export { limits, checkElements, checkCount, allocate } from './guard/limits.js'
 export { firstNonFinite, checkFinite } from './guard/finite.js'
 export { cancellation, type CancelOptions, type Cancellation } from './guard/cancel.js'
-export { strictObject, decodeWith, describeFailure } from './guard/decode.js'
+export { strictObject, decodeWith, describeFailure, excessKey } from './guard/decode.js'
 
 export * as transforms from './transform/builtins.js'
 export { custom, type CustomSpec, type Custom } from './transform/custom.js'
@@ -80,3 +80,7 @@ export {
 } from './policy/policy.js'
 export { evaluatePolicy, type PolicyEvaluation, type AnswerScore, type EarlyExitScore, type FlagScore, type EvaluateOptions } from './policy/evaluate.js'
 export { auroc } from './eval/auroc.js'
+export {
+  DetectionPolicyCodec, decodeDetectionPolicy, applyDetectionPolicy, searchDetectionPolicy, detectionPolicyFromSearch, defaultFusions, describeFusion,
+  type DetectionPolicy, type DetectionScore, type DetectionStep, type DetectionSearchResult,
+} from './policy/detection.js'

@@ -1,5 +1,5 @@
 /**
- * (g) Detection TTA end to end: PP-OCRv4's text detector (2 onnxruntime threads) behind the DB
+ * (h) Detection TTA end to end: PP-OCRv4's text detector (2 onnxruntime threads) behind the DB
  * head, `wrap.detection(textdet.dbHead(detector), product, { fusion: { method: 'wbf' } })` on one
  * 640×640 image of the bundled evaluation set, against its floor: each view's model call at batch 1
  * and its DB post-processing, done once each, on inputs augmented beforehand (what TTA cannot
@@ -96,12 +96,12 @@ export const detectionSection = async (quick: boolean): Promise<SectionResult> =
   return {
     markdown,
     targets: out.map((p) => ({
-      id: '(g)', target: `detection TTA (${p.label}, ${p.views} views, WBF) ≤ ${TARGET.toFixed(2)}× its floor (the views' model calls + DB post-processing once each)`,
+      id: '(h)', target: `detection TTA (${p.label}, ${p.views} views, WBF) ≤ ${TARGET.toFixed(2)}× its floor (the views' model calls + DB post-processing once each)`,
       measured: `default ${ratio(p.batched.median / p.floor.median)} by medians (${ms(p.batched.median)} vs ${ms(p.floor.median)} ms), ${ratio(p.batched.min / p.floor.min)} by minimums; batch: false ${ratio(p.single.median / p.floor.median)}`,
       met: p.batched.median / p.floor.median <= TARGET,
     })),
     analysis: [
-      `**Detection end to end (g).** ${out.map((p) => `${p.label} (${p.views} views, views per call ${p.chunking}): the default runs at ${ratio(p.batched.median / p.floor.median)} the floor by medians and ${ratio(p.batched.min / p.floor.min)} by minimums, \`batch: false\` at ${ratio(p.single.median / p.floor.median)} and ${ratio(p.single.min / p.floor.min)}`).join('; ')}. ` +
+      `**Detection end to end (h).** ${out.map((p) => `${p.label} (${p.views} views, views per call ${p.chunking}): the default runs at ${ratio(p.batched.median / p.floor.median)} the floor by medians and ${ratio(p.batched.min / p.floor.min)} by minimums, \`batch: false\` at ${ratio(p.single.median / p.floor.median)} and ${ratio(p.single.min / p.floor.min)}`).join('; ')}. ` +
         `The floor's own samples spread from ${ms(worst.floor.min)} to ${ms(Math.max(...worst.floor.samples))} ms for ${worst.label}: on the shared 2-core machine other work comes and goes between samples, which is why every ratio is of interleaved runs. ` +
         'The model dominates: what the wrapper adds per view (an augment gather, the boxes of one map mapped back, and one fusion of a few dozen boxes per image) is small next to a 640×640 forward pass, so the ratio is set mostly by whether onnxruntime is faster or slower per image at batch 2 or 8 than at batch 1 on this machine.',
     ],

@@ -1,7 +1,7 @@
 /**
- * The candidate search of fusion (a grid that skips pairs which cannot overlap, a lazy heap for
- * soft-NMS's selection) changes nothing: on random scenes, from sparse to crowded, every method
- * gives exactly what all-pairs loops give (spec/boxes/brute-force.ts).
+ * The candidate search of fusion (a grid that skips pairs which cannot overlap, soft-NMS's
+ * neighbour lists from a sweep along x and its lazy heap) changes nothing: on random scenes, from
+ * sparse to crowded, every method gives exactly what all-pairs loops give (spec/boxes/brute-force.ts).
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'

@@ -159,9 +159,10 @@ describe('transform_meta: names, parameter lists and identity rules', () => {
         expect(option?.steps).toEqual([])
       }
       // ttach's DualTransform undoes masks, labels and keypoints; ImageOnly ones leave them alone
-      // (ours: nothing to undo), except FiveCrops, which raises for masks and keypoints (ours: labels only).
-      if (m.kind === 'DualTransform') expect([...f.undoes].sort()).toEqual(['keypoints', 'label', 'mask'])
-      else if (m.transform === 'FiveCrops') expect(f.undoes).toEqual(['label'])
+      // (ours: nothing to undo), except FiveCrops, which raises for masks and keypoints (ours: labels
+      // only). ttach has no boxes; every one of these transforms undoes them here (a crop shifts them back).
+      if (m.kind === 'DualTransform') expect([...f.undoes].sort()).toEqual(['boxes', 'keypoints', 'label', 'mask'])
+      else if (m.transform === 'FiveCrops') expect([...f.undoes].sort()).toEqual(['boxes', 'label'])
       else expect(f.options.every((o) => o.steps.every((s) => s.op === 'pointwise'))).toBe(true)
       counts.record('transform_meta', { kind: 'exact', maxAbs: 0, maxRel: 0 })
     })

@@ -86,13 +86,15 @@ const validOption = (task) => ({
   signal: fc.constant(undefined).map(() => abortedSignal()),
   onView: fc.constantFrom(() => undefined, () => { throw new Error('progress failed') }),
   ...(task === 'keypoints' ? { coordinates: fc.constantFrom('pixels', 'normalized') } : {}),
+  ...(task === 'keypoints' ? {} : { uncertainty: fc.constantFrom('logits', 'probabilities'), combine: fc.record({ probabilities: fc.boolean() }) }),
+  ...(task === 'classification' ? { earlyExit: fc.record({ margin: fc.constantFrom(0.1, 0.5, 1), minViews: fc.integer({ min: 1, max: 3 }) }, { requiredKeys: ['margin'] }) } : {}),
 })
 /** A few options, rightly set. */
 const validOptions = (task) => fc.subarray(Object.keys(validOption(task)), { maxLength: 3 })
   .chain((keys) => fc.record(Object.fromEntries(keys.map((k) => [k, validOption(task)[k]]))))
 /** Values an untyped caller gets wrong. */
 const invalidOption = fc.oneof(
-  fc.record({ key: fc.constantFrom('merge', 'backend', 'budget', 'maxBatch', 'batch', 'timeout', 'modelTimeout', 'signal', 'onView', 'outputKey', 'coordinates'), value: fc.oneof(fc.constantFrom('cuda', 'median', 'lots', 0, -5, 1.5, 2 ** 40, Infinity, 'inches'), junk) }),
+  fc.record({ key: fc.constantFrom('merge', 'backend', 'budget', 'maxBatch', 'batch', 'timeout', 'modelTimeout', 'signal', 'onView', 'outputKey', 'coordinates', 'uncertainty', 'combine', 'earlyExit'), value: fc.oneof(fc.constantFrom('cuda', 'median', 'lots', 0, -5, 1.5, 2 ** 40, Infinity, 'inches', { margin: 2 }, { weights: [[Infinity]] }), junk) }),
   fc.record({ key: fc.constantFrom('mege', 'backends', 'timeOut'), value: junk }),
 )
 /** Option objects for a wrapper of `task`: mostly right, some with one wrong option, some junk. */
@@ -102,6 +104,20 @@ export const optionsFor = (task) => fc.oneof(
   { weight: 1, arbitrary: junk },
 )
 export const options = optionsFor('segmentation')
+
+// ── policy files ───────────────────────────────────────────────────────────────────────────────
+const policyFile = (classes, side) => ({
+  format: 'tta-lens-policy', version: 1, task: 'classification',
+  model: { input: [1, side, side], classes, scores: 'logits' },
+  views: [{ name: 'identity', ops: [] }, { name: 'hflip', ops: [{ op: 'hflip' }] }],
+  merge: { mode: 'mean', over: 'logits', temperature: 1.2 },
+})
+/** A policy file: mostly a right one, sometimes with one field replaced by junk, or junk. */
+export const policyJson = mostly(
+  fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 6 }), fc.option(fc.tuple(fc.constantFrom('format', 'version', 'task', 'model', 'views', 'merge', 'extra'), junk), { nil: undefined }))
+    .map(([classes, side, bad]) => (bad === undefined ? policyFile(classes, side) : { ...policyFile(classes, side), [bad[0]]: bad[1] })),
+  junk,
+)
 
 // ── models ─────────────────────────────────────────────────────────────────────────────────────
 const echo = async (x) => x
@@ -273,6 +289,60 @@ export const entryPoints = (lib) => [
       width: mostly(fc.constant(w), junk), height: mostly(fc.constant(h), fc.constantFrom(2 ** 20, 0)), channels: fc.constant(c),
     })), junk),
     call: (image) => lib.textdet.preprocess(image),
+  },
+  {
+    name: 'wrap.detection(…).run',
+    args: fc.tuple(
+      fc.constantFrom(
+        ['boxes', async (x) => Array.from({ length: x.shape[0] }, (_, b) => ({ boxes: [[0, 0, 1 + (b % 2), 1], [0.5, 0.5, 2, 2]], scores: [0.9, 0.4], labels: [0, 1] }))],
+        ['none', async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [], scores: [], labels: [] }))],
+        ['nan', async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [[0, Number.NaN, 1, 1]], scores: [0.5], labels: [0] }))],
+        ['reversed', async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [[2, 0, 1, 1]], scores: [0.5], labels: [0] }))],
+        ['count', async () => [{ boxes: [], scores: [], labels: [] }]],
+        ['garbage', async () => 'boxes'],
+        ['throws', () => { throw new Error('detector failed') }],
+      ),
+      product(lib),
+      mostly(fc.record({
+        coordinates: fc.constantFrom('pixels', 'normalized'),
+        fusion: mostly(fc.constantFrom({ method: 'wbf' }, { method: 'nms', iouThreshold: 0.5 }, { method: 'soft-nms' }), junk),
+        cutBoxes: mostly(fc.constantFrom('keep', 'drop'), junk),
+        keepViews: fc.boolean(),
+        merge: fc.constantFrom('mean', 'max'),
+      }, { requiredKeys: [] }), junk),
+      image,
+    ),
+    call: ([[, m], p, opts, im]) => lib.wrap.detection(m, p, opts).run(im)(),
+  },
+  { name: 'decodePolicy', args: policyJson, call: (json) => lib.decodePolicy(json) },
+  {
+    name: 'parsePolicyText',
+    args: fc.oneof(policyJson.map((j) => JSON.stringify(j) ?? 'undefined'), policyJson.chain((j) => fc.nat({ max: 200 }).map((k) => (JSON.stringify(j) ?? '').slice(0, k))), fc.string({ maxLength: 30 }), junk),
+    call: (text) => lib.parsePolicyText(text),
+  },
+  {
+    name: 'parsePool + productOfViews',
+    args: fc.tuple(mostly(fc.array(fc.constantFrom('hflip', 'shift:1', 'shift:2', 'zoom:0.9,1.1', 'brightness:-0.05,0.05', 'contrast:0.9,1.1', 'hflip*hshift:1', 'zoom:0', 'shift:-1', 'spin:3', ''), { maxLength: 4 }).map((items) => items.join('; ')), junk), mostly(fc.integer({ min: 1, max: 32 }), junk), mostly(fc.integer({ min: 1, max: 32 }), junk)),
+    call: ([text, h, w]) => {
+      const pool = lib.parsePool(text, h, w)
+      return pool._tag === 'Left' ? pool : lib.productOfViews(pool.right, h, w)
+    },
+  },
+  {
+    name: 'wrap.classification(model, policy).run',
+    // The image is made for the policy's model (one channel, its side), mostly; the model answers its classes.
+    args: fc.tuple(fc.integer({ min: 2, max: 4 }), fc.integer({ min: 2, max: 6 }), fc.integer({ min: 1, max: 2 })).chain(([classes, side, n]) => fc.tuple(
+      mostly(fc.constant(['classes', async (x) => ({ shape: [x.shape[0], classes], data: Float32Array.from({ length: classes * x.shape[0] }, (_, k) => (x.data[k % x.data.length] ?? 0) - k / 10) })]), model),
+      mostly(fc.constant(policyFile(classes, side)), policyJson),
+      optionsFor('classification'),
+      mostly(tensorLike([n, 1, side, side]), image),
+    )),
+    call: ([[kind, m], json, opts, im]) => {
+      const policy = lib.decodePolicy(json)
+      if (policy._tag === 'Left') return policy
+      const bounded = kind === 'never' ? { ...(typeof opts === 'object' && opts !== null ? opts : {}), modelTimeout: 20 } : opts
+      return lib.wrap.classification(m, policy.right, bounded).run(im)()
+    },
   },
   {
     name: 'files.planJobs',

@@ -247,6 +247,11 @@ export const libraryCases = [
     expect: { tag: 'NonFiniteError', message: 'the mask has NaN at index 1' },
   },
   {
+    cls: 2, title: 'a detector returning a NaN corner: a BoxError naming the view and the box (the boxes rule set)',
+    run: (lib) => lib.wrap.detection(async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [[0, Number.NaN, 1, 1]], scores: [0.5], labels: [0] })), lib.aliases.hflip()).run(img22())(),
+    expect: { tag: 'BoxError', message: "view 'identity': box 0 has y1 = NaN; coordinates must be finite numbers" },
+  },
+  {
     cls: 2, title: 'an evaluation of an empty set is an error, not accuracy NaN',
     run: (lib) => lib.evaluateClassifier(scores, { shape: [0, 1, 2, 2], images: new Float32Array(0), labels: [] }, [{ name: 'none', product: lib.identity }]),
     expect: { tag: 'ShapeError', message: 'the labelled set is empty: no image to evaluate' },
@@ -357,6 +362,11 @@ export const libraryCases = [
     cls: 4, title: "a misspelt option ('mege') is refused with the known ones listed",
     run: (lib) => run(lib.wrap.segmentation(echo, lib.aliases.hflip(), { mege: 'max' })),
     expect: { tag: 'ParamError', message: "options: unknown key 'mege' (known: merge, outputKey, onView, backend, budget, maxBatch, batch, timeout, modelTimeout, signal, combine, uncertainty)" },
+  },
+  {
+    cls: 4, title: "the detection wrapper refuses an unknown cutBoxes value through the same option decoder",
+    run: (lib) => lib.wrap.detection(async (x) => Array.from({ length: x.shape[0] }, () => ({ boxes: [], scores: [], labels: [] })), lib.aliases.hflip(), { cutBoxes: 'trim' }).run(img22())(),
+    expect: { tag: 'ParamError', message: 'options: cutBoxes: expected "keep" | "drop", got "trim"' },
   },
   {
     cls: 4, title: 'maxBatch of 1.5 is refused',

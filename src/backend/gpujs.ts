@@ -21,8 +21,15 @@ import type { Backend, PlaneBlock } from './backend.js'
 import { runStage } from './reference/execute.js'
 import { reduceValue } from './reference/backend.js'
 
-/** gpu.js modes in the order they are tried. @category model */
-export type GpuJsMode = 'webgpu' | 'headlessgl' | 'webasm' | 'cpu'
+/**
+ * gpu.js modes. Tried in this order: in a browser webgpu, webgl2, webgl, webasm, cpu; in Node
+ * webgpu, headlessgl, webasm, cpu.
+ * @category model
+ */
+export type GpuJsMode = 'webgpu' | 'webgl2' | 'webgl' | 'headlessgl' | 'webasm' | 'cpu'
+
+/** gpu.js itself, loaded on first use: the core's other backends never pay for it (≈150 KB gzipped in a browser). */
+const loadGpuJs = async (): Promise<typeof GPU> => (await import('gpu.js')).GPU
 
 const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0] ?? ''
 
@@ -50,9 +57,11 @@ const provideWebGpu = async (): Promise<string | undefined> => {
 
 /** Picks the first mode that works, with the reason every earlier mode was skipped. */
 const pickMode = async (only?: GpuJsMode): Promise<{ gpu: GPU; mode: GpuJsMode; skipped: readonly string[] }> => {
+  const GPU = await loadGpuJs()
   const skipped: string[] = []
-  const { GPU } = await import('gpu.js')
-  const order: readonly GpuJsMode[] = only === undefined ? ['webgpu', 'headlessgl', 'webasm', 'cpu'] : [only]
+  const browser = GPU.isCanvasSupported || GPU.isOffscreenCanvasSupported
+  const order: readonly GpuJsMode[] = only !== undefined ? [only]
+    : browser ? ['webgpu', 'webgl2', 'webgl', 'webasm', 'cpu'] : ['webgpu', 'headlessgl', 'webasm', 'cpu']
   for (const mode of order) {
     try {
       if (mode === 'webgpu') {
@@ -65,6 +74,10 @@ const pickMode = async (only?: GpuJsMode): Promise<{ gpu: GPU; mode: GpuJsMode; 
           skipped.push('webgpu: no WebGPU adapter')
           continue
         }
+      }
+      if ((mode === 'webgl2' && !GPU.isWebGL2Supported) || (mode === 'webgl' && !GPU.isWebGLSupported)) {
+        skipped.push(`${mode}: not supported here`)
+        continue
       }
       if (mode === 'headlessgl' && !GPU.isHeadlessGLSupported) {
         skipped.push('headlessgl: did not initialise (no GL context; the optional `gl` package is not built)')

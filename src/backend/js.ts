@@ -63,9 +63,17 @@ const launch = (wasm: WasmKernels | undefined, kernel: GatherKernel, src: Float3
   const gather = wasm === undefined ? undefined : wasmGatherOf(kernel)
   if (wasm !== undefined && gather !== undefined) {
     let bad = -1
-    // The gathered rows are contiguous and forward: the kernel's write finishes them as an identity map.
+    // The gathered rows are contiguous and forward: the kernel's write finishes them as an identity
+    // map. Blocks come in at most two sizes (bands and a last band, or groups and a last group), so
+    // each size's function is looked up once per launch rather than once per block.
+    const finish = new Map<number, Compiled>()
     const failed = wasm.gather(gather, src, srcBase, (data, base, at, rows) => {
-      const refused = launchJs(afterGather(kernel, rows), data, base, dst, dstBase + at * kernel.outWidth)
+      let run = finish.get(rows)
+      if (run === undefined) {
+        run = compile(afterGather(kernel, rows))
+        finish.set(rows, run)
+      }
+      const refused = run(data, base, dst, dstBase + at * kernel.outWidth, emptyIndex, emptyWeight, emptyIndex, emptyWeight)
       if (refused >= 0 && bad < 0) bad = refused
     })
     // Nothing was written when it failed (memory, compilation): the JavaScript kernel does it all.

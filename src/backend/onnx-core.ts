@@ -14,7 +14,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
-import { limitError, modelError, type LimitError, type ModelError } from '../errors.js'
+import { modelError, type LimitError, type ModelError } from '../errors.js'
 import { decodeWith, showValue, strictObject } from '../guard/decode.js'
 import { checkCount, limits } from '../guard/limits.js'
 import type { Dim, Shape } from '../tensor/shape.js'
@@ -52,6 +52,8 @@ export type OnnxModel<In extends Shape, Outs extends Readonly<Record<string, Sha
     readonly signature: ModelSignature
     readonly inputName: string
     readonly outputNames: readonly string[]
+    /** What runs it: the runtime and, where there is a choice, the execution provider and why (`'onnxruntime-web webgpu'`). */
+    readonly runtime: string
     /** Frees the runtime's session. */
     readonly release: () => Promise<void>
   }
@@ -82,6 +84,8 @@ export interface OnnxValueInfo {
 
 /** An open session, as the checks and the model function need it. @category model */
 export interface OnnxSession {
+  /** What runs it, for {@link OnnxModel}'s `runtime`. */
+  readonly runtime: string
   readonly inputs: readonly OnnxValueInfo[]
   readonly outputs: readonly OnnxValueInfo[]
   /** One run: the float32 input under its name, the named outputs back (their data as the runtime gives it). */
@@ -98,13 +102,8 @@ export interface OnnxSession {
 export interface OnnxRuntime<Options> {
   /** Names the runtime in messages (`'onnxruntime-node'`). */
   readonly name: string
-  /** The model's bytes; throws (with the reason as its message) where the source cannot be read. */
-  readonly read: (source: string) => Promise<Uint8Array>
-  /**
-   * The size in bytes of what `read` would return, without reading it, where the runtime can tell
-   * (a file's size); throws for a source that is not a file. Checked against {@link limits}.maxFileBytes.
-   */
-  readonly size?: (source: string) => Promise<number>
+  /** The model's bytes, refusing a source that is not a file or is over {@link limits}.maxFileBytes before reading it. */
+  readonly read: (source: string) => Promise<E.Either<LoadError, Uint8Array>>
   readonly create: (bytes: Uint8Array, threads: number | undefined, options: Options) => Promise<OnnxSession>
 }
 
@@ -130,34 +129,34 @@ const reconcile = (what: string, declared: readonly Dim[], actual: readonly (num
 const describeError = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n').join(' ')
 const names = (values: readonly OnnxValueInfo[]): string => values.map((v) => v.name).join(', ')
 
-/** How a failure to open a session reads: `load` and `open` word it differently. */
-interface OpenWording {
-  /** Before the source and the reason a source could not be read: `cannot read the model file`. */
-  readonly read: string
-  /** The whole message for bytes the runtime refused, from the source's name and the runtime's reason. */
-  readonly create: (source: string, reason: string) => string
-}
-
-/** Opens a session on a path/URL or bytes: the source checked (a file within the size limit) before it is read, the runtime's failures as ModelErrors. */
-const openSession = async <Options>(runtime: OnnxRuntime<Options>, source: unknown, threads: number | undefined, options: Options, wording: OpenWording): Promise<E.Either<LoadError, OnnxSession>> => {
+/**
+ * Opens a session on a path/URL or bytes, with the runtime's failures as ModelErrors. `open` words
+ * them as "cannot open X: <why>" (the file) and "cannot open X as an ONNX model: <why>" (its bytes).
+ */
+const openSession = async <Options>(runtime: OnnxRuntime<Options>, source: unknown, threads: number | undefined, options: Options, wording: 'load' | 'open' = 'load'): Promise<E.Either<LoadError, OnnxSession>> => {
+  const named = typeof source === 'string' ? JSON.stringify(source) : 'the given bytes'
   let bytes: Uint8Array
   if (source instanceof Uint8Array) bytes = source
   else if (typeof source !== 'string') return E.left(modelError(`a model is a path or a Uint8Array of its bytes, got ${showValue(source)}`))
   else {
     try {
-      const size = runtime.size === undefined ? undefined : await runtime.size(source)
-      if (size !== undefined && size > limits.maxFileBytes) {
-        return E.left(limitError('maxFileBytes', size, limits.maxFileBytes, `the model file ${JSON.stringify(source)} has ${size} bytes; the limit is ${limits.maxFileBytes}`))
+      const read = await runtime.read(source)
+      if (E.isLeft(read)) {
+        return read.left._tag === 'ModelError' && wording === 'open'
+          ? E.left(modelError(read.left.message.replace(/^cannot read the model file/, 'cannot open'), read.left.cause))
+          : read
       }
-      bytes = await runtime.read(source)
+      bytes = read.right
     } catch (e) {
-      return E.left(modelError(`${wording.read} ${JSON.stringify(source)}: ${describeError(e)}`, e))
+      return E.left(modelError(`${wording === 'open' ? 'cannot open' : 'cannot read the model file'} ${named}: ${describeError(e)}`, e))
     }
   }
   try {
     return E.right(await runtime.create(bytes, threads, options))
   } catch (e) {
-    return E.left(modelError(wording.create(typeof source === 'string' ? JSON.stringify(source) : 'the given bytes', describeError(e)), e))
+    return E.left(modelError(wording === 'open'
+      ? `cannot open ${named} as an ONNX model: ${describeError(e)}`
+      : `${named} is not a model ${runtime.name} can load: ${describeError(e)}`, e))
   }
 }
 
@@ -205,7 +204,7 @@ const bind = <const In extends Shape, const Outs extends Readonly<Record<string,
     // A single declared output is returned bare, several as a record — exactly OutputOf<Outs>.
     return assumeOutputs<OutputOf<Outs>>(only ?? tensors)
   }
-  return E.right(Object.assign(call, { signature, inputName, outputNames, release: () => session.release() }))
+  return E.right(Object.assign(call, { signature, inputName, outputNames, runtime: session.runtime, release: () => session.release() }))
 }
 
 /** Loads a model with a declared signature, on the given runtime. @internal */
@@ -223,10 +222,7 @@ export const loadWith = <Options>(runtime: OnnxRuntime<Options>) =>
     if (Object.keys(outputs).length === 0) return E.left(modelError('declare at least one output'))
     const threadsOk = checkThreads(threads)
     if (E.isLeft(threadsOk)) return threadsOk
-    const session = await openSession(runtime, source, threads, options, {
-      read: 'cannot read the model file',
-      create: (what, reason) => `${what} is not a model ${runtime.name} can load: ${reason}`,
-    })
+    const session = await openSession(runtime, source, threads, options)
     if (E.isLeft(session)) return session
     const model = bind<In, Outs>(session.right, inputs, outputs)
     if (E.isLeft(model)) await session.right.release()
@@ -241,10 +237,7 @@ export const openWith = <Options>(runtime: OnnxRuntime<Options>) =>
     const options = decoded.right
     const threadsOk = checkThreads(options.threads)
     if (E.isLeft(threadsOk)) return threadsOk
-    const session = await openSession(runtime, source, options.threads, runtimeOptions, {
-      read: 'cannot open',
-      create: (what, reason) => `cannot open ${what} as an ONNX model: ${reason}`,
-    })
+    const session = await openSession(runtime, source, options.threads, runtimeOptions, 'open')
     if (E.isLeft(session)) return session
     const [input, ...more] = session.right.inputs
     const output = options.output === undefined ? session.right.outputs[0] : session.right.outputs.find((m) => m.name === options.output)

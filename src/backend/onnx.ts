@@ -7,8 +7,11 @@
  * @since 0.2.0
  */
 import { readFile, stat } from 'node:fs/promises'
+import * as E from 'fp-ts/lib/Either.js'
 import type * as TE from 'fp-ts/lib/TaskEither.js'
 import * as ort from 'onnxruntime-node'
+import { limitError, modelError } from '../errors.js'
+import { limits } from '../guard/limits.js'
 import type { Shape } from '../tensor/shape.js'
 import { loadWith, openWith, type LoadError, type OnnxModel, type OnnxRuntime, type OnnxSession, type OnnxSpec, type OnnxValueInfo } from './onnx-core.js'
 
@@ -19,6 +22,7 @@ const info = (m: ort.InferenceSession.ValueMetadata): OnnxValueInfo =>
 
 /** An onnxruntime-node session seen through the core's {@link OnnxSession}. */
 const sessionOf = (session: ort.InferenceSession): OnnxSession => ({
+  runtime: 'onnxruntime-node cpu',
   inputs: session.inputMetadata.map(info),
   outputs: session.outputMetadata.map(info),
   run: async (input, outputs) => session.run({ [input.name]: new ort.Tensor('float32', input.data, input.dims) }, outputs),
@@ -27,11 +31,14 @@ const sessionOf = (session: ort.InferenceSession): OnnxSession => ({
 
 const runtime: OnnxRuntime<undefined> = {
   name: 'onnxruntime',
-  read: (path) => readFile(path),
-  size: async (path) => {
+  // A path is checked to be a file within the size limit before a byte of it is read.
+  read: async (path) => {
     const info = await stat(path)
-    if (!info.isFile()) throw new Error('it is not a file')
-    return info.size
+    if (!info.isFile()) return E.left(modelError(`cannot read the model file ${JSON.stringify(path)}: it is not a file`))
+    if (info.size > limits.maxFileBytes) {
+      return E.left(limitError('maxFileBytes', info.size, limits.maxFileBytes, `the model file ${JSON.stringify(path)} has ${info.size} bytes; the limit is ${limits.maxFileBytes}`))
+    }
+    return E.right(await readFile(path))
   },
   create: async (bytes, threads) =>
     sessionOf(await ort.InferenceSession.create(bytes, threads === undefined ? {} : { intraOpNumThreads: threads, interOpNumThreads: 1 })),

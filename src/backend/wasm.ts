@@ -3,10 +3,11 @@
  * rendered by kernels/render-wasm (encoded by kernels/wasm) and runs them in one memory that grows
  * on demand.
  *
- * WebAssembly memory is separate from the caller's arrays, so a gather copies a few source planes
- * in, gathers them there, and hands the gathered planes (a view of that memory) to the caller,
- * which writes them out with the kernel's own write. Planes go through in small groups so the
- * memory stays within the CPU's caches.
+ * WebAssembly memory is separate from the caller's arrays, so a gather copies source planes in,
+ * gathers them there, and hands the gathered rows (a view of that memory) to the caller, which
+ * writes them out with the kernel's own write. Small planes go through in groups of about 1 MiB,
+ * large ones one plane at a time and a band of output rows at a time, so what is copied out is
+ * still in the CPU's nearest cache.
  *
  * Works wherever WebAssembly with fixed-width SIMD runs (Node ≥ 16.4, current browsers). Where it
  * does not, {@link wasmKernels} says why and the js backend keeps its JavaScript loops. Uses no
@@ -30,8 +31,9 @@ export type GatheredRows = (data: Float32Array, base: number, at: number, rows: 
 export interface WasmKernels {
   /**
    * Gathers the `g.planes` planes of `src` starting at `srcBase` — small planes a group at a time,
-   * large ones a band of rows at a time — and hands each gathered block of rows to `then`. Returns why not, before anything is handed over, when the memory
-   * could not grow or the module would not compile (the caller falls back to JavaScript).
+   * large ones a band of rows at a time — and hands each gathered block of rows to `then`. Returns
+   * why not, before anything is handed over, when the memory could not grow or the module would
+   * not compile (the caller falls back to JavaScript).
    */
   readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredRows) => string | undefined
 }
@@ -187,8 +189,8 @@ const make = (rt: Runtime): WasmKernels => {
 }
 
 /**
- * Whether the probe ran right: a quarter turn with a flip of two 5×18 planes (bands, blocks and
- * edges) and a mirror of the same planes, checked value by value against the map.
+ * Whether the probe ran right: a quarter turn with a flip of two 5×18 planes (a 16-row block band,
+ * 4×4 blocks and edges) and a mirror of the same planes, checked value by value against the map.
  */
 const probe = (kernels: WasmKernels): string | undefined => {
   const [h, w] = [5, 18]

@@ -168,6 +168,45 @@ const pop = (h: Heap): void => {
 }
 
 /**
+ * For each box, the boxes whose rectangle overlaps it with positive area (as offsets into one list):
+ * every box takes a turn in soft-NMS, so the pairs are found once, by a sweep along x.
+ */
+const neighbours = (rows: readonly Row[]): { readonly start: Int32Array; readonly list: Int32Array } => {
+  const n = rows.length
+  const byX = Array.from({ length: n }, (_, k) => k).sort((a, b) => (rows[a]?.x1 ?? 0) - (rows[b]?.x1 ?? 0))
+  const pairs: number[] = []
+  const count = new Int32Array(n + 1)
+  for (let a = 0; a < n; a++) {
+    const i = byX[a] ?? 0
+    const r = rows[i]
+    if (r === undefined) continue
+    // Boxes starting before r ends overlap it along x (they start at or after r's x1).
+    for (let b = a + 1; b < n; b++) {
+      const j = byX[b] ?? 0
+      const o = rows[j]
+      if (o === undefined || o.x1 >= r.x2) break
+      if (Math.min(r.y2, o.y2) > Math.max(r.y1, o.y1)) {
+        pairs.push(i, j)
+        count[i] = (count[i] ?? 0) + 1
+        count[j] = (count[j] ?? 0) + 1
+      }
+    }
+  }
+  const start = new Int32Array(n + 1)
+  for (let k = 0; k < n; k++) start[k + 1] = (start[k] ?? 0) + (count[k] ?? 0)
+  const fill = start.slice(0, n)
+  const list = new Int32Array(pairs.length)
+  for (let p = 0; p < pairs.length; p += 2) {
+    const i = pairs[p] ?? 0, j = pairs[p + 1] ?? 0
+    list[fill[i] ?? 0] = j
+    fill[i] = (fill[i] ?? 0) + 1
+    list[fill[j] ?? 0] = i
+    fill[j] = (fill[j] ?? 0) + 1
+  }
+  return { start, list }
+}
+
+/**
  * Class-wise soft-NMS: repeatedly takes the box with the highest current score (ties: canonical
  * order) and decays the scores of the boxes not yet taken by their IoU with it; every box takes its
  * turn, also one already decayed below the threshold (as ensemble-boxes does). Then keeps the boxes
@@ -178,12 +217,11 @@ export const softNms = (
   s: { readonly kernel: 'linear' | 'gaussian'; readonly iouThreshold: number; readonly sigma: number; readonly scoreThreshold: number; readonly scores: 'decayed' | 'original' },
 ): Detections => {
   const outs: Out[] = []
-  const near: number[] = []
   const linear = s.kernel === 'linear'
   const { iouThreshold, sigma } = s
   for (const group of byLabel(rows)) {
     const sorted = [...group].sort(canonical)
-    const g = gridOf(sorted)
+    const near = neighbours(sorted)
     const current = new Float64Array(sorted.length)
     for (let k = 0; k < sorted.length; k++) current[k] = sorted[k]?.score ?? 0
     const taken = new Uint8Array(sorted.length)
@@ -201,7 +239,8 @@ export const softNms = (
       if (top === undefined) continue
       taken[k] = 1
       order.push(k)
-      for (const j of query(g, top.x1, top.y1, top.x2, top.y2, near)) {
+      for (let e = near.start[k] ?? 0, end = near.start[k + 1] ?? 0; e < end; e++) {
+        const j = near.list[e] ?? 0
         const other = sorted[j]
         if (taken[j] === 1 || other === undefined) continue
         const ovr = iouOf(top, other)

@@ -1,6 +1,7 @@
 /**
- * The CLI's detection task: its flags (head, fusion, minimum score), `run -t detection` (one JSON
- * of boxes per image) and `eval -t detection` (P/R/F1 per policy on a folder with a truth file).
+ * The CLI's detection task: its flags (head, fusion, minimum score) and `eval -t detection` (P/R/F1
+ * per policy on a folder with a truth file). `run -t detection` (one JSON of boxes per image) goes
+ * through the shared file runner (`batch/files-run`, `batch/detection-files`) in every mode.
  * Everything is the library's: `textdet.dbHead`, `wrap.detection`, `boxes.parseFusionOptions`,
  * `decodeDetectionTruth`, `scoreLabelled`, `compareDetections`; this file parses, reads and prints.
  *
@@ -16,14 +17,13 @@ import { dirname, extname, join, relative } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { Option, type Command } from 'commander'
 import * as E from 'fp-ts/lib/Either.js'
-import sharp from 'sharp'
 import {
   boxes, checkTruthFits, compareDetections, decodeDetectionTruth, paramError, parsePolicy, setScore, scoreLabelled, showP, textdet, views, wrap,
-  type AnyFactor, type ExecutionOptions, type ModelSignature, type OnnxModel, type Product, type Shape, type Tensor, type TruthEntry, type TtaError,
+  type ExecutionOptions, type OnnxModel, type Shape, type TruthEntry, type TtaError,
 } from '../index.js'
+import { detectionHead, type DetectionSettings, type HeadModel } from '../batch/detection-files.js'
 import type { BoxScore } from '../textdet/score.js'
-import type { FusionMethod, FusionOptions } from '../boxes/fusion-options.js'
-import type { DbHeadOptions } from '../textdet/head.js'
+import type { FusionMethod } from '../boxes/fusion-options.js'
 import { readImage, type Preprocess } from '../io/image.js'
 
 // -------------------------------------------------------------------------------------------------
@@ -81,15 +81,6 @@ export const withDetectionFlags = (command: Command): Command => command
   .option('--db-unclip-ratio <r>', '--head db: how far a text kernel is grown back (PP-OCR: 1.5)', numberOrText)
   .option('--pad-to <k>', '--head db: pad each view to a multiple of k pixels for the network (default 32)', numberOrText)
 
-/** What the detection flags say, checked. @category model */
-export interface DetectionSettings {
-  /** The head asked for, or undefined: chosen from the model's output. */
-  readonly head: 'db' | undefined
-  readonly headOptions: DbHeadOptions
-  readonly fusion: FusionOptions
-  readonly minScore: number
-}
-
 /**
  * Checks the detection flags before any file is read: the fusion options through the fusion
  * module's own parser (`boxes.parseFusionOptions`, with the flags' names in its messages), the
@@ -113,104 +104,14 @@ export const detectionSettings = (o: DetectionFlags): E.Either<TtaError, Detecti
     const flags: Readonly<Record<string, string>> = { threshold: '--db-threshold', boxThreshold: '--db-box-threshold', unclipRatio: '--db-unclip-ratio', multiple: '--pad-to' }
     return E.left(paramError(headOptions.left.message.replace(/^db head: (\w+)/, (_, k: string) => flags[k] ?? k)))
   }
-  return E.right({ head: o.head, headOptions: headOptions.right, fusion: fusion.right, minScore: minScore.right })
-}
-
-/**
- * Checks what the detection flags say against the policy's views before any work: one
- * `--weights` entry per view.
- * @category constructors
- */
-export const checkDetectionViews = (settings: DetectionSettings, product: Product<readonly AnyFactor[]>, policyText: string): E.Either<TtaError, void> => {
-  const weights = settings.fusion.weights
-  const names = views(product).map((v) => v.name)
-  return weights === undefined || weights.length === names.length ? E.right(undefined)
-    : E.left(paramError(`--weights has ${weights.length} entr${weights.length === 1 ? 'y' : 'ies'} for the ${names.length} views of ${policyText} (${names.join(', ')}); give one weight per view, in that order`))
-}
-
-/** The head for a model: the one asked for if the model's output fits it, else the one its output calls for, else why none fits. */
-const headFor = (settings: DetectionSettings, signature: ModelSignature): E.Either<TtaError, 'db'> => {
-  const shown = signature.output === undefined ? 'unknown' : `[${signature.output.join(',')}]`
-  if (signature.output !== undefined && !textdet.isProbabilityMap(signature)) {
-    return E.left(paramError(settings.head === 'db'
-      ? `--head db decodes a text-probability map [N,1,H,W], but this model's output is ${shown}`
-      : `-t detection needs a head that turns this model's output ${shown} into boxes; tta-lens has --head db, for a text-probability map [N,1,H,W] (PP-OCR's DB detectors)`))
-  }
-  return E.right('db')
+  return E.right({ ...(o.head === undefined ? {} : { head: o.head }), headOptions: headOptions.right, fusion: fusion.right, minScore: minScore.right })
 }
 
 /** A model as the CLI opens it. */
 type CliModel = OnnxModel<Shape, Readonly<Record<string, Shape>>>
-/** The model with its head: a detection model, and what the output files record about the head. */
-export interface HeadModel {
-  readonly model: wrap.DetectionModel<Shape, []> & { readonly signature?: ModelSignature }
-  readonly head: Readonly<Record<string, unknown>>
-}
 
 /** The model as a detection model (the head around it), with what the output files record about the head. */
-export const detectionModel = (
-  model: CliModel,
-  settings: DetectionSettings,
-): E.Either<TtaError, HeadModel> =>
-  E.flatMap(headFor(settings, model.signature), (name) =>
-    E.Functor.map(textdet.dbHead(model, settings.headOptions), (head) => ({
-      model: head,
-      head: { name, threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5, multiple: 32, ...settings.headOptions },
-    })))
-
-// -------------------------------------------------------------------------------------------------
-// run -t detection
-// -------------------------------------------------------------------------------------------------
-
-/** The fusion as the output files record it: the method with every default filled in. */
-const fusionRecord = (fusion: FusionOptions): Readonly<Record<string, unknown>> => {
-  const { method, ...given } = fusion
-  return { method, ...boxes.fusionDefaults[method], ...given }
-}
-
-/** JSON with one key per line but each list of numbers (a box, the scores) on one line. */
-const compactJson = (value: unknown): string =>
-  JSON.stringify(value, null, 1).replace(/\[\s*(-?[\d.e+-]+(?:,\s*-?[\d.e+-]+)*)\s*\]/g, (_, inner: string) => `[${inner.split(/,\s*/).join(', ')}]`)
-
-/**
- * The predictor `run -t detection` calls per image: the views through the head, the boxes fused,
- * and the JSON record written for the image — boxes in the input file's pixels (scaled back when
- * `--size` resized it), scores, labels, the views, the head and the fusion used.
- * @category constructors
- */
-export const detectionPredictor = (
-  detector: HeadModel,
-  product: Product<readonly AnyFactor[]>,
-  settings: DetectionSettings,
-  execution: ExecutionOptions,
-  policyText: string,
-  preprocess: Preprocess,
-) => {
-  const tta = wrap.detection(detector.model, product, { ...execution, fusion: settings.fusion, minScore: settings.minScore })
-  const viewNames = tta.views.map((v) => v.name)
-  return async (image: Tensor<readonly [1, number, number, number]>, file: string): Promise<E.Either<TtaError, { readonly json: string }>> => {
-    const found = await tta.run(image)()
-    if (E.isLeft(found)) return found
-    const [result = boxes.empty] = found.right
-    const [, , h, w] = image.shape
-    // With --size the model saw a resized image: its boxes go back to the file's own pixels.
-    let width = w
-    let height = h
-    if (preprocess.size !== undefined) {
-      const meta = await sharp(file).metadata().catch(() => undefined)
-      width = meta?.width ?? w
-      height = meta?.height ?? h
-    }
-    const sx = width / w
-    const sy = height / h
-    const record = {
-      image: file, width, height,
-      policy: policyText, views: viewNames, head: detector.head, fusion: fusionRecord(settings.fusion), minScore: settings.minScore,
-      boxes: result.boxes.map((b) => [b[0] * sx, b[1] * sy, b[2] * sx, b[3] * sy]), scores: result.scores, labels: result.labels,
-    }
-    return E.right({ json: `${compactJson(record)}\n` })
-  }
-}
+export const detectionModel = (model: CliModel, settings: DetectionSettings): E.Either<TtaError, HeadModel> => detectionHead(model, settings)
 
 // -------------------------------------------------------------------------------------------------
 // eval -t detection

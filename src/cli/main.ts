@@ -6,29 +6,32 @@
  *
  * @since 0.3.0
  */
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { basename, join } from 'node:path'
+import { readFile, stat } from 'node:fs/promises'
+import { basename } from 'node:path'
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import { SingleBar, Presets } from 'cli-progress'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  buildPlan, checkCount, paramError, dryRun, explain, limits, mergeModes, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
-  type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName, type Tensor,
+  buildPlan, checkCount, dryRun, explain, limits, mergeModes, parseBudget, parsePolicy, productFromConfig, showP, taskFits, tensor, views, wrap,
+  type AnyFactor, type MergeMode, type Product, type TtaError, type ExecutionOptions, type BackendName,
 } from '../index.js'
-import { checkPreprocess, encodeNpy, encodePng, greyFromMap, readImage, type Preprocess } from '../io/image.js'
-import { cleanUpOnInterrupt, collectInputs, jobState, planJobs, prepareOutputFolder, writeAtomic } from '../io/files.js'
-import { onnx, readIdx } from '../node.js'
-import { argmaxRows, evaluateClassifier } from '../eval/classify.js'
+import { checkPreprocess, type Preprocess } from '../io/image.js'
+import { cleanUpOnInterrupt, collectInputs, jobState, planJobs, prepareOutputFolder } from '../io/files.js'
+import { onnx } from '../node.js'
+import { evaluateClassifier, type LabelledSet } from '../eval/classify.js'
+import { fileRunner, outputSuffixes } from '../batch/files-run.js'
+import { imageExtensions, loadLabelledSet, type PolicyRow } from '../batch/eval-shards.js'
+import type { EvalSpec, RunSpec } from '../batch/spec.js'
+import { evalOnQueue, evalOnThreads, preflight, readConfigJson, registerQueueCommands, runOnQueue, runOnThreads, threadsPerWorker, withDistributed, type DistributedFlags } from './queue.js'
 import { showBytes } from '../plan/budget.js'
 import { packageVersion } from '../io/package.js'
 import { readPolicy } from '../io/policy-files.js'
-import type { Policy } from '../policy/policy.js'
-import { defaultPool, evalPolicyCommand, searchCommand, type CliEdges, type SetFlags } from './policy.js'
-import { checkDetectionViews, detectionModel, detectionPredictor, detectionSettings, evalDetectionCommand, withDetectionFlags, type DetectionEvalFlags, type DetectionFlags } from './detection.js'
+import { defaultPool, evalPolicyCommand, loadSet, searchCommand, type CliEdges, type SetFlags } from './policy.js'
+import { detectionModel, detectionSettings, evalDetectionCommand, withDetectionFlags, type DetectionEvalFlags, type DetectionFlags } from './detection.js'
+import { checkDetectionViews, type DetectionSettings } from '../batch/detection-files.js'
 import type { FusionOptions } from '../boxes/fusion-options.js'
 
 type Task = 'classification' | 'segmentation' | 'keypoints' | 'detection'
-const imageExtensions = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif']
 
 /** Every message the CLI prints about a failure is one line (newlines in a cause are folded). */
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim()
@@ -144,35 +147,18 @@ const progress = (total: number, label: string): SingleBar => {
   return bar
 }
 
-/** What `run` writes for one input, by task. */
-const outputSuffixes = (task: Task): readonly string[] => (task === 'segmentation' ? ['.mask.png', '.mask.npy'] : ['.json'])
-
-/** The bytes of one input's outputs, in the order of {@link outputSuffixes}. */
-const encodeOutputs = async (o: Common & { readonly policy?: string }, file: string, result: Prediction, height: number, width: number): Promise<readonly (Uint8Array | string)[]> => {
-  if ('json' in result) return [result.json]
-  const { shape, data } = result
-  if (o.task === 'segmentation') {
-    // PNG: the probability of the last channel (foreground for 1- and 2-channel masks); NPY: everything.
-    const k = shape[1] ?? 1
-    const plane = data.subarray((k - 1) * height * width, k * height * width)
-    return [await encodePng(greyFromMap(plane), height, width, 1), encodeNpy(data, shape)]
-  }
-  const scores = Array.from(data)
-  const record = o.task === 'classification'
-    ? { image: file, policy: o.policy ?? o.config ?? o.tta, merge: o.policy === undefined ? o.merge : 'policy', class: argmaxRows(data, 1)[0], scores }
-    : { image: file, policy: o.config ?? o.tta, merge: o.merge, keypoints: scores }
-  return [`${JSON.stringify(record, null, 2)}\n`]
-}
-
-const runCommand = async (inputs: readonly string[], o: Common & { readonly out: string; readonly force?: boolean; readonly policy?: string }): Promise<void> => {
-  // Everything that can be refused is refused before any work: flags, policy, output folder, model.
+const runCommand = async (inputs: readonly string[], o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean; readonly policy?: string }): Promise<void> => {
+  // Everything that can be refused is refused before any work: flags, policy, Redis, output folder, model.
   checkCommon(o)
   if (o.task === 'detection' && o.policy !== undefined) fail('a policy file (--policy) is for classification or segmentation; -t detection takes --tta or --config')
   const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
+  if (o.policy !== undefined && (o.queue !== undefined || o.workers !== undefined)) fail('--policy does not run with --queue or --workers yet; run it in one process')
+  const detection = o.task === 'detection' ? orFail(detectionSettings(o)) : undefined
+  if (detection !== undefined && !('_tag' in product && product._tag === 'Policy')) orFail(checkDetectionViews(detection, product, o.config ?? o.tta))
+  await preflight(o.queue)
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
-  if (o.task === 'detection' && !('_tag' in product && product._tag === 'Policy')) orFail(checkDetectionViews(orFail(detectionSettings(o)), product, o.config ?? o.tta))
-  const head = o.task === 'detection' ? orFail(detectionModel(model, orFail(detectionSettings(o)))) : undefined
+  if (detection !== undefined) orFail(detectionModel(model, detection))
   orFail(await prepareOutputFolder(o.out))
   const suffixes = outputSuffixes(o.task)
   const { files, missing } = await collectInputs(inputs, { extensions: imageExtensions, outDir: o.out, outputSuffixes: suffixes })
@@ -181,21 +167,31 @@ const runCommand = async (inputs: readonly string[], o: Common & { readonly out:
   cleanUpOnInterrupt((signal) => process.stderr.write(`\ntta-lens: interrupted by ${signal}; finished outputs are kept, no partial file is left\n`))
   let done = 0
   let skipped = 0
+  if (o.queue !== undefined || (o.workers ?? 1) > 1) {
+    // Many cores or machines: the same checks and resume rule here, the same runner in each worker.
+    await model.release()
+    const todo = new Set<string>()
+    for (const job of jobs) {
+      const state = await jobState(job, o.force === true ? { force: true } : {})
+      if (E.isLeft(state)) failures.push(`${job.input}: ${state.left.message}`)
+      else if (state.right === 'done') skipped++
+      else todo.add(job.input)
+    }
+    const handOver = { spec: await runSpecOf(o, suffixes, detection), jobs, todo, skipped, failures, progress: (total: number) => barOf(progress(total, 'run')) }
+    return o.queue !== undefined ? runOnQueue({ ...o, queue: o.queue }, handOver) : runOnThreads({ ...o, workers: o.workers ?? 1 }, handOver)
+  }
   const bar = progress(jobs.length, 'run')
-  const execution = { ...executionOf(o), merge: o.merge }
-  const predict: Predict = head === undefined || ('_tag' in product && product._tag === 'Policy') ? predictor(o, model, product, execution)
-    : detectionPredictor(head, product, orFail(detectionSettings(o)), executionOf(o), o.config ?? o.tta, preprocessOf(o))
+  const runner = fileRunner({
+    task: o.task, preprocess: preprocessOf(o), policyLabel: o.policy ?? o.config ?? o.tta, merge: o.merge, coordinates: o.coordinates,
+    execution: executionOf(o), force: o.force === true, ...(detection === undefined ? {} : { detection }),
+  }, model, product)
   // One job at a time; whatever goes wrong with one input fails that input, never the batch.
   for (const job of jobs) {
     bar.increment(0, { item: basename(job.input) })
-    const state = await jobState(job, o.force === true ? { force: true } : {})
-    if (E.isLeft(state)) failures.push(`${job.input}: ${state.left.message}`)
-    else if (state.right === 'done') skipped++
-    else {
-      const failure = await runJob(o, predict, job.input, job.outputs)
-      if (failure === undefined) done++
-      else failures.push(`${job.input}: ${failure}`)
-    }
+    const outcome = await runner.run(job)
+    if (outcome.status === 'written') done++
+    else if (outcome.status === 'skipped') skipped++
+    else failures.push(`${job.input}: ${outcome.reason}`)
     bar.increment()
   }
   bar.stop()
@@ -205,97 +201,79 @@ const runCommand = async (inputs: readonly string[], o: Common & { readonly out:
   process.exitCode = failures.length > 0 ? 1 : 0
 }
 
-type ImageTensor = Tensor<readonly [1, number, number, number]>
-/** A tensor prediction, or a detection record already written as JSON. */
-type Prediction = { readonly shape: readonly number[]; readonly data: Float32Array } | { readonly json: string }
-type Predict = (image: ImageTensor, file: string) => Promise<E.Either<TtaError, Prediction>>
-
-/** The task's wrapper, built once for the whole batch. */
-const predictor = (o: Common, model: Awaited<ReturnType<typeof openModel>>, product: Product<readonly AnyFactor[]> | Policy, execution: ExecutionOptions & { readonly merge: MergeMode }): Predict => {
-  if ('_tag' in product && product._tag === 'Policy') {
-    // A policy carries its own views, merge and calibration: only the execution options apply.
-    const { merge: _merge, ...rest } = execution
-    void _merge
-    if (o.task === 'keypoints') return async () => E.left(paramError('a policy is for classification or segmentation, not keypoints'))
-    const tta = o.task === 'segmentation' ? wrap.segmentation(model, product, rest) : wrap.classification(model, product, rest)
-    return (image) => tta.run(image)()
+/** The evaluation table, one row per policy; the first is the baseline of fixed, broken and McNemar. */
+const printTable = (rows: readonly Pick<PolicyRow, 'policy' | 'views' | 'accuracy' | 'fixed' | 'broken' | 'p' | 'msPerImage'>[]): void => {
+  process.stdout.write(`${'policy'.padEnd(28)}${'views'.padStart(6)}${'accuracy'.padStart(10)}${'fixed'.padStart(7)}${'broken'.padStart(8)}  ${'McNemar'.padEnd(12)}${'ms/image'.padStart(9)}\n`)
+  for (const [i, r] of rows.entries()) {
+    const baseline = i === 0
+    process.stdout.write(`${r.policy.padEnd(28)}${String(r.views).padStart(6)}${`${(100 * r.accuracy).toFixed(2)}%`.padStart(10)}${(baseline ? '—' : String(r.fixed)).padStart(7)}${(baseline ? '—' : String(r.broken)).padStart(8)}  ${(baseline ? '—' : showP(r.p)).padEnd(12)}${r.msPerImage.toFixed(3).padStart(9)}\n`)
   }
-  if (o.task === 'segmentation') {
-    const seg = wrap.segmentation(model, product, execution)
-    return (image) => seg.run(image)()
-  }
-  if (o.task === 'keypoints') {
-    const points = wrap.keypoints(model, product, { ...execution, merge: o.merge === 'vote' ? 'mean' : o.merge, coordinates: o.coordinates })
-    return (image) => points.run(image)()
-  }
-  const labels = wrap.classification(model, product, execution)
-  return (image) => labels.run(image)()
 }
 
-/** Reads, predicts and writes one input; the reason it failed, or undefined. */
-const runJob = async (o: Common & { readonly policy?: string }, predict: Predict, file: string, outputs: readonly string[]): Promise<string | undefined> => {
-  const image = await readImage(file, preprocessOf(o))
-  if (E.isLeft(image)) return image.left._tag === 'ShapeError' ? image.left.message : `${image.left._tag}: ${image.left.message}`
-  const { tensor: input, height, width } = image.right
-  const result = await predict(input, file)
-  if (E.isLeft(result)) return `${result.left._tag}: ${result.left.message}`
-  const bytes = await encodeOutputs(o, file, result.right, height, width)
-  for (const [k, output] of outputs.entries()) {
-    const written = await writeAtomic(output, bytes[k] ?? '')
-    if (E.isLeft(written)) return written.left.message
+/** The cli-progress bar as the distributed modes drive it. */
+const barOf = (bar: SingleBar) => ({ update: (value: number) => bar.update(value), stop: () => bar.stop() })
+
+/** Model, merge, backend and preprocessing, as a spec holds them. */
+const modelSpecOf = (o: Common & DistributedFlags) => {
+  const threads = o.threads ?? (o.workers !== undefined && o.workers > 1 ? threadsPerWorker(o.workers) : undefined)
+  return {
+    version: packageVersion(), cwd: process.cwd(), model: o.model, merge: o.merge, backend: o.backend,
+    preprocess: { channels: o.channels, ...(o.size === undefined ? {} : { size: o.size }), ...(o.mean === undefined ? {} : { mean: o.mean }), ...(o.std === undefined ? {} : { std: o.std }), ...(o.bgr === true ? { bgr: true } : {}) },
+    ...(o.budget === undefined ? {} : { budget: o.budget }),
+    ...(threads === undefined ? {} : { threads }),
+    ...(o.outputName === undefined ? {} : { outputName: o.outputName }),
   }
-  return undefined
 }
 
-const evalCommand = async (o: Common & SetFlags & DetectionEvalFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
+const runSpecOf = async (o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean }, suffixes: readonly string[], detection: DetectionSettings | undefined): Promise<RunSpec> => ({
+  kind: 'run', ...modelSpecOf(o), task: o.task,
+  policy: o.config === undefined ? { tta: o.tta, label: o.tta } : { config: await readConfigJson(o.config), label: o.config },
+  out: o.out, suffixes, coordinates: o.coordinates, force: o.force === true,
+  ...(detection === undefined ? {} : { detection }),
+})
+
+const evalSpecOf = async (o: Common & DistributedFlags & { readonly batch: number }, policies: readonly string[], source: EvalSpec['source']): Promise<EvalSpec> => ({
+  kind: 'eval', ...modelSpecOf(o), policies, source, batch: o.batch,
+})
+
+const evalCommand = async (o: Common & SetFlags & DistributedFlags & DetectionEvalFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
   checkCommon(o)
   if (o.task === 'detection') {
     if (o.idx !== undefined || o.policy !== undefined) fail('eval -t detection takes --folder with a truth file and --policies (not --idx or --policy)')
+    if (o.queue !== undefined || o.workers !== undefined) fail('eval -t detection runs in one process: --queue and --workers are for classification sets (use run -t detection --workers N for boxes per image)')
     return evalDetectionCommand(o, { fail, orFail, openModel: () => openModel(o), execution: executionOf(o), preprocess: preprocessOf(o), progress })
   }
   if (o.policy !== undefined) return evalPolicyCommand({ ...o, policy: o.policy }, edgesOf(o))
-  if (o.split !== undefined) fail('--split works with --policy (a policy is chosen on one half and measured on the other)')
+  if (o.split !== undefined && o.idx === undefined) fail('--split cuts an --idx set: pass --idx IMAGES LABELS')
   if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
   const policies = o.policies.split(/\s+|;/).filter((p) => p !== '').map((name) => ({ name, product: orFail(parsePolicy(name)) }))
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
+  await preflight(o.queue)
   const model = await openModel(o)
-  let set: { shape: readonly [number, number, number, number]; images: Float32Array; labels: Uint8Array }
-  if (o.idx !== undefined) {
-    if (o.idx.length !== 2) fail(`--idx takes two files, images then labels; got ${o.idx.length}`)
-    const [imagesPath = '', labelsPath = ''] = o.idx
-    const images = orFail(await readIdx(imagesPath))
-    const labels = orFail(await readIdx(labelsPath))
-    const [count = 0, h = 0, w = 0] = images.shape
-    const n = Math.min(count, o.limit ?? count)
-    set = { shape: [n, 1, h, w], images: Float32Array.from(images.data.subarray(0, n * h * w), (v) => v / 255), labels: labels.data.subarray(0, n) }
-  } else if (o.folder !== undefined) {
-    const folder = o.folder
-    const entries = await readdir(folder, { withFileTypes: true }).catch((e: unknown) =>
-      fail(`cannot read the --folder ${folder}: ${e instanceof Error ? e.message : String(e)}`))
-    const classes = entries.filter((d) => d.isDirectory()).map((d) => d.name).sort()
-    if (classes.length === 0) fail(`--folder ${folder} has no class sub-folders (one folder of images per class)`)
-    const tensors: Float32Array[] = []
-    const labels: number[] = []
-    let shape: readonly number[] = []
-    for (const [label, name] of classes.entries()) {
-      const { files } = await collectInputs([join(folder, name)], { extensions: imageExtensions })
-      for (const file of files.slice(0, o.limit)) {
-        const image = await readImage(file, preprocessOf(o))
-        if (E.isLeft(image)) { process.stderr.write(`skipped: ${oneLine(image.left.message)}\n`); continue }
-        if (shape.length > 0 && image.right.tensor.shape.some((d, i) => d !== shape[i])) fail(`${file} is ${image.right.tensor.shape.join('x')} but earlier images are ${shape.join('x')}: pass --size`)
-        shape = image.right.tensor.shape
-        tensors.push(image.right.tensor.data)
-        labels.push(label)
-      }
-    }
-    if (tensors.length === 0) fail(`--folder ${folder} has no readable images in its class sub-folders (${classes.join(', ')})`)
-    const [, c = 0, h = 0, w = 0] = shape
-    const images = new Float32Array(tensors.length * c * h * w)
-    tensors.forEach((t, i) => images.set(t, i * t.length))
-    set = { shape: [tensors.length, c, h, w], images, labels: Uint8Array.from(labels) }
-  } else {
-    return fail('eval needs --idx IMAGES LABELS or --folder DIR')
+  if (o.split !== undefined) {
+    // An --idx set cut by a split file: the evaluation half unless --half says otherwise.
+    if (o.queue !== undefined || (o.workers ?? 1) > 1) fail('--split is not supported with --queue or --workers yet: evaluate the half in one process')
+    const { set } = await loadSet(o, edgesOf(o), 'evaluation')
+    return evaluateAndPrint(o, model, set, policies)
   }
+  if (o.idx !== undefined && o.idx.length !== 2) fail(`--idx takes two files, images then labels; got ${o.idx.length}`)
+  const [imagesPath = '', labelsPath = ''] = o.idx ?? []
+  const limit = o.limit === undefined ? {} : { limit: o.limit }
+  const source: EvalSpec['source'] = o.idx !== undefined ? { idx: [imagesPath, labelsPath], ...limit } : { folder: o.folder ?? '', ...limit }
+  const loaded = await loadLabelledSet(source, preprocessOf(o), (message) => process.stderr.write(`skipped: ${oneLine(message)}\n`))
+  if (E.isLeft(loaded)) return fail(loaded.left)
+  const set = loaded.right
+  if (o.queue !== undefined || (o.workers ?? 1) > 1) {
+    await model.release()
+    const spec = await evalSpecOf(o, policies.map((p) => p.name), source)
+    const handOver = { spec, images: set.shape[0], progress: (total: number) => barOf(progress(total, 'eval')), print: printTable }
+    return o.queue !== undefined ? evalOnQueue({ ...o, queue: o.queue }, handOver) : evalOnThreads({ ...o, workers: o.workers ?? 1 }, handOver)
+  }
+  return evaluateAndPrint(o, model, set, policies)
+}
+
+/** Evaluates every policy on the set in this process and prints the table. */
+const evaluateAndPrint = async (o: Common & { readonly batch: number }, model: Awaited<ReturnType<typeof openModel>>, set: LabelledSet, policies: readonly { readonly name: string; readonly product: Product<readonly AnyFactor[]> }[]): Promise<void> => {
   const bar = progress(policies.length * set.shape[0], 'eval')
   let finished = 0
   const results = orFail(await evaluateClassifier(model, set, policies, {
@@ -303,11 +281,7 @@ const evalCommand = async (o: Common & SetFlags & DetectionEvalFlags & { readonl
     onProgress: (policy, done, total) => { bar.update(finished + done, { item: policy }); if (done === total) finished += total },
   }))
   bar.stop()
-  process.stdout.write(`${'policy'.padEnd(28)}${'views'.padStart(6)}${'accuracy'.padStart(10)}${'fixed'.padStart(7)}${'broken'.padStart(8)}  ${'McNemar'.padEnd(12)}${'ms/image'.padStart(9)}\n`)
-  for (const [i, r] of results.entries()) {
-    const baseline = i === 0
-    process.stdout.write(`${r.policy.padEnd(28)}${String(r.views).padStart(6)}${`${(100 * r.accuracy).toFixed(2)}%`.padStart(10)}${(baseline ? '—' : String(r.fixed)).padStart(7)}${(baseline ? '—' : String(r.broken)).padStart(8)}  ${(baseline ? '—' : showP(r.p)).padEnd(12)}${r.msPerImage.toFixed(3).padStart(9)}\n`)
-  }
+  printTable(results)
   await model.release()
 }
 
@@ -381,14 +355,14 @@ const program = new Command()
   .configureOutput({ outputError: (text, write) => write(`tta-lens: ${oneLine(text.replace(/^error: /, ''))} (see --help)\n`) })
   .exitOverride((e: CommanderError) => process.exit(e.exitCode === 0 ? 0 : 2))
 
-withDetectionFlags(withCommon(program.command('run').description('predict with TTA for images or folders; outputs JSON (labels, keypoints, boxes) or PNG + NPY (masks)')))
+withDetectionFlags(withDistributed(withCommon(program.command('run').description('predict with TTA for images or folders; outputs JSON (labels, keypoints, boxes) or PNG + NPY (masks)')), 16))
   .argument('<inputs...>', 'image files or folders')
   .requiredOption('-o, --out <dir>', 'where outputs go (a rerun skips outputs that exist)')
   .option('--force', 'recompute outputs that already exist')
   .option('--policy <file.json>', 'a searched policy (tta-lens search): its views, merge and calibration, instead of --tta/--merge')
-  .action((inputs: string[], options: Common & { out: string; force?: boolean; policy?: string }) => runCommand(inputs, options))
+  .action((inputs: string[], options: Common & DistributedFlags & { out: string; force?: boolean; policy?: string }) => runCommand(inputs, options))
 
-withDetectionFlags(withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set (detection: P/R/F1 against a truth file)')))
+withDetectionFlags(withDistributed(withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set (detection: P/R/F1 against a truth file)')), 500))
   .option('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
   .option('--folder <dir>', 'one sub-folder of images per class, classes in name order (-t detection: the images the truth file names)')
   .option('--truth <file.json>', '-t detection: the truth file (default <folder>/truth.json; format in docs/detection.md)')
@@ -397,12 +371,12 @@ withDetectionFlags(withCommon(program.command('eval').description('accuracy of T
   .option('--limit <n>', 'use only the first n images', positive)
   .option('--batch <n>', 'images per run', positive, 500)
   .option('--policy <file.json>', 'measure a searched policy against no TTA (with --idx; instead of --policies)')
-  .option('--split <split.json>', 'with --policy: use one half of this split of the --idx set')
+  .option('--split <split.json>', 'use one half of this split of the --idx set (see --half)')
   .addOption(new Option('--half <half>', 'the half of --split to use').choices(['selection', 'evaluation']).default('evaluation'))
   .option('--uncertainty', 'with --policy: also measure how well each uncertainty measure flags errors (AUROC)')
   .option('--early-exit <margins>', 'with --policy: also measure early exit at these margins, e.g. 0.5,0.9', numbers)
   .option('--min-views <n>', 'with --early-exit: views every input gets first (default 2)', positive)
-  .action((options: Common & SetFlags & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number; policy?: string; uncertainty?: boolean; earlyExit?: number[]; minViews?: number }) => evalCommand(options))
+  .action((options: Common & SetFlags & DistributedFlags & { idx?: string[]; folder?: string; policies: string; limit?: number; batch: number; policy?: string; uncertainty?: boolean; earlyExit?: number[]; minViews?: number }) => evalCommand(options))
 
 program.command('search').description('search a TTA policy on a labelled selection set: greedy over candidate views and merges → a policy file')
   .requiredOption('-m, --model <file.onnx>', 'ONNX classifier (one image input, logits or probabilities out)')
@@ -437,6 +411,8 @@ withDetectionFlags(withCommon(program.command('bench').description('time a singl
   .requiredOption('--shape <NxCxHxW>', 'image shape', shapeArg)
   .option('--runs <n>', `timed repetitions (1 to ${limits.maxBenchRuns})`, counted('runs', limits.maxBenchRuns), 5)
   .action((options: Common & { shape: number[]; runs: number }) => benchCommand(options))
+
+registerQueueCommands(program)
 
 // The last line of defence: nothing reaches the user as a stack trace.
 process.on('uncaughtException', (e) => fail(`internal error: ${e instanceof Error ? e.message : String(e)} (please report it)`))

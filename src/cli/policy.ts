@@ -116,7 +116,9 @@ export const searchCommand = async (o: SetFlags & {
   const searchStarted = performance.now()
   const found = edges.orFail(searchPolicy(cached, set.labels, { budget: { views: o.maxViews }, fit: o.fit }))
   const seconds = (performance.now() - started) / 1000
-  const command = ['tta-lens search', ...process.argv.slice(3)].join(' ')
+  // The command that regenerates the file (where the cache lives does not change the result).
+  const argv = process.argv.slice(3)
+  const command = ['npx tta-lens search', ...argv.filter((a, i) => a !== '--cache' && argv[i - 1] !== '--cache')].join(' ')
   const file = policyFromSearch(found, {
     task: 'classification',
     model: { input: [c, h, w], classes, scores: o.scores, name: o.model.split('/').pop() ?? o.model, sha256: sha },

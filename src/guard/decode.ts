@@ -117,3 +117,66 @@ export const decodeWith = <A>(codec: t.Decoder<unknown, A>, value: unknown, what
   const decoded = codec.decode(value)
   return E.isRight(decoded) ? E.right(decoded.right) : E.left(paramError(`${what}: ${describeFailure(decoded.left)}`))
 }
+
+/** The codecs io-ts builds that {@link excessKey} can see into. */
+const propsOf = (codec: t.Mixed): t.Props | undefined =>
+  codec instanceof t.InterfaceType || codec instanceof t.PartialType ? codec.props : undefined
+
+const knownKeys = (codec: t.Mixed): Set<string> | undefined => {
+  const own = propsOf(codec)
+  if (own !== undefined) return new Set(Object.keys(own))
+  if (codec instanceof t.IntersectionType) {
+    const parts: readonly t.Mixed[] = codec.types
+    const sets = parts.map(knownKeys)
+    if (sets.some((k) => k === undefined)) return undefined
+    return new Set(sets.flatMap((k) => [...(k ?? [])]))
+  }
+  return undefined
+}
+
+const childCodecs = (codec: t.Mixed, key: string): readonly t.Mixed[] => {
+  const own = propsOf(codec)
+  if (own !== undefined) return own[key] === undefined ? [] : [own[key]]
+  if (codec instanceof t.IntersectionType) {
+    const parts: readonly t.Mixed[] = codec.types
+    return parts.flatMap((part) => childCodecs(part, key))
+  }
+  return []
+}
+
+/**
+ * The path of the first key of `value` that `codec` does not declare, or undefined: what io-ts's
+ * `t.type` lets through silently. It looks into objects (`t.type`, `t.partial`, intersections of
+ * them) and arrays of them; a union or a custom codec is taken as it is. Use it after a successful
+ * decode to refuse a file with a misspelt or unknown key.
+ * @example
+ * import * as t from 'io-ts'
+ * import { excessKey } from 'tta-lens'
+ * const Codec = t.type({ model: t.type({ classes: t.number }), views: t.array(t.type({ name: t.string })) })
+ * assert.strictEqual(excessKey(Codec, { model: { classes: 2 }, views: [{ name: 'a' }] }), undefined)
+ * assert.strictEqual(excessKey(Codec, { model: { classes: 2, clases: 3 }, views: [] }), 'model.clases')
+ * assert.strictEqual(excessKey(Codec, { model: { classes: 2 }, views: [{ name: 'a', p: 1 }] }), 'views[0].p')
+ * @category utils
+ */
+export const excessKey = (codec: t.Mixed, value: unknown, path = ''): string | undefined => {
+  if (codec instanceof t.ArrayType || codec instanceof t.ReadonlyArrayType) {
+    if (!Array.isArray(value)) return undefined
+    const items: readonly unknown[] = value
+    for (const [i, item] of items.entries()) {
+      const found = excessKey(codec.type, item, `${path}[${i}]`)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  const known = knownKeys(codec)
+  if (known === undefined || typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  for (const [key, inner] of Object.entries(value)) {
+    const here = path === '' ? key : `${path}.${key}`
+    if (!known.has(key)) return here
+    for (const child of childCodecs(codec, key)) {
+      const found = excessKey(child, inner, here)
+      if (found !== undefined) return found
+    }
+  }
+  return undefined
+}

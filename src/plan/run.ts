@@ -47,7 +47,14 @@ export interface RaggedOutput {
   readonly detections: readonly unknown[]
 }
 
-/** What one model call gives the interpreter: a tensor, or (for detection) a list of boxes per image. @category model */
+/**
+ * What one model call gives the interpreter: a tensor, or (for detection) a list of boxes per image.
+ * @example
+ * import type { ModelValue } from 'tta-lens'
+ * const values: readonly ModelValue[] = [{ shape: [1, 2], data: Float32Array.of(0.1, 0.9) }, { detections: [] }]
+ * assert.strictEqual(values.filter((v) => 'detections' in v).length, 1)
+ * @category model
+ */
 export type ModelValue = RawTensor | RaggedOutput
 
 /** What the interpreter needs from the world. @category model */
@@ -65,7 +72,14 @@ export interface Effects {
   readonly cancel?: CancelOptions
 }
 
-/** One view's detections of one image, mapped back into the input's frame. @category model */
+/**
+ * One view's detections of one image, mapped back into the input's frame.
+ * @example
+ * import type { ViewDetections } from 'tta-lens'
+ * const mirrored: ViewDetections = { view: 'HorizontalFlip(true)', index: 1, detections: { boxes: [[4, 1, 6, 3]], scores: [0.9], labels: [0] } }
+ * assert.strictEqual(mirrored.detections.boxes.length, 1)
+ * @category model
+ */
 export interface ViewDetections {
   /** The view's name, e.g. `HorizontalFlip(true)`. */
   readonly view: string
@@ -74,7 +88,14 @@ export interface ViewDetections {
   readonly detections: Detections
 }
 
-/** What a detection run gives for each input image: the fused detections and each view's, in the input's frame. @category model */
+/**
+ * What a detection run gives for each input image: the fused detections and each view's, in the input's frame.
+ * @example
+ * import { boxes, type ImageDetections } from 'tta-lens'
+ * const nothing: ImageDetections = { fused: boxes.empty, views: [{ view: 'identity', index: 0, detections: boxes.empty }] }
+ * assert.strictEqual(nothing.fused.boxes.length, 0)
+ * @category model
+ */
 export interface ImageDetections {
   readonly fused: Detections
   /** Every view's detections mapped back (clipped, cut boxes dropped when asked), in the order of `views(product)`. */

@@ -98,7 +98,6 @@ const score = (predictions: Int32Array, labels: ArrayLike<number>, base: Int32Ar
 /**
  * Measures a policy on a labelled set against the single pass (see the module description).
  * @example
- * import * as E from 'fp-ts/lib/Either.js'
  * import { decodePolicy, evaluatePolicy, orThrow, tensor, type LabelledSet, type Tensor } from 'tta-lens'
  * // "Which half is brighter?" A mirror swaps the answer, so a policy of identity + mirror is unsure.
  * const model = async (x: Tensor<readonly ['N', 1, 1, 2]>) => orThrow(tensor([x.shape[0], 2], x.data.map((v) => 4 * v)))
@@ -138,8 +137,11 @@ export const evaluatePolicy = async (
     return E.right(performance.now() - started)
   }
 
-  // The single pass: its answers and its max-softmax.
+  // The single pass: its answers and its max-softmax. One small untimed call first, so that the
+  // model's own warm-up (first-call allocations, JIT) is not charged to whichever run comes first.
   const single = classification(model, identity, execution)
+  const warm = await single.run(assumeShape<Shape>([Math.min(n, 16), c, h, w], set.images.subarray(0, Math.min(n, 16) * c * h * w)))()
+  if (E.isLeft(warm)) return warm
   const noneTop = new Int32Array(n)
   const maxSoftmax = new Float64Array(n)
   const noneMs = await batches('none', async (images, start, count) => {

@@ -19,6 +19,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { policyError, type PolicyError } from '../errors.js'
+import { excessKey } from '../guard/decode.js'
 import type { ScoreKind } from '../merge/spread.js'
 import type { RunnablePolicy } from '../wrapper/policy.js'
 import { checkMerge, runnableMerge, type PolicyMerge } from './merges.js'
@@ -115,6 +116,9 @@ export const decodePolicy = (json: unknown): E.Either<PolicyError, Policy> => {
     const where = decoded.left.slice(0, 3).map((e) => e.context.map((c) => c.key).filter((k) => k !== '' && !/^\d+$/.test(k)).join('.')).filter((p) => p !== '')
     return E.left(policyError('corrupt', `the policy file is not a valid version-1 policy${where.length === 0 ? '' : ` (check ${[...new Set(where)].join(', ')})`}`))
   }
+  // Like a transform config, a policy file with a key this version does not know is refused, not silently run.
+  const unknown = excessKey(PolicyFileCodec, json)
+  if (unknown !== undefined) return E.left(policyError('corrupt', `the policy file has an unknown key '${unknown}' (a misspelling, or a file from another version)`))
   const file = decoded.right
   const [c, h, w] = file.model.input
   if (!wholeDims(file.model.input) || !Number.isInteger(file.model.classes) || file.model.classes < 1) {

@@ -10,6 +10,7 @@
  *
  * @since 0.4.0
  */
+import { showValue } from '../guard/decode.js'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { paramError, type ParamError } from '../errors.js'
@@ -224,6 +225,8 @@ const poolFactor = (spec: string, height: number, width: number): E.Either<Param
  * @category constructors
  */
 export const parsePool = (text: string, height: number, width: number): E.Either<ParamError, readonly ViewOps[]> => {
+  const given: unknown = text
+  if (typeof given !== 'string') return E.left(paramError(`a view pool is a string such as '${standardPool}', got ${showValue(given)}`))
   const pool: ViewOps[] = [[]]
   const seen = new Set<string>([viewKey([])])
   for (const item of text.split(';').map((s) => s.trim()).filter((s) => s !== '')) {

@@ -9,7 +9,7 @@ import * as TE from 'fp-ts/lib/TaskEither.js'
 import * as t from 'io-ts'
 import { modelError, type ModelError } from '../errors.js'
 import { load, type LoadError } from '../backend/onnx.js'
-import type { Detector } from './detector.js'
+import { DETECTOR_SPEC, type Detector } from './detector.js'
 
 const ModelsModule = t.type({ default: t.type({ detectionPath: t.string }) })
 
@@ -59,8 +59,4 @@ export interface DetectorOptions {
  */
 export const loadDetector = (options: DetectorOptions = {}): TE.TaskEither<LoadError, Detector> =>
   TE.flatMap(options.path === undefined ? detectorPath : TE.right(options.path), (path) =>
-    load(path, {
-      inputs: { x: ['N', 3, 'H', 'W'] },
-      outputs: { 'sigmoid_0.tmp_0': ['N', 1, 'H', 'W'] },
-      ...(options.threads === undefined ? {} : { threads: options.threads }),
-    }))
+    load(path, { ...DETECTOR_SPEC, ...(options.threads === undefined ? {} : { threads: options.threads }) }))

@@ -12,7 +12,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as TE from 'fp-ts/lib/TaskEither.js'
 import type { TtaError } from '../errors.js'
-import type { OnnxModel } from '../backend/onnx-core.js'
+import type { OnnxModel, OnnxSpec } from '../backend/onnx-core.js'
 import type { Shape } from '../tensor/shape.js'
 import type { Tensor } from '../tensor/tensor.js'
 import { boxesFromProbability, type BoxOptions, type Detection } from './postprocess.js'
@@ -23,6 +23,19 @@ export const DETECTOR_OUTPUT = 'sigmoid_0.tmp_0'
 
 /** The detector as loaded (`textdet.loadDetector` in `tta-lens/node`, or `onnx.load` with this signature in `tta-lens/web`). @category model */
 export type Detector = OnnxModel<readonly ['N', 3, 'H', 'W'], { readonly 'sigmoid_0.tmp_0': readonly ['N', 1, 'H', 'W'] }>
+
+/**
+ * The detector's signature, as `onnx.load` takes it (in `tta-lens/node` or `tta-lens/web`).
+ * @example
+ * import { textdet } from 'tta-lens'
+ * assert.deepStrictEqual(Object.keys(textdet.DETECTOR_SPEC.inputs), ['x'])
+ * assert.deepStrictEqual(textdet.DETECTOR_SPEC.outputs[textdet.DETECTOR_OUTPUT], ['N', 1, 'H', 'W'])
+ * @category model
+ */
+export const DETECTOR_SPEC = {
+  inputs: { x: ['N', 3, 'H', 'W'] },
+  outputs: { 'sigmoid_0.tmp_0': ['N', 1, 'H', 'W'] },
+} as const satisfies OnnxSpec<readonly ['N', 3, 'H', 'W'], { readonly 'sigmoid_0.tmp_0': readonly ['N', 1, 'H', 'W'] }>
 
 /** What {@link detect} returns. @category model */
 export interface DetectionResult {

@@ -202,8 +202,8 @@ export const boxMask = (boxes: readonly Box[], width: number, height: number): U
  * exclusive right and bottom edges are the box's `x2`, `y2`), its score clamped to [0, 1], label 0
  * (text). What the detection wrapper fuses.
  * @example
- * import { toDetections } from '../../../src/textdet/index.js'
- * const found = toDetections([{ box: [2, 1, 14, 8], core: [4, 3, 12, 6], score: 0.9, area: 24 }])
+ * import { textdet } from 'tta-lens'
+ * const found = textdet.toDetections([{ box: [2, 1, 14, 8], core: [4, 3, 12, 6], score: 0.9, area: 24 }])
  * assert.deepStrictEqual(found, { boxes: [[2, 1, 14, 8]], scores: [0.9], labels: [0] })
  * @category destructors
  */
@@ -220,8 +220,7 @@ export const toDetections = (found: readonly Detection[]): Detections => ({
  * map is decoded whole (padding holds no text), and the boxes come back in the padded input's frame.
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { aliases, orThrow, tensor, wrap, type Tensor } from 'tta-lens'
- * import { dbDetections } from '../../../src/textdet/index.js'
+ * import { aliases, orThrow, tensor, textdet, wrap, type Tensor } from 'tta-lens'
  * // A stand-in for the detector: its "probability map" is its first input channel.
  * const fakeDetector = async (x: Tensor<readonly ['N', 3, 'H', 'W']>) => {
  *   const [n, , h, w] = x.shape
@@ -230,7 +229,7 @@ export const toDetections = (found: readonly Detection[]): Detections => ({
  * const data = new Float32Array(3 * 10 * 16)
  * for (let y = 3; y < 6; y++) for (let x = 4; x < 12; x++) data[y * 16 + x] = 0.9
  * const image = orThrow(tensor([1, 3, 10, 16], data))
- * const found = await wrap.detection(wrap.detector(fakeDetector, dbDetections()), aliases.flip()).run(image)()
+ * const found = await wrap.detection(wrap.detector(fakeDetector, textdet.dbDetections()), aliases.flip()).run(image)()
  * assert.ok(E.isRight(found) && found.right[0]?.boxes.length === 1)
  * assert.deepStrictEqual(found.right[0]?.boxes[0]?.map(Math.round), [2, 1, 14, 8])
  * @category destructors

@@ -30,7 +30,14 @@ import { inverse } from '../algebra/d4.js'
 import type { D4Element } from './d4.js'
 import { chainSizes, cropOrigin, type Step } from './step.js'
 
-/** A box as four numbers: `[x1, y1, x2, y2]`, in pixels of some frame. @category model */
+/**
+ * A box as four numbers: `[x1, y1, x2, y2]`, in pixels of some frame.
+ * @example
+ * import type { Corners } from 'tta-lens'
+ * const box: Corners = [1, 2, 5, 6]   // 4 wide, 4 high, its top-left corner at (1, 2)
+ * assert.strictEqual(box[2] - box[0], 4)
+ * @category model
+ */
 export type Corners = readonly [x1: number, y1: number, x2: number, y2: number]
 
 type Size = readonly [number, number]
@@ -96,7 +103,16 @@ const mapCorners = (move: PixelMap, [x1, y1, x2, y2]: Corners): Corners => {
   return [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)]
 }
 
-/** What {@link boxMaps} gives for a view on an image of a given size. @category model */
+/**
+ * What {@link boxMaps} gives for a view on an image of a given size.
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { aliases, boxMaps, views, type BoxMaps } from 'tta-lens'
+ * const [, mirror] = views(aliases.hflip())
+ * const maps: E.Either<unknown, BoxMaps> = boxMaps(mirror!.steps, 4, 6)
+ * assert.ok(E.isRight(maps) && maps.right.undo([0, 0, 2, 1]).join() === '4,0,6,1' && maps.right.window?.join() === '0,0,6,4')
+ * @category model
+ */
 export interface BoxMaps {
   /** The input's `[height, width]`. */
   readonly input: Size

@@ -34,8 +34,8 @@ import { interpolations, type CropAnchor, type Interpolation, type Step, type Ti
 type Every = 'mask' | 'label' | 'keypoints' | 'boxes'
 const every: readonly Every[] = ['mask', 'label', 'keypoints', 'boxes']
 /** What a view that shows only part of the image can put back: labels, and the boxes it found (shifted back by its offset). */
-type Partial = 'label' | 'boxes'
-const partial: readonly Partial[] = ['label', 'boxes']
+type PartOfFrame = 'label' | 'boxes'
+const partOfFrame: readonly PartOfFrame[] = ['label', 'boxes']
 
 /** A parameter list from untyped code: an array, or a ParamError naming the transform. */
 const listOf = (what: string, value: unknown): E.Either<ParamError, readonly unknown[]> =>
@@ -249,7 +249,7 @@ export const multiply = <const V extends readonly number[]>(factors: V & CheckNo
     option(v, String(v), v === 1 ? [] : [{ op: 'pointwise', scale: v, shift: 0 }], 'invariant')), every))
 
 /** The factor type of {@link fiveCrops}: every view is `H`×`W`; labels and boxes can be undone, masks and keypoints cannot. @category transforms */
-export type FiveCrops<H extends number, W extends number> = Factor<'FiveCrops', CropAnchor, { readonly map: 'crop'; readonly size: readonly [H, W] }, Partial>
+export type FiveCrops<H extends number, W extends number> = Factor<'FiveCrops', CropAnchor, { readonly map: 'crop'; readonly size: readonly [H, W] }, PartOfFrame>
 
 /**
  * ttach's order of the five crops: the order of {@link fiveCrops}' views, so results can be matched
@@ -279,22 +279,43 @@ export const cropAnchors: readonly CropAnchor[] = ['crop_lt', 'crop_lb', 'crop_r
 export const fiveCrops = <const H extends number, const W extends number>(height: H, width: W): E.Either<ParamError, FiveCrops<H, W>> =>
   [height, width].every((d) => Number.isInteger(d) && d > 0)
     ? E.right(makeFactor('FiveCrops', 'crop_fn', cropAnchors.map((anchor) =>
-      option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), partial))
+      option(anchor, anchor, [{ op: 'crop', anchor, height, width }], 'lossy')), partOfFrame))
     : E.left(paramError(`FiveCrops needs positive integer sizes, got ${show(height)}x${show(width)}`))
 
-/** A tile's place in its grid, `[row, col]`, or `'whole'` for the whole image (see {@link tiles}). @category transforms */
+/**
+ * A tile's place in its grid, `[row, col]`, or `'whole'` for the whole image (see {@link tiles}).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { transforms as T } from 'tta-lens'
+ * const t = T.tiles(4, 4, { rows: 1, cols: 2, whole: true })
+ * const params: readonly T.TileParam[] = E.isRight(t) ? t.right.options.map((o) => o.param) : []
+ * assert.deepStrictEqual(params, ['whole', [0, 0], [0, 1]])
+ * @category transforms
+ */
 export type TileParam = readonly [row: number, col: number] | 'whole'
 
 /**
  * The factor type of {@link tiles}: `H`×`W` tiles (and the whole image when `Whole` is true); labels
  * and boxes can be undone, masks and keypoints cannot.
+ * @example
+ * import type { ShowShape, ViewShapes, transforms as T } from 'tta-lens'
+ * const shapes: readonly ShowShape<ViewShapes<readonly [T.Tiles<256, 256, true>], readonly [1, 3, 600, 1000]>>[] =
+ *   ['[1,3,256,256]', '[1,3,600,1000]']
+ * assert.strictEqual(shapes.length, 2)
  * @category transforms
  */
 export type Tiles<H extends number, W extends number, Whole extends boolean = false> = Factor<'Tiles', TileParam,
   | { readonly map: 'crop'; readonly size: readonly [H, W] }
-  | (Whole extends true ? { readonly map: 'same' } : never), Partial>
+  | (Whole extends true ? { readonly map: 'same' } : never), PartOfFrame>
 
-/** Options of {@link tiles}. @category transforms */
+/**
+ * Options of {@link tiles}.
+ * @example
+ * import { transforms as T } from 'tta-lens'
+ * const options: T.TileOptions<true> = { ...T.tileGrid([600, 1000], [256, 256], 64), whole: true }
+ * assert.deepStrictEqual(options, { rows: 3, cols: 5, whole: true })
+ * @category transforms
+ */
 export interface TileOptions<Whole extends boolean = false> {
   /** Tiles down the image. */
   readonly rows: number
@@ -348,7 +369,7 @@ export const tiles = <const H extends number, const W extends number, const Whol
     if (p === 'whole') return option<TileParam>(p, p, [], 'iso')
     const anchor: TileAnchor = { row: p[0], col: p[1], rows, cols }
     return option<TileParam>(p, `[${p[0]},${p[1]}]`, [{ op: 'crop', anchor, height, width }], 'lossy')
-  }), partial))
+  }), partOfFrame))
 }
 
 /**

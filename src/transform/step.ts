@@ -25,6 +25,10 @@ export type CropAnchor = 'crop_lt' | 'crop_lb' | 'crop_rb' | 'crop_rt' | 'center
  * with the top (left) edge and the last with the bottom (right) edge (a single row or column is
  * centred). Where the tiles sit depends on the image size, so the grid is data and the offsets are
  * found when the view meets an image (see {@link cropOrigin}).
+ * @example
+ * import { cropOrigin, type TileAnchor } from 'tta-lens'
+ * const last: TileAnchor = { row: 1, col: 2, rows: 2, cols: 3 }   // bottom-right of a 2x3 grid
+ * assert.deepStrictEqual(cropOrigin(last, 10, 20, 4, 8), [6, 12])
  * @category model
  */
 export interface TileAnchor {

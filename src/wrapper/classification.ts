@@ -81,8 +81,11 @@ export const classification = <
   transforms: Product<Fs> | RunnablePolicy,
   options: ClassificationOptions<Key, U> = {},
 ): ClassificationTTA<M, Fs, Key, U> => {
-  const { earlyExit, ...rest } = options
-  const { input, views, plan } = wrapperParts('classification', model, transforms, rest, mergeModes, {}, measureOptionCodecs)
+  // From plain JavaScript `options` may be anything: only an object is taken apart, the rest goes to the decoder, which says why.
+  const given: unknown = options
+  const isObject = typeof given === 'object' && given !== null
+  const { earlyExit, ...rest } = isObject ? options : {}
+  const { input, views, plan } = wrapperParts('classification', model, transforms, isObject ? rest : options, mergeModes, {}, measureOptionCodecs)
   return {
     views,
     plan,

@@ -56,7 +56,7 @@ export interface DetectionsLike {
 export type DetectionModel<In extends Shape = Shape, X extends readonly unknown[] = readonly unknown[]> =
   (batch: Tensor<In>, ...extra: X) => Promise<readonly DetectionsLike[]>
 
-type Resolved<M> = M extends (batch: never, ...extra: never) => Promise<infer O> ? O : never
+type ResolvedValue<M> = M extends (batch: never, ...extra: never) => Promise<infer O> ? O : never
 type Described<O> = O extends Tensor<infer S> ? `a tensor ${ShowShape<S>}: turn it into boxes with wrap.detector(model, decode)`
   : O extends DetectionsLike ? 'one { boxes, scores, labels } for the whole batch, not one per image'
     : O extends Readonly<Record<string, Tensor<Shape>>> ? 'a record of tensors: turn it into boxes with wrap.detector(model, decode, { outputKey })'
@@ -77,9 +77,9 @@ type Described<O> = O extends Tensor<infer S> ? `a tensor ${ShowShape<S>}: turn 
  * assert.match(bad.error, /\[N,2,H,W\]/)
  * @category type-level
  */
-export type CheckDetector<M> = [Resolved<M>] extends [readonly DetectionsLike[]]
+export type CheckDetector<M> = [ResolvedValue<M>] extends [readonly DetectionsLike[]]
   ? unknown
-  : { readonly error: `a detection model must resolve to one { boxes, scores, labels } per image, but this one resolves to ${Described<Resolved<M>>}` }
+  : { readonly error: `a detection model must resolve to one { boxes, scores, labels } per image, but this one resolves to ${Described<ResolvedValue<M>>}` }
 
 /**
  * What {@link detection} takes besides the model and the transforms.

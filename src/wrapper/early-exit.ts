@@ -10,6 +10,7 @@
  *
  * @since 0.4.0
  */
+import { safeString } from '../guard/decode.js'
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type TtaError } from '../errors.js'
 import { calibrate, type Calibration } from '../merge/calibrate.js'
@@ -39,9 +40,9 @@ export interface EarlyExit {
 const checkRule = (rule: EarlyExit, views: number): E.Either<TtaError, { margin: number; minViews: number; scores: ScoreKind }> => {
   if (typeof rule !== 'object' || rule === null) return E.left(paramError('earlyExit must be { margin, minViews?, scores? }'))
   const { margin, minViews = 2, scores = 'logits' } = rule
-  if (typeof margin !== 'number' || !(margin > 0 && margin <= 1)) return E.left(paramError(`earlyExit.margin must be in (0, 1], got ${String(margin)}`))
-  if (!Number.isInteger(minViews) || minViews < 1) return E.left(paramError(`earlyExit.minViews must be a positive integer, got ${String(minViews)}`))
-  if (scores !== 'logits' && scores !== 'probabilities') return E.left(paramError(`earlyExit.scores must be 'logits' or 'probabilities', got '${String(scores)}'`))
+  if (typeof margin !== 'number' || !(margin > 0 && margin <= 1)) return E.left(paramError(`earlyExit.margin must be in (0, 1], got ${safeString(margin)}`))
+  if (!Number.isInteger(minViews) || minViews < 1) return E.left(paramError(`earlyExit.minViews must be a positive integer, got ${safeString(minViews)}`))
+  if (scores !== 'logits' && scores !== 'probabilities') return E.left(paramError(`earlyExit.scores must be 'logits' or 'probabilities', got ${safeString(scores)}`))
   return E.right({ margin, minViews: Math.min(minViews, views), scores })
 }
 
