@@ -2,21 +2,23 @@
  * Text detection with TTA, map merges against box fusion, from the per-view detections that
  * tools/textdet/collect-views.ts stored (no model runs here):
  *
- * 1. All 80 images, every policy of tools/textdet/policies.ts × every merge — the map merges (mean,
- *    gmean, max of the views' probability maps, then DB) and the box fusions (NMS, soft-NMS, NMW,
+ * 1. All 80 images, every collected policy of tools/textdet/policies.ts × every merge — the map
+ *    merges (mean, gmean, max of the views' probability maps, then DB) and the box fusions (NMS and
  *    WBF with ensemble-boxes' defaults, every fused box kept) — with P/R/F1 at IoU ≥ 0.5, images
- *    better/worse than no TTA and than the control (the best single view: 1.5× alone, map path)
- *    with exact sign tests, and a paired bootstrap of the F1 difference to the control.
+ *    better/worse than the control (the best single view: 1.5× alone, map path) with an exact sign
+ *    test, a paired bootstrap of the F1 difference to it, and ms/image: the collection's own step
+ *    times added up per policy (each view's model call, then its DB and box mapping and the fusion
+ *    for a box merge, or its map mapping and the merge and DB for a map merge).
  * 2. Tuned honestly: each fusion's thresholds (IoU, confidence rule or kernel, and the minimum fused
  *    score) chosen per policy on the **selection** half of assets/textdet/split.json by F1, then
  *    measured on the **evaluation** half against the control there; and the one (policy, fusion)
  *    with the best selection F1 among the TTA policies, which `npm run demo` runs.
  *
- *   npx tsx tools/textdet/box-fusion.ts [--views .cache/textdet-views.json] [--timing .cache/textdet-timing.json] [--json out.json]
- *
- * `--timing` adds ms/image from tools/textdet/time-policies.ts (the wrappers themselves, timed).
+ *   npx tsx tools/textdet/box-fusion.ts [--dir .cache/textdet-views] [--json out.json]
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { boxes, compareDetections, decodeNameSplit, orThrow, scoreDetections, showP, type DetectionComparison, type DetectionSetScore } from '../../src/index.js'
@@ -31,13 +33,17 @@ const arg = (name: string): string | undefined => {
 }
 
 const BoxCodec = t.tuple([t.number, t.number, t.number, t.number])
-const CacheCodec = t.type({
-  images: t.array(t.type({
-    file: t.string,
-    views: t.record(t.string, t.type({ boxes: t.array(BoxCodec), scores: t.array(t.number), labels: t.array(t.number) })),
-    maps: t.record(t.string, t.type({ mean: t.array(BoxCodec), gmean: t.array(BoxCodec), max: t.array(BoxCodec) })),
-  })),
+const PerMerge = <C extends t.Mixed>(c: C) => t.type({ mean: c, gmean: c, max: c })
+const ImageCodec = t.type({
+  file: t.string,
+  views: t.record(t.string, t.type({ boxes: t.array(BoxCodec), scores: t.array(t.number), labels: t.array(t.number) })),
+  maps: t.record(t.string, PerMerge(t.array(BoxCodec))),
+  modelMs: t.record(t.string, t.number),
+  boxMs: t.record(t.string, t.number),
+  unmapMs: t.record(t.string, t.number),
+  mergeMs: t.record(t.string, PerMerge(t.number)),
 })
+const RecordCodec = t.type({ threads: t.number, image: ImageCodec })
 
 /** A merge: a map merge, or a box fusion with its minimum fused score. */
 export type Merge =
@@ -55,8 +61,6 @@ export const mergeLabel = (m: Merge): string => {
 /** ensemble-boxes' defaults, every fused box kept: the untuned rows. */
 const defaultFusions: readonly Merge[] = [
   { kind: 'box', fusion: { method: 'nms' }, minScore: 0 },
-  { kind: 'box', fusion: { method: 'soft-nms' }, minScore: 0 },
-  { kind: 'box', fusion: { method: 'nmw' }, minScore: 0 },
   { kind: 'box', fusion: { method: 'wbf' }, minScore: 0 },
 ]
 
@@ -75,9 +79,14 @@ const grids: Readonly<Record<FusionOptions['method'], readonly FusionOptions[]>>
 
 
 const main = async (): Promise<void> => {
-  const viewsPath = arg('views') ?? '.cache/textdet-views.json'
-  const cache = CacheCodec.decode(JSON.parse(readFileSync(viewsPath, 'utf8')))
-  if (E.isLeft(cache)) throw new Error(`${viewsPath} is not the output of tools/textdet/collect-views.ts`)
+  const viewsPath = arg('dir') ?? '.cache/textdet-views'
+  const collected = readdirSync(viewsPath).filter((n) => n.endsWith('.json')).sort().map((name) => {
+    const decoded = RecordCodec.decode(JSON.parse(readFileSync(join(viewsPath, name), 'utf8')))
+    if (E.isLeft(decoded)) throw new Error(`${join(viewsPath, name)} is not a record of tools/textdet/collect-views.ts`)
+    return decoded.right
+  })
+  const cache = { right: { images: collected.map((r) => r.image) } }
+  const threadSet = [...new Set(collected.map((r) => r.threads))]
   const truthE = await readTruth()()
   if (E.isLeft(truthE)) throw new Error(truthE.left.message)
   const truthOf = new Map(truthE.right.map((r) => [r.file, r]))
@@ -88,13 +97,8 @@ const main = async (): Promise<void> => {
     if (r === undefined) throw new Error(`${im.file} is not in truth.json`)
     return r
   })
-  const timingPath = arg('timing')
-  const timing: unknown = timingPath === undefined ? undefined : JSON.parse(readFileSync(timingPath, 'utf8'))
-  const msOf = (policy: string, merge: string): string => {
-    if (typeof timing !== 'object' || timing === null || !('ms' in timing) || typeof timing.ms !== 'object' || timing.ms === null) return '—'
-    const entry = Object.entries(timing.ms).find(([k]) => k === `${policy}|${merge}`)?.[1]
-    return typeof entry === 'number' ? entry.toFixed(0) : '—'
-  }
+  // Only the policies the collection ran (the three extras need --extras there).
+  const policies = textPolicies.filter((p) => images.every((im) => im.maps[p.name] !== undefined))
 
   // Each policy's view keys for an image (its product depends on the image's size).
   const keyMemo = new Map<string, readonly string[]>()
@@ -125,6 +129,29 @@ const main = async (): Promise<void> => {
     })
     return orThrow(boxes.fuseInFrame(per, { height: r.height, width: r.width }, { fusion: merge.fusion, minScore: merge.minScore })).boxes
   })
+  /**
+   * Milliseconds per image of a policy and merge, from the collection's step times: every view's
+   * model call, then per view its DB and box mapping and the fusion (timed here), or per view its
+   * map mapping and then the merge and DB on the merged map.
+   */
+  const msPerImage = (policy: TextPolicy, merge: Merge, indices: readonly number[]): number => {
+    let total = 0
+    for (const i of indices) {
+      const im = images[i]
+      const r = records[i]
+      if (im === undefined || r === undefined) throw new Error(`no image ${i}`)
+      const keys = viewKeys(policy, r)
+      for (const k of keys) total += (im.modelMs[k] ?? Number.NaN) + ((merge.kind === 'map' ? im.unmapMs[k] : im.boxMs[k]) ?? Number.NaN)
+      if (merge.kind === 'map') total += im.mergeMs[policy.name]?.[merge.mode] ?? Number.NaN
+      else {
+        const per = keys.map((k) => im.views[k] ?? boxes.empty)
+        const t0 = performance.now()
+        orThrow(boxes.fuseInFrame(per, { height: r.height, width: r.width }, { fusion: merge.fusion, minScore: merge.minScore }))
+        total += performance.now() - t0
+      }
+    }
+    return total / indices.length
+  }
   const truthBoxes = (indices: readonly number[]): readonly (readonly Box[])[] => indices.map((i) => (records[i]?.lines ?? []).map((l) => l.box))
   const score = (policy: TextPolicy, merge: Merge, indices: readonly number[]): DetectionSetScore =>
     orThrow(scoreDetections(predictions(policy, merge, indices), truthBoxes(indices), 0.5))
@@ -150,40 +177,47 @@ const main = async (): Promise<void> => {
   const signed = (v: number): string => `${v >= 0 ? '+' : '−'}${Math.abs(100 * v).toFixed(1)}`
   const interval = (c: DetectionComparison): string => `[${signed(c.interval[0])}, ${signed(c.interval[1])}]`
   const out: string[] = []
-  const json: Record<string, unknown> = { views: viewsPath, images: images.length, selection: selection.length, evaluation: evaluation.length }
+  const json: Record<string, unknown> = { views: viewsPath, images: images.length, selection: selection.length, evaluation: evaluation.length, threads: threadSet }
 
   // ── 1. all images, untuned ──────────────────────────────────────────────────────────────────
-  const baseAll = score(none.policy, none.merge, all)
   const controlAll = score(control.policy, control.merge, all)
-  const rows1: Record<string, unknown>[] = []
+  interface Row { readonly policy: string; readonly merge: string; readonly views: number; readonly f1: number; readonly vsControl: DetectionComparison; readonly msPerImage: number }
+  const rows1: Row[] = []
   out.push(`### All ${all.length} images: every policy × every merge, untuned`, '')
-  out.push('| policy | merge | views | P | R | F1 | vs none: better / worse | sign test | ΔF1 vs 1.5× alone | vs 1.5×: better / worse | sign test | bootstrap 95% CI of ΔF1 | ms / image |')
-  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | --- | --- | ---: |')
-  for (const policy of textPolicies) {
+  out.push('| policy | merge | views | P | R | F1 | ΔF1 vs 1.5× alone | better / worse | sign test | bootstrap 95% CI of ΔF1 | ms / image |')
+  out.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |')
+  for (const policy of policies) {
     const single = viewsIn(policy) === 1
     const merges: readonly Merge[] = [...(single ? [{ kind: 'map', mode: 'mean' } as const] : mapMerges.map((mode) => ({ kind: 'map', mode } as const))), ...defaultFusions]
     for (const merge of merges) {
       const s = score(policy, merge, all)
-      const vsNone = compare(s, baseAll)
       const vsControl = compare(s, controlAll)
-      const isNone = policy.name === 'none' && merge.kind === 'map'
       const isControl = policy.name === control.policy.name && merge.kind === 'map'
       const label = single && merge.kind === 'map' ? 'map (one view)' : mergeLabel(merge)
       const name = `${policy.name}${policy.extra ? ' ⁺' : ''}`
-      out.push(`| ${isControl ? `**${name}** (control)` : name} | ${label} | ${viewsIn(policy)} | ${pct(s.total.precision)} | ${pct(s.total.recall)} | ${isControl || isNone ? `**${pct(s.total.f1)}**` : pct(s.total.f1)} | ` +
-        `${isNone ? '—' : `${vsNone.better} / ${vsNone.worse}`} | ${isNone ? '—' : showP(vsNone.signP)} | ` +
-        `${isControl ? '—' : signed(vsControl.deltaF1)} | ${isControl ? '—' : `${vsControl.better} / ${vsControl.worse}`} | ${isControl ? '—' : showP(vsControl.signP)} | ${isControl ? '—' : interval(vsControl)} | ${msOf(policy.name, merge.kind === 'map' ? `map ${merge.mode}` : merge.fusion.method)} |`)
-      rows1.push({ policy: policy.name, merge: label, views: viewsIn(policy), ...s.total, vsNone, vsControl })
+      const ms = msPerImage(policy, merge, all)
+      out.push(`| ${isControl ? `**${name}** (control)` : name} | ${label} | ${viewsIn(policy)} | ${pct(s.total.precision)} | ${pct(s.total.recall)} | ${isControl ? `**${pct(s.total.f1)}**` : pct(s.total.f1)} | ` +
+        `${isControl ? '—' : signed(vsControl.deltaF1)} | ${isControl ? '—' : `${vsControl.better} / ${vsControl.worse}`} | ${isControl ? '—' : showP(vsControl.signP)} | ${isControl ? '—' : interval(vsControl)} | ${ms.toFixed(0)} |`)
+      rows1.push({ ...s.total, policy: policy.name, merge: label, views: viewsIn(policy), vsControl, msPerImage: ms })
     }
   }
   json['all'] = rows1
+  // The best row of the table against the control, in words.
+  const bestAll = rows1.filter((r) => r.views !== 1).reduce<Row | undefined>((a, b) => (a === undefined || b.f1 > a.f1 ? b : a), undefined)
+  if (bestAll !== undefined) {
+    const c = bestAll.vsControl
+    out.push('', `Best TTA row on all ${all.length} images: **${bestAll.policy}, ${bestAll.merge}**, F1 ${pct(bestAll.f1)} against ${pct(controlAll.total.f1)} for 1.5× alone ` +
+      `(ΔF1 ${signed(c.deltaF1)}, ${c.better} images better / ${c.worse} worse, sign test ${showP(c.signP)}, bootstrap 95% CI ${interval(c)}).`)
+  }
+  const noneAll = score(none.policy, none.merge, all)
+  out.push(`No TTA (none): F1 ${pct(noneAll.total.f1)}. Step times summed from the collection (${threadSet.join('/')} onnxruntime threads, batch 1, on a shared machine: compare rows, not machines).`)
 
   // ── 2. tuned on selection, measured on evaluation ───────────────────────────────────────────
   const controlEval = score(control.policy, control.merge, evaluation)
   const noneEval = score(none.policy, none.merge, evaluation)
   interface Tuned { readonly policy: TextPolicy; readonly merge: Merge; readonly selF1: number }
   const tuned: Tuned[] = []
-  for (const policy of textPolicies) {
+  for (const policy of policies) {
     // map merges: the better of mean / gmean / max on selection
     const mapChoices = (viewsIn(policy) === 1 ? ['mean' as const] : mapMerges).map((mode): Tuned => {
       const merge: Merge = { kind: 'map', mode }
