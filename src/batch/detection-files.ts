@@ -47,6 +47,11 @@ const UnitInterval = new t.Type<number, number, unknown>(
 /**
  * {@link DetectionSettings} as a job spec carries them, decoded with the fusion's and the head's
  * own codecs (so a spec from outside is checked exactly as the CLI's flags are).
+ * @example
+ * import * as E from 'fp-ts/lib/Either.js'
+ * import { DetectionSettingsCodec } from 'tta-lens/queue'
+ * assert.ok(E.isRight(DetectionSettingsCodec.decode({ headOptions: { unclipRatio: 2 }, fusion: { method: 'nms' }, minScore: 0.3 })))
+ * assert.ok(E.isLeft(DetectionSettingsCodec.decode({ headOptions: {}, fusion: { method: 'nms' }, minScore: 2 })))
  * @category model
  */
 export const DetectionSettingsCodec = strictObject('detection', {
