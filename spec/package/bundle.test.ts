@@ -25,7 +25,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closure, readChunks as read, type Chunk } from '../../web/sizes.node.js'
+import { buildTypicalUse, closure, readChunks as read, type Chunk } from '../../web/sizes.node.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const KB = 1000
@@ -42,13 +42,7 @@ beforeAll(async () => {
     chunks.set(k, v)
     chunkText.set(k, await readFile(join(out, k), 'utf8'))
   }
-  await build({
-    configFile: false, root, logLevel: 'warn', publicDir: false,
-    build: {
-      outDir: typicalOut, emptyOutDir: true, target: 'es2022', minify: true, reportCompressedSize: false, chunkSizeWarningLimit: 1024,
-      rollupOptions: { input: { typical: join(root, 'spec', 'package', 'fixtures', 'typical-use.ts') }, preserveEntrySignatures: 'strict', output: { format: 'es', entryFileNames: '[name].js' } },
-    },
-  })
+  await buildTypicalUse(root, typicalOut)
 }, 300_000)
 
 afterAll(async () => {
