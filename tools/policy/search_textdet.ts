@@ -16,7 +16,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  accumulator, applyDetectionPolicy, boxes, decodeNameSplit, detectionPolicyFromSearch, describeFusion, mcnemar, parsePool, productOfViews, searchDetectionPolicy, showP,
+  accumulator, applyDetectionPolicy, boxes, decodeDetectionPolicy, decodeNameSplit, detectionPolicyFromSearch, describeFusion, mcnemar, parsePool, productOfViews, searchDetectionPolicy, showP,
   tensor, viewName, wrap, type MapMerge, type MapMerges,
 } from '../../src/index.js'
 
@@ -147,27 +147,33 @@ await writeFile(join(EVAL_SET_DIR, 'policy.json'), `${JSON.stringify(policy, nul
 
 // The evaluation half: single pass, best single view (1.5×), the searched policy — all from the cache.
 const files = halves.evaluation
-// The evaluation half needs maps only when the policy merges maps, and only its own views'.
-if (result.views.length > 1 && result.mapMerge !== undefined) await loadMaps(files, result.views)
+// The evaluation half needs maps only for steps that merge maps, and only their views'.
+const mapViews = [...new Set(result.steps.filter((s) => s.views.length > 1 && s.mapMerge !== undefined).flatMap((s) => s.views))]
+if (mapViews.length > 0) await loadMaps(files, mapViews)
 const views = viewsOfHalf(files)
 const sizes = sizesOf(files)
 const score = scorer(files)
 const at15 = pool.findIndex((ops) => viewName(ops) === 'scale 1.5')
 const evalMaps = mapMergesOf(files)
-const answer = (set: readonly number[]): Detections[] => files.map((_, i) => must(set.length > 1 && policy.mapMerge !== undefined
-  ? evalMaps.answer(set, policy.mapMerge, i)
-  : applyDetectionPolicy(set.map((v) => views[v]?.[i] ?? { boxes: [], scores: [], labels: [] }), sizes[i]?.[0] ?? 1, sizes[i]?.[1] ?? 1, set.length > 1 ? policy.fusion : undefined)))
-const rows = [
+type Row = { readonly name: string; readonly set: readonly number[]; readonly fusion?: boxes.FusionOptions | undefined; readonly mapMerge?: MapMerge | undefined }
+const answer = ({ set, fusion, mapMerge }: Row): Detections[] => files.map((_, i) => must(set.length > 1 && mapMerge !== undefined
+  ? evalMaps.answer(set, mapMerge, i)
+  : applyDetectionPolicy(set.map((v) => views[v]?.[i] ?? { boxes: [], scores: [], labels: [] }), sizes[i]?.[0] ?? 1, sizes[i]?.[1] ?? 1, set.length > 1 ? fusion : undefined)))
+const named = (set: readonly number[], fusion: boxes.FusionOptions | undefined, mapMerge: MapMerge | undefined): string =>
+  `${set.map((v) => viewName(pool[v] ?? [])).join(' + ')}${set.length > 1 ? ` · ${describeFusion(fusion, mapMerge)}` : ''}`
+const rows: readonly Row[] = [
   { name: 'none (single pass)', set: [0] },
   { name: '1.5× alone (best single view)', set: [at15] },
-  { name: `searched: ${policy.views.map((v) => v.name).join(' + ')}${policy.views.length > 1 ? ` · ${describeFusion(policy.fusion, policy.mapMerge)}` : ''}`, set: result.views },
+  { name: `searched: ${named(result.views, result.fusion, result.mapMerge)}`, set: result.views, fusion: result.fusion, mapMerge: result.mapMerge },
 ]
-const none = score(answer([0]))
-const alone = score(answer([at15]))
+// The search's earlier steps too (scored from the cache, not timed): which part of the policy carries what.
+const stepRows: readonly Row[] = result.steps.slice(1, -1).map((s) => ({ name: `search step ${s.step} alone: ${named(s.views, s.fusion, s.mapMerge)}`, set: s.views, fusion: s.fusion, mapMerge: s.mapMerge }))
+const none = score(answer({ name: 'none', set: [0] }))
+const alone = score(answer({ name: '1.5×', set: [at15] }))
 console.log(`\n## Evaluation half (${files.length} images, ${files.reduce((a, f) => a + (byFile.get(f)?.lines.length ?? 0), 0)} lines)\n`)
 console.log('| policy | views | P | R | F1 | better / worse vs none | sign test | better / worse vs 1.5× | sign test |\n| --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |')
-for (const row of rows) {
-  const s = score(answer(row.set))
+for (const row of [rows[0], rows[1], ...stepRows, rows[2]].filter((r): r is Row => r !== undefined)) {
+  const s = score(answer(row))
   const total = addScores(s.scores)
   const cmp = (base: readonly number[]): [number, number] => [s.perImage.filter((f, i) => f > (base[i] ?? 0)).length, s.perImage.filter((f, i) => f < (base[i] ?? 0)).length]
   const [b0, w0] = cmp(none.perImage)
@@ -179,19 +185,24 @@ for (const row of rows) {
 // evaluation image (wrap.detection for one view or a box fusion, wrap.segmentation + PP-OCR's
 // post-processing for a map merge), rows interleaved (the order rotates per image) so that the
 // shared machine's load falls on all of them alike; the boxes are compared with the cached answers.
-const runRow = async (set: readonly number[], input: Parameters<typeof boxer>[0]): Promise<Detections> => {
+// The searched row runs from the policy file as written and read back (decodeDetectionPolicy).
+const shipped = must(decodeDetectionPolicy(JSON.parse(await readFile(join(EVAL_SET_DIR, 'policy.json'), 'utf8'))))
+const runnable = rows.map((row, r) => (r === 2
+  ? { ops: shipped.views.map((v) => v.ops), fusion: shipped.fusion, mapMerge: shipped.mapMerge }
+  : { ops: row.set.map((v) => pool[v] ?? []), fusion: undefined, mapMerge: undefined }))
+const runRow = async ({ ops, fusion, mapMerge }: (typeof runnable)[number], input: Parameters<typeof boxer>[0]): Promise<Detections> => {
   const [, , h = 0, w = 0] = input.shape
-  const product = must(productOfViews(set.map((v) => pool[v] ?? []), h, w))
-  if (set.length > 1 && policy.mapMerge !== undefined) {
-    const map = must(await wrap.segmentation(detector, product, { merge: policy.mapMerge }).run(input)())
+  const product = must(productOfViews(ops, h, w))
+  if (ops.length > 1 && mapMerge !== undefined) {
+    const map = must(await wrap.segmentation(detector, product, { merge: mapMerge }).run(input)())
     return must(dbDetections()(map))
   }
-  const ran = must(await wrap.detection(boxer, product, { keepViews: true, ...(set.length > 1 && policy.fusion !== undefined ? { fusion: policy.fusion } : {}) }).run(input)())
+  const ran = must(await wrap.detection(boxer, product, { keepViews: true, ...(ops.length > 1 && fusion !== undefined ? { fusion } : {}) }).run(input)())
   const direct = ran[0]
-  return (set.length === 1 ? direct?.views[0]?.detections : direct) ?? { boxes: [], scores: [], labels: [] }
+  return (ops.length === 1 ? direct?.views[0]?.detections : direct) ?? { boxes: [], scores: [], labels: [] }
 }
 const rounded = (list: readonly boxes.Box[] | undefined): string => JSON.stringify(list?.map((b) => b.map((x) => x.toFixed(3))))
-const offline = rows.map((row) => answer(row.set))
+const offline = rows.map((row) => answer(row))
 const elapsed = rows.map(() => 0)
 const same = rows.map(() => 0)
 const timed = files.flatMap((file, i) => (i % timedEvery === 0 ? [{ file, i }] : []))
@@ -199,10 +210,10 @@ for (const [t, { file, i }] of timed.entries()) {
   const { input } = must(preprocess(must(await readImage(`${EVAL_SET_DIR}${file}`)())))
   for (let k = 0; k < rows.length; k++) {
     const r = (t + k) % rows.length
-    const row = rows[r]
+    const row = runnable[r]
     if (row === undefined) continue
     const t0 = performance.now()
-    const found = await runRow(row.set, input)
+    const found = await runRow(row, input)
     elapsed[r] = (elapsed[r] ?? 0) + performance.now() - t0
     if (rounded(found.boxes) === rounded(offline[r]?.[i]?.boxes)) same[r] = (same[r] ?? 0) + 1
   }
