@@ -80,5 +80,5 @@ export { evaluatePolicy, type PolicyEvaluation, type AnswerScore, type EarlyExit
 export { auroc } from './eval/auroc.js'
 export {
   DetectionPolicyCodec, decodeDetectionPolicy, applyDetectionPolicy, searchDetectionPolicy, detectionPolicyFromSearch, defaultFusions, describeFusion,
-  type DetectionPolicy, type DetectionScore, type DetectionStep, type DetectionSearchResult,
+  type DetectionPolicy, type DetectionScore, type DetectionStep, type DetectionSearchResult, type MapMerge, type MapMerges,
 } from './policy/detection.js'
