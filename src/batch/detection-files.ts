@@ -153,7 +153,7 @@ export type DetectionPredict = (image: Tensor<readonly [1, number, number, numbe
  * const out = await predict(orThrow(tensor([1, 3, 32, 64], data)), 'page.png')
  * assert.ok(E.isRight(out))
  * const record = JSON.parse(out.right.json)
- * assert.deepStrictEqual(record.views, ['Identity', 'HorizontalFlip'])
+ * assert.deepStrictEqual(record.views, ['identity', 'HorizontalFlip(true)'])
  * assert.strictEqual(record.boxes.length, 1)
  * @category constructors
  */
