@@ -11,7 +11,7 @@ import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type TtaError } from '../errors.js'
-import type { Policy } from '../policy/policy.js'
+import { decodePolicy, type Policy } from '../policy/policy.js'
 import type { AnyFactor, Product } from '../algebra/product.js'
 import type { MergeMode } from '../merge/merge.js'
 import type { Tensor } from '../tensor/tensor.js'
@@ -219,7 +219,12 @@ export interface OpenFileRunner extends FileRunner {
  * @category constructors
  */
 export const openFileRunner = async (spec: RunSpec): Promise<E.Either<TtaError, OpenFileRunner>> => {
-  const product = 'tta' in spec.policy ? parsePolicy(spec.policy.tta) : productFromConfig(spec.policy.config)
+  const policy = spec.policy
+  const product: E.Either<TtaError, Product<readonly AnyFactor[]> | Policy> = 'tta' in policy
+    ? parsePolicy(policy.tta)
+    : 'config' in policy
+      ? productFromConfig(policy.config)
+      : E.mapLeft((e: TtaError) => ({ ...e, message: `${policy.label}: ${e.message}` }))(decodePolicy(policy.file))
   if (E.isLeft(product)) return product
   const model = await onnx.open(resolve(spec.cwd, spec.model), {
     ...(spec.outputName === undefined ? {} : { output: spec.outputName }),
