@@ -5,12 +5,13 @@
  * docs/benchmarks.md, stamped with when and where they were measured.
  * `BENCH_QUICK=1` runs one or a few rounds (to check the script, not to read the numbers).
  *
- * Sections: augment, segmentation, classifier, memory, fusion, policy, browser, queue.
+ * Sections: augment, segmentation, classifier, memory, fusion, policy, browser, queue, detection.
  */
 import { readFileSync, writeFileSync } from 'node:fs'
 import { augmentSection } from './sections/augment.js'
 import { browserSection } from './sections/browser.js'
 import { classifierSection } from './sections/classifier.js'
+import { detectionSection } from './sections/detection.js'
 import { fusionSection } from './sections/fusion.js'
 import { memorySection } from './sections/memory.js'
 import { segmentationSection } from './sections/segmentation.js'
@@ -28,6 +29,7 @@ const sections: readonly { id: string; title: string; run: (quick: boolean) => P
   { id: 'policy', title: 'Policy search: 20 candidate views on 5,000 Fashion-MNIST images (g)', run: policySection },
   { id: 'browser', title: 'In the browser: kernels on WebGL2/WebGPU, onnxruntime-web, page load, bundle size', run: browserSection },
   { id: 'queue', title: 'Queue mode and all cores: one worker over Redis against one process (q)', run: queueSection },
+  { id: 'detection', title: 'Detection end to end: PP-OCRv4 text detection with box fusion (h)', run: detectionSection },
 ]
 
 const quick = process.env['BENCH_QUICK'] === '1'

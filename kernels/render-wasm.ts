@@ -37,27 +37,45 @@ export interface WasmGather {
   readonly map: AffineIndexMap
 }
 
-/** Which of the two shapes a map has: axes swapped (a turn), or rows reversed (a mirror), or neither. */
-export const wasmShape = (m: AffineIndexMap): 'transpose' | 'mirror' | undefined => {
+/**
+ * Which shape a map has: axes swapped (a turn), rows reversed (a mirror), forward rows in either
+ * order (a vertical flip, a crop), or none of these.
+ */
+export const wasmShape = (m: AffineIndexMap): 'transpose' | 'mirror' | 'rows' | undefined => {
   const unit = (n: number): boolean => n === 1 || n === -1
   if (m.ii === 0 && m.jj === 0 && unit(m.ij) && unit(m.ji)) return 'transpose'
   if (m.ij === 0 && m.ji === 0 && unit(m.ii) && m.jj === -1) return 'mirror'
+  if (m.ij === 0 && m.ji === 0 && unit(m.ii) && m.jj === 1) return 'rows'
   return undefined
 }
 
 /**
- * The part of a kernel to run in WebAssembly, or undefined. Turns always (any write); mirrored rows
- * only into a plain store, and not when the rows are also whole and backwards (a half turn of the
- * plane), which the JavaScript renderer does as one native copy and reverse per plane. Kernels
- * that resample or fill never.
+ * The part of a kernel to run in WebAssembly, or undefined. Kernels that resample or fill never.
+ *
+ * Through scratch memory (`'scratch'`, the default: the gathered rows are copied out and finished
+ * by JavaScript): turns always (any write); mirrored rows only into a plain store, and not when the
+ * rows are also whole and backwards (a half turn of the plane), which the JavaScript renderer does
+ * as one native copy and reverse per plane.
+ *
+ * Straight into a batch held in WebAssembly memory (`'batch'`: the source is there already and the
+ * output is finished in place, so a store of any scale and shift): turns and mirrors of every kind,
+ * half turns included, which are then one pass instead of a copy and a reverse.
  */
-export const wasmGatherOf = (k: GatherKernel): WasmGather | undefined => {
+export const wasmGatherOf = (k: GatherKernel, where: 'scratch' | 'batch' = 'scratch'): WasmGather | undefined => {
   const m = k.pre
   if (k.resample !== undefined || k.fill !== undefined) return undefined
   const shape = wasmShape(m)
-  const plain = k.write === 'store' && k.scale === 1 && k.shift === 0
-  const halfTurn = m.ii === -1 && k.outWidth === k.inWidth
-  if (shape === undefined || (shape === 'mirror' && (!plain || halfTurn))) return undefined
+  if (shape === undefined) return undefined
+  if (where === 'batch' && k.write !== 'store') return undefined
+  // Forward rows are native copies in JavaScript (one per plane when they are whole rows in order,
+  // as fast as the batch's floor); only rows in reverse order, or cut, are worth a module, and only
+  // where nothing has to be copied in and out for it.
+  if (shape === 'rows' && (where === 'scratch' || (m.ii === 1 && k.outWidth === k.inWidth))) return undefined
+  if (where === 'scratch' && shape === 'mirror') {
+    const plain = k.write === 'store' && k.scale === 1 && k.shift === 0
+    const halfTurn = m.ii === -1 && k.outWidth === k.inWidth
+    if (!plain || halfTurn) return undefined
+  }
   return { planes: k.planes, inHeight: k.inHeight, inWidth: k.inWidth, outHeight: k.outHeight, outWidth: k.outWidth, map: m }
 }
 
@@ -226,17 +244,46 @@ const mirrorPlane = (g: WasmGather): Instr[] => {
   ]
 }
 
+/** Forward rows in any order: each output row copied 16 values at a time, then the rest value by value. */
+const rowsPlane = (g: WasmGather): Instr[] => {
+  const { ii, i0, j0 } = g.map
+  const step = 4 * MIRROR_BLOCKS
+  const wide = g.outWidth - (g.outWidth % step)
+  if (wide === 0) return scalar(g, 0, g.outHeight, 0, g.outWidth)
+  const body: Instr[] = []
+  for (let q = 0; q < MIRROR_BLOCKS; q++) body.push(get(DST_P), get(SRC_P), ['v128.load', 16 * q], ['v128.store', 16 * q])
+  return [
+    ...offsetOf(ROW_SRC, SRC, 4 * (i0 * g.inWidth + j0)),
+    get(DST), set(DST_ROW),
+    ...offsetOf(END, DST, 4 * g.outHeight * g.outWidth),
+    ['loop'],
+    get(ROW_SRC), set(SRC_P), get(DST_ROW), set(DST_P),
+    ...offsetOf(ROW_END, DST_ROW, 4 * wide),
+    ['loop'],
+    ...body,
+    ...add(SRC_P, 4 * step),
+    ...add(DST_P, 4 * step),
+    ...until(DST_P, ROW_END),
+    ['end'],
+    ...add(ROW_SRC, ii * 4 * g.inWidth),
+    ...add(DST_ROW, 4 * g.outWidth),
+    ...until(DST_ROW, END),
+    ['end'],
+    ...scalar(g, 0, g.outHeight, wide, g.outWidth),
+  ]
+}
+
 /**
  * Refuses a gather whose sizes are not positive integers, whose map is neither shape, or that would
  * read outside the source plane: the module reads only the planes copied in, and must not be built
  * to read anything else.
  */
-const checkGather = (g: WasmGather): 'transpose' | 'mirror' => {
+const checkGather = (g: WasmGather): 'transpose' | 'mirror' | 'rows' => {
   for (const n of [g.inHeight, g.inWidth, g.outHeight, g.outWidth]) {
     if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`wasm renderer: plane size ${n} is not a positive integer`)
   }
   const shape = wasmShape(g.map)
-  if (shape === undefined) throw new RangeError('wasm renderer: the map neither swaps the axes nor mirrors the rows')
+  if (shape === undefined) throw new RangeError('wasm renderer: the map neither swaps the axes nor mirrors or copies the rows')
   const m = g.map
   for (const [i, j] of [[0, 0], [0, g.outWidth - 1], [g.outHeight - 1, 0], [g.outHeight - 1, g.outWidth - 1]] as const) {
     const si = m.ii * i + m.ij * j + m.i0
@@ -250,7 +297,8 @@ const checkGather = (g: WasmGather): 'transpose' | 'mirror' => {
 
 /** The module for a gather: one function `gather(src, dst, planes)`. */
 export const renderWasm = (g: WasmGather): WasmModule => {
-  const plane = checkGather(g) === 'transpose' ? transposePlane(g) : mirrorPlane(g)
+  const shape = checkGather(g)
+  const plane = shape === 'transpose' ? transposePlane(g) : shape === 'mirror' ? mirrorPlane(g) : rowsPlane(g)
   return {
     functions: [{
       name: 'gather',

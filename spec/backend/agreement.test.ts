@@ -12,6 +12,7 @@ import { gpujsBackend } from '../../src/backend/gpujs.js'
 import { jsBackend } from '../../src/backend/js.js'
 import { referenceBackend } from '../../src/backend/reference/backend.js'
 import type { WriteMode } from '../../kernels/ir.js'
+import type { Stage } from '../../src/transform/step.js'
 
 const modes: readonly Interpolation[] = ['nearest', 'nearest-exact', 'bilinear', 'bicubic', 'area']
 
@@ -187,6 +188,68 @@ describe('every backend agrees with the reference', () => {
       expect(jsBackend().reduce(undo, turned, back, 'max')).toBe(await reference.reduce(undo, turned, want, 'max'))
       expect(firstDifference(back, want), view.name).toBe(-1)
     }
+  })
+
+  // The chunk path (`batch`): the plan interpreter's way in. One source per chunk, every view of
+  // the product written at its own offset of one input held in WebAssembly memory.
+  const batchAgrees = async (factors: readonly AnyFactor[], planes: number, height: number, width: number, seed: number, tol: number): Promise<number> => {
+    const src = { data: fill(planes * height * width, seed), offset: 0, planes, height, width }
+    const wanted: { readonly name: string; readonly stages: readonly Stage[]; readonly at: number; readonly values: Float32Array }[] = []
+    let length = 3 // an offset before the first view, as the interpreter's slots have
+    for (const view of views(product(...factors))) {
+      const stages = resolveAugment(view.steps, height, width)
+      if (E.isLeft(stages)) continue // a crop larger than the image
+      const [vh, vw] = stages.right.reduce<readonly number[]>((size, s) => (s.kind === 'gather' ? [s.map.outHeight, s.map.outWidth] : s.kind === 'pointwise' ? size : [s.outHeight, s.outWidth]), [height, width])
+      const values = new Float32Array(planes * (vh ?? 0) * (vw ?? 0))
+      await reference.augment(stages.right, src, values, 0)
+      wanted.push({ name: view.name, stages: stages.right, at: length, values })
+      length += values.length
+    }
+    const js = jsBackend()
+    const batch = js.batch?.({ length, sourceLength: src.data.length, maxBytes: 2 ** 26 })
+    if (batch === undefined) throw new Error(`no batch from ${js.detail}`)
+    const [buffer, bytes] = [batch.data.buffer, batch.data.buffer.byteLength]
+    batch.source(src)
+    for (const w of wanted) {
+      await batch.augment(w.stages, w.at)
+      // The scratch memory of the other direction grows meanwhile: the batch is a memory of its own.
+      js.reduce(w.stages, src, new Float64Array(planes * height * width + 2 * w.values.length), 'add')
+    }
+    expect(batch.data.buffer).toBe(buffer)
+    expect(batch.data.buffer.byteLength).toBe(bytes) // never grown, never detached
+    expect(batch.data.length).toBe(length)
+    for (const w of wanted) {
+      if (!closeTo(batch.data.subarray(w.at, w.at + w.values.length), w.values, tol)) throw new Error(`the batch disagrees on ${w.name} (${planes}×${height}x${width})`)
+    }
+    return wanted.length
+  }
+
+  it('a batch held in WebAssembly memory (the interpreter\'s path) agrees with the reference on every view of random products', async () => {
+    await fc.assert(fc.asyncProperty(caseArb, async ({ factors, planes, height, width, seed }) => {
+      await batchAgrees(factors, planes, height, width, seed, 2e-6)
+    }), { numRuns: 60 })
+  })
+
+  it('a batch agrees exactly on turns, mirrors, flips, crops and scales of planes up to 40×40', async () => {
+    let written = 0
+    await fc.assert(fc.asyncProperty(turnCaseArb, async ({ factors, planes, height, width, seed }) => {
+      written += await batchAgrees(factors, planes, height, width, seed, 0)
+    }), { numRuns: 80 })
+    expect(written).toBeGreaterThan(80)
+  })
+
+  it('a batch is made at its final size within maxBytes, or not at all; none without WebAssembly SIMD', () => {
+    const js = jsBackend()
+    const [length, sourceLength] = [8 * 3 * 64 * 64, 3 * 64 * 64]
+    const need = Math.ceil((4 * (length + sourceLength)) / 65536) * 65536
+    const fits = js.batch?.({ length, sourceLength, maxBytes: need })
+    expect(fits?.data.length).toBe(length)
+    expect(fits?.data.buffer.byteLength).toBeLessThanOrEqual(need)
+    expect(js.batch?.({ length, sourceLength, maxBytes: need - 1 })).toBeUndefined()
+    expect(js.batch?.({ length, sourceLength, maxBytes: Number.NaN })).toBeUndefined()
+    expect(js.batch?.({ length: 2 ** 31, sourceLength, maxBytes: 2 ** 40 })).toBeUndefined() // past a 32-bit memory
+    expect(jsBackend({ wasm: false }).batch).toBeUndefined()
+    expect(referenceBackend().batch).toBeUndefined()
   })
 
   it('refuses the values a merge cannot take, at the same index as the reference', async () => {

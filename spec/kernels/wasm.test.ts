@@ -92,6 +92,17 @@ describe('the WebAssembly renderer', () => {
     expect(undo(3).map((g) => wasmGatherOf(g))).toEqual([{ planes: 2, inHeight: 7, inWidth: 5, outHeight: 5, outWidth: 7, map: { outHeight: 5, outWidth: 7, ii: 0, ij: 1, i0: 0, ji: -1, jj: 0, j0: 4 } }])
   })
 
+  it('straight into a batch in WebAssembly memory: every turn, mirror and reversed row order of a store (scaled or not, half turns too), but not whole rows in order', () => {
+    const batchTaken = views(aliases.d4()).map((_, k) => d4View(k, 5, 7).map((g) => wasmGatherOf(g, 'batch') !== undefined))
+    // d4 order: identity, 90, 180, 270, flip, flip·90, flip·180 (a vertical flip: rows in reverse order), flip·270.
+    expect(batchTaken).toEqual([[false], [true], [true], [true], [true], [true], [true], [true]])
+    const [half] = d4View(2, 5, 7)
+    if (half === undefined) throw new Error('no kernel')
+    expect(wasmGatherOf({ ...half, scale: 2, shift: 1 }, 'batch')).toBeDefined()
+    expect(wasmGatherOf({ ...half, scale: 2, shift: 1 })).toBeUndefined() // through scratch memory, a half turn stays JavaScript
+    expect(wasmGatherOf({ ...half, write: 'add' }, 'batch')).toBeUndefined() // a batch is only ever stored into
+  })
+
   it('leaves an identity map with the kernel\'s write, which renders as one copy when it stores', () => {
     const [turn] = d4View(1, 5, 7)
     if (turn === undefined) throw new Error('no kernel')
@@ -101,9 +112,9 @@ describe('the WebAssembly renderer', () => {
     expect(renderJs(rest)).toContain('dst.set(src.subarray(srcBase, srcBase + 105), dstBase);')
   })
 
-  it('renders every d4 turn and mirror of every size from 1×1 to 40×40 as a module under 4 KiB that validates', () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 3, 4, 5, 7), (h, w, view) => {
-      const g = d4View(view, h, w, 1).map(wasmGatherOf)[0]
+  it('renders every d4 turn, mirror and reversed row order of every size from 1×1 to 40×40 as a module under 4 KiB that validates', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom(1, 2, 3, 4, 5, 6, 7), (h, w, view) => {
+      const g = d4View(view, h, w, 1).map((k) => wasmGatherOf(k, 'batch'))[0]
       const bytes = g === undefined ? undefined : encodeModule(renderWasm(g))
       // Under 4 KiB, the most a browser compiles synchronously on its main thread.
       return bytes !== undefined && bytes.length < 4096 && validates(bytes)
@@ -112,7 +123,7 @@ describe('the WebAssembly renderer', () => {
 
   it('keeps modules small for large planes too (4096×4096: offsets need more LEB128 bytes)', () => {
     for (const view of [1, 4, 7]) {
-      const g = d4View(view, 4096, 4096, 1).map(wasmGatherOf)[0]
+      const g = d4View(view, 4096, 4096, 1).map((k) => wasmGatherOf(k))[0]
       const bytes = g === undefined ? undefined : encodeModule(renderWasm(g))
       expect(bytes !== undefined && validates(bytes)).toBe(true)
       expect(bytes?.length).toBeLessThan(4096)
@@ -125,7 +136,9 @@ describe('the WebAssembly renderer', () => {
     expect(() => renderWasm(g)).not.toThrow()
     expect(() => renderWasm({ ...g, inWidth: 4.5 })).toThrow(/plane size 4.5 is not a positive integer/)
     expect(() => renderWasm({ ...g, outHeight: 0 })).toThrow(/plane size 0/)
-    expect(() => renderWasm({ ...g, map: { ...map, ii: 1, ij: 0, ji: 0, jj: 1, j0: 0 } })).toThrow(/neither swaps the axes nor mirrors the rows/)
+    expect(() => renderWasm({ ...g, map: { ...map, ii: 1, ij: 1, ji: 0, jj: 1, j0: 0 } })).toThrow(/neither swaps the axes nor mirrors or copies the rows/)
+    expect(() => renderWasm({ ...g, map: { ...map, ii: 2, ij: 0, ji: 0, jj: 1, j0: 0 } })).toThrow(/neither swaps/)
+    expect(() => renderWasm({ ...g, map: { ...map, ii: 1, ij: 0, ji: 0, jj: 1, j0: 0 } })).not.toThrow() // forward rows in order: a valid 'rows' module
     expect(() => renderWasm({ ...g, map: { ...map, j0: 2 } })).toThrow(/output \(3, 0\) would read \(0, -1\) outside the 4×4 source/)
     expect(() => renderWasm({ ...g, outWidth: 5 })).toThrow(/would read \(4, 3\)/)
   })
@@ -134,7 +147,7 @@ describe('the WebAssembly renderer', () => {
   // for the 16-row bands, and a mirror with a 16-value main loop and an edge.
   for (const [name, view, h, w] of [['rot90 of 5×7 (blocks and edges)', 1, 5, 7], ['flip·rot270 of 6×18 (bands of 16 rows)', 7, 6, 18], ['hflip of 2×19 (16 values a step, then the edge)', 4, 2, 19]] as const) {
     it(`listing: ${name}`, () => {
-      const g = d4View(view, h, w).map(wasmGatherOf)[0]
+      const g = d4View(view, h, w).map((k) => wasmGatherOf(k))[0]
       if (g === undefined) throw new Error('not a WebAssembly gather')
       expect(listing(renderWasm(g))).toMatchSnapshot()
     })
@@ -160,10 +173,19 @@ describe('where WebAssembly SIMD cannot run', () => {
     const noGrow = new Proxy(Object(engine), { get: (target, key) => (key === 'Memory' ? fixed : Reflect.get(target, key)) })
     const set = setUpWasm(noGrow)
     if (!('kernels' in set)) throw new Error(`no kernels: ${set.reason}`)
-    const g = d4View(1, 512, 512, 1).map(wasmGatherOf)[0]
+    const g = d4View(1, 512, 512, 1).map((k) => wasmGatherOf(k))[0]
     if (g === undefined) throw new Error('not a turn')
     let handed = 0
     expect(set.kernels.gather(g, new Float32Array(512 * 512), 0, () => { handed++ })).toMatch(/could not grow/)
     expect(handed).toBe(0)
+    // A batch is a memory of its own, made at its final size: refused by such an engine, with its reason.
+    expect(set.kernels.batch(512 * 512, 512 * 512, 2 ** 30)).toMatch(/RangeError/)
+    const small = setUpWasm(engine)
+    if (!('kernels' in small)) throw new Error(`no kernels: ${small.reason}`)
+    expect(small.kernels.batch(512 * 512, 512 * 512, 2 ** 20)).toBe('a WebAssembly batch of 2097152 bytes is more than the 1048576 bytes the budget leaves')
+    const made = small.kernels.batch(16, 16, 2 ** 20)
+    if (typeof made === 'string') throw new Error(made)
+    // Gathers that would reach outside the block are refused before the module runs.
+    expect(made.gather({ ...g, planes: 1, inHeight: 4, inWidth: 4, outHeight: 4, outWidth: 4, map: { outHeight: 4, outWidth: 4, ii: 0, ij: 1, i0: 0, ji: 1, jj: 0, j0: 0 } }, 4, 0)).toBe('a gather of [4, 20) into [0, 16) falls outside the batch')
   })
 })

@@ -5,7 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { aliases, buildPlan, dryRun, explain, jsBackend, orThrow, product, referenceBackend, runPlan, transforms as T, views, type AnyFactor, type RawTensor, type Task } from '../../src/index.js'
+import { aliases, buildPlan, dryRun, explain, jsBackend, orThrow, product, referenceBackend, runPlan, transforms as T, views, type AnyFactor, type Backend, type BatchRequest, type RawTensor, type Task } from '../../src/index.js'
 
 const factorArb: fc.Arbitrary<AnyFactor> = fc.oneof(
   fc.constant(T.hflip()),
@@ -77,6 +77,52 @@ describe('plan interpreters agree', () => {
       expect(b.shape).toEqual(a.shape)
       b.data.forEach((v, i) => expect(Math.abs(v - (a.data[i] ?? Number.NaN))).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(v))))
     }), { numRuns: 200 })
+  })
+
+  it('a backend\'s own model input: asked for within what the budget leaves, its source named once per chunk, handed to the model; a plain array when it declines; a malformed one is a typed error', async () => {
+    const image = { shape: [1, 2, 8, 6], data: Float32Array.from({ length: 96 }, (_, i) => ((i * 7) % 13) / 13) }
+    const model = fakeModel('segmentation', 2)
+    const js = jsBackend()
+    const watched = () => {
+      const seen = { requests: [] as BatchRequest[], sources: 0, given: [] as Float32Array[], fed: [] as Float32Array[] }
+      const backend: Backend = {
+        ...js,
+        batch: (request) => {
+          seen.requests.push(request)
+          const held = js.batch?.(request)
+          if (held === undefined) return undefined
+          seen.given.push(held.data)
+          return { data: held.data, source: (src) => { seen.sources++; held.source(src) }, augment: held.augment }
+        },
+      }
+      return { seen, backend, callModel: async (input: RawTensor) => { seen.fed.push(input.data); return model(input) } }
+    }
+    for (const budget of [undefined, 20_000]) {
+      // A non-square image: d4 makes two chunks (8×6 views and 6×8 views).
+      const plan = orThrow(buildPlan('segmentation', views(aliases.d4()), image.shape, { merge: 'mean', ...(budget === undefined ? {} : { budget }) }))
+      const want = orThrow(await runPlan(plan, image, { backend: referenceBackend(), callModel: model }))
+      const { seen, backend, callModel } = watched()
+      const got = orThrow(await runPlan(plan, image, { backend, callModel }))
+      expect(Array.from(got.data)).toEqual(Array.from(want.data))
+      const room = (plan.memory.budget ?? 0) - plan.memory.peak + plan.memory.chunkInput
+      expect(seen.requests.map((r) => r.maxBytes)).toEqual(seen.requests.map(() => room))
+      expect(seen.requests.every((r) => r.sourceLength === 96)).toBe(true)
+      if (budget === undefined) {
+        // Room to spare: every chunk's input is the backend's, fed to the model as it is.
+        expect(seen.given.length).toBe(plan.chunks.length)
+        expect(seen.sources).toBe(plan.chunks.length)
+        expect(seen.fed.every((data) => seen.given.includes(data))).toBe(true)
+      } else {
+        // 20,000 bytes leave less than a WebAssembly page: the backend declines, the interpreter allocates.
+        expect(room).toBeLessThan(65536)
+        expect(seen.given).toEqual([])
+        expect(seen.fed.length).toBe(plan.chunks.length)
+      }
+    }
+    const plan = orThrow(buildPlan('segmentation', views(aliases.hflip()), image.shape, { merge: 'mean' }))
+    const malformed: Backend = { ...js, batch: () => ({ data: new Float32Array(1), source: () => undefined, augment: () => undefined }) }
+    const refused = await runPlan(plan, image, { backend: malformed, callModel: model })
+    expect(E.isLeft(refused) && refused.left.message).toBe('backend.batch must return undefined or { data: a Float32Array of 192 values, source, augment } for the model input [2,2,8,6]')
   })
 
   it('peak memory is flat in the number of views once a budget caps the chunk', () => {

@@ -21,6 +21,58 @@ export interface PlaneBlock<A extends Float32Array | Float64Array = Float32Array
 /** The built-in backends, by the name the wrappers' `backend` option and the CLI take. @category model */
 export type BackendName = 'reference' | 'js' | 'gpujs'
 
+/**
+ * What the plan interpreter asks a backend for when a chunk needs a model input (see
+ * {@link Backend.batch}).
+ * @example
+ * import type { BatchRequest } from 'tta-lens'
+ * // 8 views of a 1×3×4×4 image, and 1 MiB that the plan's budget leaves for the input and any copy of the image
+ * const request: BatchRequest = { length: 8 * 3 * 4 * 4, sourceLength: 3 * 4 * 4, maxBytes: 2 ** 20 }
+ * assert.strictEqual(request.length / request.sourceLength, 8)
+ * @category model
+ */
+export interface BatchRequest {
+  /** Values of the chunk's model input. */
+  readonly length: number
+  /** Values of the source planes the chunk's views read (the image). */
+  readonly sourceLength: number
+  /**
+   * Bytes the backend may hold for this input, everything included (the input, a copy of the
+   * source, padding): what the plan's memory budget leaves once the image, the largest chunk's
+   * output and the merge are counted.
+   */
+  readonly maxBytes: number
+}
+
+/**
+ * A chunk's model input held by a backend: the interpreter names the chunk's source once with
+ * `source`, writes each view with `augment`, and hands `data` to the model.
+ * @example
+ * import { jsBackend, orThrow, resolveAugment, dihedral4 } from 'tta-lens'
+ * const turn = orThrow(resolveAugment([{ op: 'd4', element: dihedral4.d4(1, false) }], 2, 3))
+ * const image = { data: Float32Array.of(0, 1, 2, 3, 4, 5), offset: 0, planes: 1, height: 2, width: 3 }
+ * // Two views (the image as it is, and turned) in one buffer of 12 values.
+ * const batch = jsBackend().batch?.({ length: 12, sourceLength: 6, maxBytes: 2 ** 20 })
+ * if (batch !== undefined) {
+ *   batch.source(image)
+ *   batch.augment([], 0)
+ *   batch.augment(turn, 6)
+ *   assert.deepStrictEqual(Array.from(batch.data), [0, 1, 2, 3, 4, 5, 2, 5, 1, 4, 0, 3])
+ * }
+ * @category model
+ */
+export interface BatchBuffer {
+  /**
+   * The model input: exactly the requested number of values. It is never detached or moved while
+   * the buffer is held (a backend that keeps it in memory of its own does not grow that memory).
+   */
+  readonly data: Float32Array
+  /** The planes the following `augment` calls read; called once per chunk, before its views. */
+  readonly source: (src: PlaneBlock) => void
+  /** Writes the source through `stages` into `data` from `dstOffset`: the values `Backend.augment` would write. */
+  readonly augment: (stages: readonly Stage[], dstOffset: number) => void | Promise<void>
+}
+
 /** How a plan's stages are executed on data; pass one as the `backend` option to choose where kernels run. @category model */
 export interface Backend {
   readonly name: BackendName
@@ -33,4 +85,12 @@ export interface Backend {
    * `write`. Returns the first index of `acc` whose incoming value the merge refused, or -1.
    */
   readonly reduce: (stages: readonly Stage[], src: PlaneBlock, acc: Float64Array, write: WriteMode) => number | Promise<number>
+  /**
+   * Optional: a model input of the backend's own, which its views are written into (the js backend
+   * keeps it in WebAssembly memory with a copy of the source, so a turn is one pass from one into
+   * the other). Returns undefined when it has none to give for this request (too large for
+   * `maxBytes`, or nothing faster than `augment` into an ordinary array): the interpreter then
+   * allocates the input itself and calls `augment`.
+   */
+  readonly batch?: (request: BatchRequest) => BatchBuffer | undefined
 }

@@ -9,6 +9,11 @@
  * native reverse per row) is rendered by kernels/render-wasm and run by ./wasm, and the rest of the
  * kernel (scale, shift, the merge's write) by the JavaScript renderer over the gathered rows.
  *
+ * The plan interpreter asks for its model input through `batch`: where WebAssembly SIMD runs and
+ * the plan's budget leaves room, the input is held in WebAssembly memory beside a copy of the
+ * image, and each turn, mirror, half turn and vertical flip is one SIMD pass from the copy into the
+ * input, with no copy in or out per view.
+ *
  * @since 0.2.0
  */
 import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
@@ -16,7 +21,7 @@ import { lower } from '../../kernels/lower.js'
 import { renderJs } from '../../kernels/render-js.js'
 import { afterGather, wasmGatherOf } from '../../kernels/render-wasm.js'
 import type { Stage } from '../transform/step.js'
-import type { Backend, PlaneBlock } from './backend.js'
+import type { Backend, BatchBuffer, BatchRequest, PlaneBlock } from './backend.js'
 import { runStage } from './reference/execute.js'
 import { reduceValue } from './reference/backend.js'
 import { wasmKernels, type WasmKernels } from './wasm.js'
@@ -114,6 +119,50 @@ const runKernels = (wasm: WasmKernels | undefined, kernels: readonly Kernel[], s
   return -1
 }
 
+/**
+ * A chunk's model input in WebAssembly memory, beside a copy of the source planes made on the
+ * chunk's first turn or mirror: each turn or mirror (half turns included) is then one SIMD pass
+ * from the copy straight into the input, finished in place when it scales or shifts; every other
+ * view is written by the same kernels as `augment`, reading the caller's planes. Undefined when the
+ * block would not fit `maxBytes` or the engine will not make it: the interpreter then allocates
+ * the input itself.
+ */
+const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | undefined => {
+  const block = wasm.batch(request.length, request.sourceLength, request.maxBytes)
+  if (typeof block === 'string') return undefined
+  let src: PlaneBlock | undefined
+  let copied = false
+  return {
+    data: block.data,
+    source: (planes) => {
+      src = planes
+      copied = false
+    },
+    augment: (stages, dstOffset) => {
+      if (src === undefined) throw new TypeError('batch.augment was called before batch.source named the planes to read')
+      const kernels = lower(stages, src.planes, src.height, src.width, 'store')
+      const only = kernels.length === 1 ? kernels[0] : undefined
+      const gather = only?.kind === 'gather' ? wasmGatherOf(only, 'batch') : undefined
+      const length = src.planes * src.height * src.width
+      if (only?.kind === 'gather' && gather !== undefined && length <= block.source.length) {
+        if (!copied) {
+          block.source.set(src.data.subarray(src.offset, src.offset + length))
+          copied = true
+        }
+        // Nothing is written when it fails (the module would not compile): the kernels below do it all.
+        if (block.gather(gather, 0, dstOffset) === undefined) {
+          if (only.scale !== 1 || only.shift !== 0) {
+            // The gathered values are in place: an identity map with the kernel's scale and shift finishes them.
+            compile(afterGather(only, only.planes * only.outHeight))(block.data, dstOffset, block.data, dstOffset, emptyIndex, emptyWeight, emptyIndex, emptyWeight)
+          }
+          return
+        }
+      }
+      runKernels(wasm, kernels, src, block.data, dstOffset)
+    },
+  }
+}
+
 const lastIsOpaque = (kernels: readonly Kernel[]): boolean => kernels[kernels.length - 1]?.kind === 'opaque'
 
 /** Options of {@link jsBackend}. @category model */
@@ -173,5 +222,6 @@ export const jsBackend = (options?: JsBackendOptions): Backend => {
       for (let o = 0; o < tmp.length; o++) if (!reduceValue(acc, o, tmp[o] ?? Number.NaN, write) && bad < 0) bad = o
       return bad
     },
+    ...(wasm === undefined ? {} : { batch: (request: BatchRequest) => wasmBatch(wasm, request) }),
   }
 }

@@ -3,11 +3,18 @@
  * rendered by kernels/render-wasm (encoded by kernels/wasm) and runs them in one memory that grows
  * on demand.
  *
- * WebAssembly memory is separate from the caller's arrays, so a gather copies source planes in,
- * gathers them there, and hands the gathered rows (a view of that memory) to the caller, which
- * writes them out with the kernel's own write. Small planes go through in groups of about 1 MiB,
- * large ones one plane at a time and a band of output rows at a time, so what is copied out is
- * still in the CPU's nearest cache.
+ * WebAssembly memory is separate from the caller's arrays, so a gather into a caller's array copies
+ * source planes into a scratch memory, gathers them there, and hands the gathered rows (a view of
+ * that memory) to the caller, which writes them out with the kernel's own write. Small planes go
+ * through in groups of about 1 MiB, large ones one plane at a time and a band of output rows at a
+ * time, so what is copied out is still in the CPU's nearest cache. The scratch memory grows to the
+ * largest group or plane gathered so far (one plane and one band), and no further.
+ *
+ * A chunk's model input can instead live in WebAssembly memory ({@link WasmKernels.batch}): one
+ * memory per input, made at its final size (its maximum is its initial size, so its views are
+ * never detached) and no larger than the bytes the plan's budget leaves, holding the input and a
+ * copy of the source. A gather then runs from the copy straight into the input: one pass instead
+ * of three. Compiled modules are shared; each memory has its own instances of them.
  *
  * Works wherever WebAssembly with fixed-width SIMD runs (Node ≥ 16.4, current browsers). Where it
  * does not, {@link wasmKernels} says why and the js backend keeps its JavaScript loops. Uses no
@@ -27,6 +34,26 @@ type Compiled = (src: number, dst: number, planes: number) => void
  */
 export type GatheredRows = (data: Float32Array, base: number, at: number, rows: number) => void
 
+/**
+ * A fixed block of WebAssembly memory holding a chunk's model input (`data`) and a copy of the
+ * source planes (`source`), so that a view's gather runs from one straight into the other: one pass
+ * over the view's bytes, where a gather through the scratch memory makes three. It never grows,
+ * so `data` and `source` stay valid for as long as the block is held. @internal
+ */
+export interface WasmBatch {
+  /** The model input: floats [0, length) of the block. */
+  readonly data: Float32Array
+  /** Room for the source planes, after the input (16-byte aligned). */
+  readonly source: Float32Array
+  /** The block's size in bytes: fixed when it is made. */
+  readonly bytes: number
+  /**
+   * Gathers `g.planes` planes from `source` (from float `srcAt`) into `data` (from float `dstAt`).
+   * Returns why not, before anything is written, when the module would not compile.
+   */
+  readonly gather: (g: WasmGather, srcAt: number, dstAt: number) => string | undefined
+}
+
 /** What runs the gathers; absent where WebAssembly SIMD is not available. @internal */
 export interface WasmKernels {
   /**
@@ -36,6 +63,12 @@ export interface WasmKernels {
    * not compile (the caller falls back to JavaScript).
    */
   readonly gather: (g: WasmGather, src: Float32Array, srcBase: number, then: GatheredRows) => string | undefined
+  /**
+   * A block of its own for a model input of `length` floats and a source of `sourceLength` floats,
+   * made at its final size (it never grows), or why not: larger than `maxBytes`, larger than a
+   * WebAssembly memory, or refused by the engine.
+   */
+  readonly batch: (length: number, sourceLength: number, maxBytes: number) => WasmBatch | string
 }
 
 /**
@@ -51,13 +84,26 @@ const GROUP_BYTES = 1 << 20
  */
 const BAND_BYTES = 1 << 15
 const PAGE = 65536
+/** Pages of a 32-bit WebAssembly memory (4 GiB). */
+const MAX_PAGES = 65536
 
 const describe = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e)).split('\n')[0] ?? ''
 
-interface Runtime {
-  readonly instantiate: (bytes: Uint8Array) => Compiled
+/** One WebAssembly.Memory, reached without assuming its types. */
+interface MemoryHandle {
+  readonly memory: unknown
   readonly buffer: () => ArrayBuffer
+  /** Grows to at least `bytes`; false when the engine (or the memory's maximum) refuses. */
   readonly grow: (bytes: number) => boolean
+}
+
+interface Runtime {
+  /** A compiled module (a WebAssembly.Module), validated first. */
+  readonly compile: (bytes: Uint8Array) => unknown
+  /** A memory of `pages` pages that grows up to `maximum` pages (when given). Throws when the engine refuses. */
+  readonly memory: (pages: number, maximum?: number) => MemoryHandle
+  /** The module's `gather`, instantiated over `memory`. */
+  readonly instantiate: (module: unknown, memory: MemoryHandle) => Compiled
 }
 
 /** The WebAssembly API (`globalThis.WebAssembly`), reached without assuming its presence or its types. */
@@ -68,32 +114,38 @@ const runtime = (api: unknown): Runtime | string => {
   const Instance: unknown = Reflect.get(api, 'Instance')
   const validate: unknown = Reflect.get(api, 'validate')
   if (typeof Memory !== 'function' || typeof Module !== 'function' || typeof Instance !== 'function' || typeof validate !== 'function') return 'WebAssembly lacks Memory, Module, Instance or validate'
-  const memory: unknown = Reflect.construct(Memory, [{ initial: 1 }])
-  const buffer = (): ArrayBuffer => {
-    const b: unknown = Reflect.get(Object(memory), 'buffer')
-    if (!(b instanceof ArrayBuffer)) throw new TypeError('WebAssembly.Memory has no ArrayBuffer')
-    return b
-  }
-  const grow = (bytes: number): boolean => {
-    const missing = Math.ceil((bytes - buffer().byteLength) / PAGE)
-    if (missing <= 0) return true
-    try {
-      Reflect.apply(Reflect.get(Object(memory), 'grow'), memory, [missing])
-      return true
-    } catch {
-      return false
+  const memory = (pages: number, maximum?: number): MemoryHandle => {
+    const made: unknown = Reflect.construct(Memory, [maximum === undefined ? { initial: pages } : { initial: pages, maximum }])
+    const buffer = (): ArrayBuffer => {
+      const b: unknown = Reflect.get(Object(made), 'buffer')
+      if (!(b instanceof ArrayBuffer)) throw new TypeError('WebAssembly.Memory has no ArrayBuffer')
+      return b
     }
+    const grow = (bytes: number): boolean => {
+      const missing = Math.ceil((bytes - buffer().byteLength) / PAGE)
+      if (missing <= 0) return true
+      try {
+        Reflect.apply(Reflect.get(Object(made), 'grow'), made, [missing])
+        return true
+      } catch {
+        return false
+      }
+    }
+    return { memory: made, buffer, grow }
   }
-  const imports = { [memoryImport.module]: { [memoryImport.name]: memory } }
-  const instantiate = (bytes: Uint8Array): Compiled => {
+  const compile = (bytes: Uint8Array): unknown => {
     // The bytes come only from kernels/render-wasm, built from a kernel's validated sizes.
     if (Reflect.apply(validate, api, [bytes]) !== true) throw new Error('the engine refuses WebAssembly SIMD (module did not validate)')
-    const instance: unknown = Reflect.construct(Instance, [Reflect.construct(Module, [bytes]), imports])
+    return Reflect.construct(Module, [bytes])
+  }
+  const instantiate = (module: unknown, into: MemoryHandle): Compiled => {
+    const imports = { [memoryImport.module]: { [memoryImport.name]: into.memory } }
+    const instance: unknown = Reflect.construct(Instance, [module, imports])
     const exported: unknown = Reflect.get(Object(Reflect.get(Object(instance), 'exports')), 'gather')
     if (typeof exported !== 'function') throw new TypeError('kernel module exports no gather function')
     return (src, dst, planes) => { Reflect.apply(exported, undefined, [src, dst, planes]) }
   }
-  return { instantiate, buffer, grow }
+  return { compile, memory, instantiate }
 }
 
 const keyOf = (g: WasmGather): string => {
@@ -101,23 +153,46 @@ const keyOf = (g: WasmGather): string => {
   return `${g.inHeight}x${g.inWidth}>${g.outHeight}x${g.outWidth}:${m.ii},${m.ij},${m.i0},${m.ji},${m.jj},${m.j0}`
 }
 
-const make = (rt: Runtime): WasmKernels => {
+/** Compiled modules by key, and their instances over one memory. */
+const modules = (rt: Runtime): { readonly module: (g: WasmGather) => unknown } => {
   // The rendered function does not depend on the plane count, so the key leaves it out.
-  const compiled = new Map<string, Compiled>()
-  const compile = (g: WasmGather): Compiled => {
-    const key = keyOf(g)
-    const hit = compiled.get(key)
-    if (hit !== undefined) return hit
-    const made = rt.instantiate(encodeModule(renderWasm(g)))
-    if (compiled.size > 256) compiled.clear()
-    compiled.set(key, made)
-    return made
+  const compiled = new Map<string, unknown>()
+  return {
+    module: (g) => {
+      const key = keyOf(g)
+      const hit = compiled.get(key)
+      if (hit !== undefined) return hit
+      const made = rt.compile(encodeModule(renderWasm(g)))
+      if (compiled.size > 256) compiled.clear()
+      compiled.set(key, made)
+      return made
+    },
   }
-  let view = new Float32Array(rt.buffer())
+}
+
+/** The gathers of one memory: each key's module instantiated over it once. */
+const instancesOver = (rt: Runtime, cache: ReturnType<typeof modules>, memory: MemoryHandle): ((g: WasmGather) => Compiled) => {
+  const made = new Map<string, Compiled>()
+  return (g) => {
+    const key = keyOf(g)
+    const hit = made.get(key)
+    if (hit !== undefined) return hit
+    const run = rt.instantiate(cache.module(g), memory)
+    if (made.size > 256) made.clear()
+    made.set(key, run)
+    return run
+  }
+}
+
+const make = (rt: Runtime): WasmKernels => {
+  const cache = modules(rt)
+  const scratch = rt.memory(1)
+  const compile = instancesOver(rt, cache, scratch)
+  let view = new Float32Array(scratch.buffer())
   /** Room for `floats` values, and a view of it; why not, when the memory cannot grow. */
   const room = (floats: number): string | undefined => {
-    if (!rt.grow(4 * floats)) return `WebAssembly memory could not grow to ${4 * floats} bytes`
-    if (view.buffer !== rt.buffer()) view = new Float32Array(rt.buffer())
+    if (!scratch.grow(4 * floats)) return `WebAssembly memory could not grow to ${4 * floats} bytes`
+    if (view.buffer !== scratch.buffer()) view = new Float32Array(scratch.buffer())
     return undefined
   }
   /** Small planes: groups of whole planes, copied in, gathered, handed over. */
@@ -180,11 +255,51 @@ const make = (rt: Runtime): WasmKernels => {
     }
     return undefined
   }
+  /** A chunk's block: input at 0, source after it; its memory's maximum is its initial size. */
+  const batch = (length: number, sourceLength: number, maxBytes: number): WasmBatch | string => {
+    const sourceAt = Math.ceil(length / 4) * 4
+    const bytes = 4 * (sourceAt + sourceLength)
+    const pages = Math.max(1, Math.ceil(bytes / PAGE))
+    if (!Number.isSafeInteger(length) || !Number.isSafeInteger(sourceLength) || length < 1 || sourceLength < 1) return 'a batch needs positive integer sizes'
+    if (!(pages * PAGE <= maxBytes)) return `a WebAssembly batch of ${pages * PAGE} bytes is more than the ${maxBytes} bytes the budget leaves`
+    if (pages > MAX_PAGES) return `a WebAssembly batch of ${pages * PAGE} bytes is more than a 32-bit memory holds`
+    let memory: MemoryHandle
+    try {
+      memory = rt.memory(pages, pages)
+    } catch (e) {
+      return describe(e)
+    }
+    const buffer = memory.buffer()
+    const gatherOf = instancesOver(rt, cache, memory)
+    return {
+      data: new Float32Array(buffer, 0, length),
+      source: new Float32Array(buffer, 4 * sourceAt, sourceLength),
+      bytes: buffer.byteLength,
+      gather: (g, srcAt, dstAt) => {
+        const inEnd = srcAt + g.planes * g.inHeight * g.inWidth
+        const outEnd = dstAt + g.planes * g.outHeight * g.outWidth
+        // Every address the module touches lies inside the source copy and the input: checked here,
+        // where the JavaScript side's offsets meet the module's.
+        if (!Number.isSafeInteger(srcAt) || !Number.isSafeInteger(dstAt) || srcAt < 0 || dstAt < 0 || inEnd > sourceLength || outEnd > length) {
+          return `a gather of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch`
+        }
+        let run: Compiled
+        try {
+          run = gatherOf(g)
+        } catch (e) {
+          return describe(e)
+        }
+        run(4 * (sourceAt + srcAt), 4 * dstAt, g.planes)
+        return undefined
+      },
+    }
+  }
   return {
     gather: (g, src, srcBase, then) => {
       const rows = 16 * Math.max(1, Math.floor(BAND_BYTES / (4 * 16 * g.outWidth)))
       return g.outHeight >= 4 * rows ? byBands(g, rows, src, srcBase, then) : byGroups(g, src, srcBase, then)
     },
+    batch,
   }
 }
 

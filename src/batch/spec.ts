@@ -14,8 +14,9 @@ import * as t from 'io-ts'
 import { paramError, type ParamError } from '../errors.js'
 import { decodeWith, strictObject } from '../guard/decode.js'
 import type { MergeMode } from '../merge/merge.js'
+import { DetectionSettingsCodec } from './detection-files.js'
 
-const Task = t.union([t.literal('classification'), t.literal('segmentation'), t.literal('keypoints')])
+const Task = t.union([t.literal('classification'), t.literal('segmentation'), t.literal('keypoints'), t.literal('detection')])
 const Backend = t.union([t.literal('js'), t.literal('reference'), t.literal('gpujs')])
 const Merge = t.keyof({ mean: null, gmean: null, sum: null, max: null, min: null, tsharpen: null, vote: null } satisfies Record<MergeMode, null>)
 
@@ -46,7 +47,7 @@ const ModelOptional = { budget: t.string, threads: t.number, outputName: t.strin
 
 /**
  * A `run` over image files: each input's outputs are written into `out` with the atomic-write and
- * resume rules of `io/files`.
+ * resume rules of `io/files`. A detection run also carries its head, fusion and minimum score.
  * @category model
  */
 export const RunSpec = strictObject('run spec', {
@@ -58,7 +59,7 @@ export const RunSpec = strictObject('run spec', {
   suffixes: t.readonlyArray(t.string),
   coordinates: t.union([t.literal('pixels'), t.literal('normalized')]),
   force: t.boolean,
-}, ModelOptional)
+}, { ...ModelOptional, detection: DetectionSettingsCodec })
 /** @category model */
 export type RunSpec = t.TypeOf<typeof RunSpec>
 

@@ -11,13 +11,13 @@ import * as E from 'fp-ts/lib/Either.js'
 import { mergeError, modelError, nonFiniteError, paramError, shapeError, type TtaError } from '../errors.js'
 import { cancellation, type CancelOptions } from '../guard/cancel.js'
 import { checkFinite } from '../guard/finite.js'
-import { allocate, asAllocationError, isAllocationFailure } from '../guard/limits.js'
+import { allocate, asAllocationError, isAllocationFailure, limits } from '../guard/limits.js'
 import { writeIdentity, type WriteMode } from '../../kernels/ir.js'
-import type { Backend, PlaneBlock } from '../backend/backend.js'
+import type { Backend, BatchBuffer, PlaneBlock } from '../backend/backend.js'
 import { deaugmentBoxesData, deaugmentKeypointsData } from '../backend/reference/views.js'
 import { reduceValue } from '../backend/reference/backend.js'
-import { checkDetections, type Box, type Coordinates, type Detections } from '../boxes/detections.js'
-import { fuse } from '../boxes/fusion.js'
+import { checkDetections, type Coordinates, type Detections } from '../boxes/detections.js'
+import { fuseInFrame } from '../boxes/frame.js'
 import { accumulator, voteLayout, type Accumulator, type MergeMode } from '../merge/merge.js'
 import { checkPreparation, prepareView } from '../merge/prepare.js'
 import { spreadAccumulator, type SpreadAccumulator, type SpreadMeasures } from '../merge/spread.js'
@@ -184,10 +184,6 @@ export const runDetections = async (plan: Plan, image: RawTensor, effects: Effec
   return E.flatMap(out, (r) => ('shape' in r ? E.left(paramError('the plan gave a tensor, not detections')) : E.right(r)))
 }
 
-/** Scales every box's x by `sx` and y by `sy` (pixels ↔ normalised). */
-const scaleBoxes = (d: Detections, sx: number, sy: number): Detections =>
-  ({ ...d, boxes: d.boxes.map(([x1, y1, x2, y2]): Box => [x1 * sx, y1 * sy, x2 * sx, y2 * sy]) })
-
 /** Checks what an untyped caller may get wrong, then runs the steps: never rejects. */
 const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult | readonly ImageDetections[]>> => {
   if (!isPlanLike(plan)) return E.left(paramError('not a plan: make one with `buildPlan`'))
@@ -219,7 +215,9 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
   const source = { data: image.data, offset: 0, planes: n * c, height: h, width: w }
   // One batch buffer at a time, reused while consecutive chunks have the same shape: keeping one
   // per shape (a full chunk and a remainder) would hold both for the whole run, past the plan's estimate.
-  let batch: { readonly key: string; readonly data: Float32Array } | undefined
+  let batch: { readonly key: string; readonly data: Float32Array; readonly held?: BatchBuffer } | undefined
+  /** The chunk whose source the backend's own input was last given. */
+  let sourced = -1
   let output: RawTensor | undefined
   // Chunk data is held only by `output` and these three, all cleared before the next model call: a
   // suspended async function keeps its locals' last values, so a block-scoped view of the previous
@@ -248,12 +246,21 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
         const perView = n * c * chunk.viewHeight * chunk.viewWidth
         if (batch?.key !== key) {
           batch = undefined // let the previous buffer go before asking for the next one
-          const made = allocate(Float32Array, chunk.input.reduce((a, d) => a * d, 1), `the model input [${chunk.input.join(',')}]`)
+          const made = modelInput(plan, effects.backend, chunk.input, source.data.length)
           if (E.isLeft(made)) return made
-          batch = { key, data: made.right }
+          batch = { key, ...made.right }
+          sourced = -1
         }
         const buffer = batch.data
-        await effects.backend.augment(step.stages, source, buffer, step.slot * perView)
+        if (batch.held === undefined) await effects.backend.augment(step.stages, source, buffer, step.slot * perView)
+        else {
+          // The backend's own input reads the chunk's source from wherever it put it: named once per chunk.
+          if (sourced !== step.chunk) {
+            batch.held.source(source)
+            sourced = step.chunk
+          }
+          await batch.held.augment(step.stages, step.slot * perView)
+        }
         // Add/Multiply can push finite pixels past the float32 range: the model is never fed that.
         const fed = checkFinite(buffer, `view '${view.name}'`, ' after augmentation (what the model would be fed)', step.slot * perView, (step.slot + 1) * perView)
         if (E.isLeft(fed)) return fed
@@ -386,14 +393,14 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
           // Reference order, so that per-view fusion weights meet their views.
           const ordered = [...collected].sort((a, b) => a.view - b.view)
           if (ordered.length !== plan.views.length) return E.left(mergeError(`only ${ordered.length} of ${plan.views.length} views gave detections`))
-          const normalised = (effects.boxCoordinates ?? 'pixels') === 'normalized'
+          const frame = { height: h, width: w, coordinates: effects.boxCoordinates ?? 'pixels' }
           const images: ImageDetections[] = []
           for (let b = 0; b < n; b++) {
             const views = ordered.map((v): ViewDetections => ({ view: v.name, index: v.view, detections: v.perImage[b] ?? { boxes: [], scores: [], labels: [] } }))
-            // Fusion works on fractions of the image: pixel boxes are divided by its size and multiplied back.
-            const fused = fuse(views.map((v) => (normalised ? v.detections : scaleBoxes(v.detections, 1 / w, 1 / h))), fusion)
+            // The same function a cache of per-view detections fuses with (boxes.fuseInFrame): one code path.
+            const fused = fuseInFrame(views.map((v) => v.detections), frame, { fusion, ...(plan.boxes?.minScore === undefined ? {} : { minScore: plan.boxes.minScore }) })
             if (E.isLeft(fused)) return fused
-            images.push({ fused: normalised ? fused.right : scaleBoxes(fused.right, w, h), views })
+            images.push({ fused: fused.right, views })
           }
           return E.right(images)
         }
@@ -412,6 +419,30 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
     }
   }
   return E.left(mergeError('the plan has no Finalize step'))
+}
+
+/** A value an untyped backend's `batch` may return: checked before the interpreter uses it. */
+const isBatchBuffer = (held: unknown, length: number): held is BatchBuffer =>
+  typeof held === 'object' && held !== null && 'data' in held && held.data instanceof Float32Array && held.data.length === length &&
+  'source' in held && typeof held.source === 'function' && 'augment' in held && typeof held.augment === 'function'
+
+/**
+ * A chunk's model input: the backend's own when it offers one within what the plan's budget leaves
+ * for it (its peak, less the largest input, is already spoken for), else a Float32Array allocated here.
+ */
+const modelInput = (plan: Plan, backend: Backend, input: readonly number[], sourceLength: number): E.Either<TtaError, { readonly data: Float32Array; readonly held?: BatchBuffer }> => {
+  const length = input.reduce((a, d) => a * d, 1)
+  const what = `the model input [${input.join(',')}]`
+  const memory: Partial<Plan['memory']> = typeof plan.memory === 'object' && plan.memory !== null ? plan.memory : {}
+  const maxBytes = (memory.budget ?? limits.defaultBudget) - (memory.peak ?? Number.NaN) + (memory.chunkInput ?? Number.NaN)
+  if (typeof backend.batch === 'function' && Number.isFinite(maxBytes)) {
+    const held: unknown = backend.batch({ length, sourceLength, maxBytes })
+    if (held !== undefined) {
+      if (!isBatchBuffer(held, length)) return E.left(paramError(`backend.batch must return undefined or { data: a Float32Array of ${length} values, source, augment } for ${what}`))
+      return E.right({ data: held.data, held })
+    }
+  }
+  return E.Functor.map(allocate(Float32Array, length, what), (data) => ({ data }))
 }
 
 /** Reports progress; a callback that throws is a typed error, not a rejection. */
