@@ -5,6 +5,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { policyError } from '../../src/errors.js'
 import { applyDetectionPolicy, boxes, decodeDetectionPolicy, detectionPolicyFromSearch, searchDetectionPolicy, type DetectionScore, type MapMerges } from '../../src/index.js'
 
 type Detections = boxes.Detections
@@ -122,6 +123,12 @@ describe('detection search laws', () => {
     const ragged = searchDetectionPolicy([...views, []], [[100, 100]], scorer(truth), { budget: { views: 2 } })
     expect(E.isLeft(ragged) && ragged.left.message).toMatch(/candidate 1 has detections for 0 images, not 1/)
     expect(E.isLeft(decodeDetectionPolicy({ format: 'tta-lens-detection-policy', version: 1, views: [{ name: 'a', ops: [] }, { name: 'b', ops: [{ op: 'hflip' }] }] }))).toBe(true)
+    // A map merge that fails on an image (a candidate that fails on some images) stops the search with its error.
+    const two = build(truth, [[{ dx: 0, keep: true, extra: false, score: 0.9 }], [{ dx: 2, keep: true, extra: false, score: 0.8 }]])
+    const failing: MapMerges = { merges: ['mean'], answer: (_set, _merge, i) => E.left(policyError('candidate', `no map for image ${i}`)) }
+    const stopped = searchDetectionPolicy(two, [[100, 100]], scorer(truth), { budget: { views: 2 }, maps: failing })
+    expect(E.isLeft(stopped) && stopped.left._tag === 'PolicyError' && stopped.left.problem).toBe('candidate')
+    expect(E.isLeft(stopped) && stopped.left.message).toBe('no map for image 0')
     const both = decodeDetectionPolicy({ format: 'tta-lens-detection-policy', version: 1, views: [{ name: 'a', ops: [] }, { name: 'b', ops: [{ op: 'hflip' }] }], fusion: { method: 'wbf' }, mapMerge: 'mean' })
     expect(E.isLeft(both) && both.left.message).toMatch(/not both/)
     expect(E.isLeft(decodeDetectionPolicy({ format: 'tta-lens-detection-policy', version: 1, views: [{ name: 'a', ops: [] }, { name: 'b', ops: [{ op: 'hflip' }] }], mapMerge: 'median' }))).toBe(true)
