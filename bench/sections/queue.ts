@@ -117,7 +117,7 @@ export const queueSection = async (quick: boolean): Promise<SectionResult> => {
     // Warm-up: the worker opens the model on its first job; tsx has compiled everything.
     await queued(SHARD, inputs.slice(0, 32))
     await single(false)
-    const rounds = quick ? 1 : 3
+    const rounds = quick ? 1 : 5
     const a: number[] = []
     const b: number[] = []
     for (let r = 0; r < rounds; r++) {

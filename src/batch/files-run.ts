@@ -11,7 +11,7 @@ import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type TtaError } from '../errors.js'
-import type { Policy } from '../policy/policy.js'
+import { decodePolicy, type Policy } from '../policy/policy.js'
 import type { AnyFactor, Product } from '../algebra/product.js'
 import type { MergeMode } from '../merge/merge.js'
 import type { Tensor } from '../tensor/tensor.js'
@@ -217,8 +217,9 @@ const settingsOf = (spec: RunSpec): FileRunSettings => ({
 })
 
 /** For a detection spec: settings present, one weight per view if any, a head for the model's output. */
-const detectionFits = (spec: RunSpec, product: Product<readonly AnyFactor[]>, model: (batch: never, ...extra: never) => Promise<ModelOutput>): E.Either<TtaError, void> => {
+const detectionFits = (spec: RunSpec, product: Product<readonly AnyFactor[]> | Policy, model: (batch: never, ...extra: never) => Promise<ModelOutput>): E.Either<TtaError, void> => {
   if (spec.task !== 'detection') return E.right(undefined)
+  if ('_tag' in product && product._tag === 'Policy') return E.left(paramError('a policy file (--policy) is for classification or segmentation; a detection run takes --tta or --config'))
   const settings = spec.detection
   if (settings === undefined) return E.left(paramError('a detection run spec needs its detection settings (head, fusion, minimum score)'))
   return E.flatMap(checkDetectionViews(settings, product, spec.policy.label), () => E.Functor.map(detectionHead(model, settings), () => undefined))
@@ -243,7 +244,12 @@ export interface OpenFileRunner extends FileRunner {
  * @category constructors
  */
 export const openFileRunner = async (spec: RunSpec): Promise<E.Either<TtaError, OpenFileRunner>> => {
-  const product = 'tta' in spec.policy ? parsePolicy(spec.policy.tta) : productFromConfig(spec.policy.config)
+  const policy = spec.policy
+  const product: E.Either<TtaError, Product<readonly AnyFactor[]> | Policy> = 'tta' in policy
+    ? parsePolicy(policy.tta)
+    : 'config' in policy
+      ? productFromConfig(policy.config)
+      : E.mapLeft((e: TtaError) => ({ ...e, message: `${policy.label}: ${e.message}` }))(decodePolicy(policy.file))
   if (E.isLeft(product)) return product
   const model = await onnx.open(resolve(spec.cwd, spec.model), {
     ...(spec.outputName === undefined ? {} : { output: spec.outputName }),

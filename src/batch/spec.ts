@@ -27,10 +27,15 @@ const PreprocessSpec = strictObject('preprocess', { channels: t.union([t.literal
   bgr: t.boolean,
 })
 
-/** The policy: an alias string (`d4`, `hflip+shifts:1`) or a transform config's JSON, with the label outputs record it by. */
+/**
+ * The policy: an alias string (`d4`, `hflip+shifts:1`), a transform config's JSON, or a searched
+ * policy file's JSON (`--policy`), with the label outputs record it by. A config or a policy file
+ * travels as data and is decoded by the worker, which needs no file of its own.
+ */
 const PolicySpec = t.union([
   strictObject('policy', { tta: t.string, label: t.string }, {}),
   strictObject('policy', { config: t.unknown, label: t.string }, {}),
+  strictObject('policy', { file: t.unknown, label: t.string }, {}),
 ])
 
 const ModelSpec = {
@@ -73,7 +78,7 @@ export const EvalSpec = strictObject('eval spec', {
   ...ModelSpec,
   policies: t.readonlyArray(t.string),
   source: t.union([
-    strictObject('source', { idx: t.readonly(t.tuple([t.string, t.string])) }, { limit: t.number }),
+    strictObject('source', { idx: t.readonly(t.tuple([t.string, t.string])) }, { indices: t.readonlyArray(t.number), limit: t.number }),
     strictObject('source', { folder: t.string }, { limit: t.number }),
   ]),
   batch: t.number,

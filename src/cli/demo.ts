@@ -137,7 +137,7 @@ console.log(`\n  fixed/broken and McNemar against "none" on the same images${[..
         const augmented = unwrap(view.augmentImage(image))
         const logits = await model(augmented)
         const said = argmaxRows(logits.data, 1)[0] ?? 0
-        panels.push({ caption: `View ${view.spec.name}, as the model saw it: it says ${classes[said] ?? said}.`, png: await mapPng(augmented.data, height, width, 4) })
+        panels.push({ caption: `View ${view.spec.name.replace(/^View\((.*)\)$/, '$1')}, as the model saw it: it says ${classes[said] ?? said}.`, png: await mapPng(augmented.data, height, width, 4) })
       }
       const truth = classes[set.labels[i] ?? 0] ?? ''
       const wasRight = none.predictions[i] === set.labels[i]

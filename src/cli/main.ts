@@ -152,7 +152,6 @@ const runCommand = async (inputs: readonly string[], o: Common & DistributedFlag
   checkCommon(o)
   if (o.task === 'detection' && o.policy !== undefined) fail('a policy file (--policy) is for classification or segmentation; -t detection takes --tta or --config')
   const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
-  if (o.policy !== undefined && (o.queue !== undefined || o.workers !== undefined)) fail('--policy does not run with --queue or --workers yet; run it in one process')
   const detection = o.task === 'detection' ? orFail(detectionSettings(o)) : undefined
   if (detection !== undefined && !('_tag' in product && product._tag === 'Policy')) orFail(checkDetectionViews(detection, product, o.config ?? o.tta))
   await preflight(o.queue)
@@ -225,9 +224,11 @@ const modelSpecOf = (o: Common & DistributedFlags) => {
   }
 }
 
-const runSpecOf = async (o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean }, suffixes: readonly string[], detection: DetectionSettings | undefined): Promise<RunSpec> => ({
+const runSpecOf = async (o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean; readonly policy?: string }, suffixes: readonly string[], detection: DetectionSettings | undefined): Promise<RunSpec> => ({
   kind: 'run', ...modelSpecOf(o), task: o.task,
-  policy: o.config === undefined ? { tta: o.tta, label: o.tta } : { config: await readConfigJson(o.config), label: o.config },
+  // A searched policy travels as its file's JSON (already read and checked above), so workers need no copy of the file.
+  policy: o.policy !== undefined ? { file: await readConfigJson(o.policy), label: o.policy }
+    : o.config === undefined ? { tta: o.tta, label: o.tta } : { config: await readConfigJson(o.config), label: o.config },
   out: o.out, suffixes, coordinates: o.coordinates, force: o.force === true,
   ...(detection === undefined ? {} : { detection }),
 })
@@ -243,6 +244,7 @@ const evalCommand = async (o: Common & SetFlags & DistributedFlags & DetectionEv
     if (o.queue !== undefined || o.workers !== undefined) fail('eval -t detection runs in one process: --queue and --workers are for classification sets (use run -t detection --workers N for boxes per image)')
     return evalDetectionCommand(o, { fail, orFail, openModel: () => openModel(o), execution: executionOf(o), preprocess: preprocessOf(o), progress })
   }
+  if (o.policy !== undefined && (o.queue !== undefined || (o.workers ?? 1) > 1)) fail('eval --policy runs in one process: --queue and --workers are not supported with it yet')
   if (o.policy !== undefined) return evalPolicyCommand({ ...o, policy: o.policy }, edgesOf(o))
   if (o.split !== undefined && o.idx === undefined) fail('--split cuts an --idx set: pass --idx IMAGES LABELS')
   if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
@@ -250,19 +252,22 @@ const evalCommand = async (o: Common & SetFlags & DistributedFlags & DetectionEv
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
   await preflight(o.queue)
   const model = await openModel(o)
-  if (o.split !== undefined) {
-    // An --idx set cut by a split file: the evaluation half unless --half says otherwise.
-    if (o.queue !== undefined || (o.workers ?? 1) > 1) fail('--split is not supported with --queue or --workers yet: evaluate the half in one process')
-    const { set } = await loadSet(o, edgesOf(o), 'evaluation')
-    return evaluateAndPrint(o, model, set, policies)
-  }
   if (o.idx !== undefined && o.idx.length !== 2) fail(`--idx takes two files, images then labels; got ${o.idx.length}`)
   const [imagesPath = '', labelsPath = ''] = o.idx ?? []
-  const limit = o.limit === undefined ? {} : { limit: o.limit }
-  const source: EvalSpec['source'] = o.idx !== undefined ? { idx: [imagesPath, labelsPath], ...limit } : { folder: o.folder ?? '', ...limit }
-  const loaded = await loadLabelledSet(source, preprocessOf(o), (message) => process.stderr.write(`skipped: ${oneLine(message)}\n`))
-  if (E.isLeft(loaded)) return fail(loaded.left)
-  const set = loaded.right
+  let source: EvalSpec['source']
+  let set: LabelledSet
+  if (o.split !== undefined) {
+    // An --idx set cut by a split file: the evaluation half unless --half says otherwise; shards carry the half's image indices.
+    const half = await loadSet(o, edgesOf(o), 'evaluation')
+    source = { idx: [imagesPath, labelsPath], indices: half.indices }
+    set = half.set
+  } else {
+    const limit = o.limit === undefined ? {} : { limit: o.limit }
+    source = o.idx !== undefined ? { idx: [imagesPath, labelsPath], ...limit } : { folder: o.folder ?? '', ...limit }
+    const loaded = await loadLabelledSet(source, preprocessOf(o), (message) => process.stderr.write(`skipped: ${oneLine(message)}\n`))
+    if (E.isLeft(loaded)) return fail(loaded.left)
+    set = loaded.right
+  }
   if (o.queue !== undefined || (o.workers ?? 1) > 1) {
     await model.release()
     const spec = await evalSpecOf(o, policies.map((p) => p.name), source)
