@@ -45,11 +45,15 @@ export interface WasmBatch {
   readonly data: Float32Array
   /** Room for the source planes, after the input (16-byte aligned). */
   readonly source: Float32Array
+  /** Where `source` starts, in floats from the start of the block (where `data` starts). */
+  readonly sourceAt: number
   /** The block's size in bytes: fixed when it is made. */
   readonly bytes: number
   /**
-   * Gathers `g.planes` planes from `source` (from float `srcAt`) into `data` (from float `dstAt`).
-   * Returns why not, before anything is written, when the module would not compile.
+   * Gathers `g.planes` planes read from float `srcAt` of the block — in `source`, or in `data`
+   * (a view already written there) — into `data` from float `dstAt`, which must not overlap what
+   * is read. Returns why not, before anything is written, when the offsets do not fit or the
+   * module would not compile.
    */
   readonly gather: (g: WasmGather, srcAt: number, dstAt: number) => string | undefined
 }
@@ -274,14 +278,17 @@ const make = (rt: Runtime): WasmKernels => {
     return {
       data: new Float32Array(buffer, 0, length),
       source: new Float32Array(buffer, 4 * sourceAt, sourceLength),
+      sourceAt,
       bytes: buffer.byteLength,
       gather: (g, srcAt, dstAt) => {
         const inEnd = srcAt + g.planes * g.inHeight * g.inWidth
         const outEnd = dstAt + g.planes * g.outHeight * g.outWidth
-        // Every address the module touches lies inside the source copy and the input: checked here,
-        // where the JavaScript side's offsets meet the module's.
-        if (!Number.isSafeInteger(srcAt) || !Number.isSafeInteger(dstAt) || srcAt < 0 || dstAt < 0 || inEnd > sourceLength || outEnd > length) {
-          return `a gather of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch`
+        // Every address the module touches lies inside the source copy or the input, and what it
+        // writes is not what it reads: checked here, where the JavaScript side's offsets meet the module's.
+        const reads = (srcAt >= 0 && inEnd <= length) || (srcAt >= sourceAt && inEnd <= sourceAt + sourceLength)
+        const apart = outEnd <= srcAt || inEnd <= dstAt
+        if (!Number.isSafeInteger(srcAt) || !Number.isSafeInteger(dstAt) || !reads || dstAt < 0 || outEnd > length || !apart) {
+          return `a gather of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch or onto what it reads`
         }
         let run: Compiled
         try {
@@ -289,7 +296,7 @@ const make = (rt: Runtime): WasmKernels => {
         } catch (e) {
           return describe(e)
         }
-        run(4 * (sourceAt + srcAt), 4 * dstAt, g.planes)
+        run(4 * srcAt, 4 * dstAt, g.planes)
         return undefined
       },
     }
