@@ -228,7 +228,9 @@ export interface JsBackendOptions {
  * kernel; a kernel whose map swaps the axes (a quarter turn, with any flips and crops) has its
  * transpose — and a plain copy of mirrored rows its reversal — run as generated WebAssembly SIMD
  * where the engine supports it (`detail` says whether it does, and why not). `reduce` maps a prediction back and merges it in the same pass, and reports
- * the first value the merge refuses. Both paths give the same values.
+ * the first value the merge refuses. Both paths give the same values. Where WebAssembly SIMD runs,
+ * `batch` gives the plan interpreter a model input held in WebAssembly memory (see {@link BatchBuffer}),
+ * so a chunk's turns and mirrors are one pass each; without it (or `wasm: false`) there is no `batch`.
  * @example
  * import { jsBackend, orThrow, resolveAugment, dihedral4 } from 'tta-lens'
  * const mirror = orThrow(resolveAugment([{ op: 'd4', element: dihedral4.d4(0, true) }], 2, 3))
