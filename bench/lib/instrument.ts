@@ -48,6 +48,7 @@ export const recorder = () => {
           if (held === undefined) return undefined
           return {
             data: held.data,
+            release: () => { held.release?.() },
             source: (src) => { held.source(src) },
             augment: async (stages, offset) => {
               const s = performance.now()

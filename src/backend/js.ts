@@ -166,13 +166,19 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
   let src: PlaneBlock | undefined
   /** Where this chunk's source is in the block's memory, in floats, once a view has put it there. */
   let copy: number | undefined
+  let released = false
   return {
     data: block.data,
+    release: () => {
+      released = true
+      block.release()
+    },
     source: (planes) => {
       src = planes
       copy = undefined
     },
     augment: (stages, dstOffset) => {
+      if (released) throw new TypeError('batch.augment was called after batch.release: the memory may be another batch\'s now')
       if (src === undefined) throw new TypeError('batch.augment was called before batch.source named the planes to read')
       const kernels = lowerOnce(stages, src.planes, src.height, src.width, 'store')
       const only = kernels.length === 1 ? kernels[0] : undefined

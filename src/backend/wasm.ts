@@ -56,6 +56,8 @@ export interface WasmBatch {
    * module would not compile.
    */
   readonly gather: (g: WasmGather, srcAt: number, dstAt: number) => string | undefined
+  /** The holder is done with it: the memory may serve the next batch (its pages already touched). */
+  readonly release: () => void
 }
 
 /** What runs the gathers; absent where WebAssembly SIMD is not available. @internal */
@@ -259,6 +261,13 @@ const make = (rt: Runtime): WasmKernels => {
     }
     return undefined
   }
+  /**
+   * The last released block, kept for the next batch: a fresh memory's pages fault in on first
+   * touch, measured here at ~100 ms for 32 MiB (a run's whole augment is a few ms), where a block
+   * used before is written at memory speed. One block at most, and only reused within the next
+   * request's maxBytes (else dropped), so what is kept is one run's input.
+   */
+  let spare: { readonly memory: MemoryHandle; readonly gatherOf: (g: WasmGather) => Compiled; readonly bytes: number } | undefined
   /** A chunk's block: input at 0, source after it; its memory's maximum is its initial size. */
   const batch = (length: number, sourceLength: number, maxBytes: number): WasmBatch | string => {
     const sourceAt = Math.ceil(length / 4) * 4
@@ -267,15 +276,26 @@ const make = (rt: Runtime): WasmKernels => {
     if (!Number.isSafeInteger(length) || !Number.isSafeInteger(sourceLength) || length < 1 || sourceLength < 1) return 'a batch needs positive integer sizes'
     if (!(pages * PAGE <= maxBytes)) return `a WebAssembly batch of ${pages * PAGE} bytes is more than the ${maxBytes} bytes the budget leaves`
     if (pages > MAX_PAGES) return `a WebAssembly batch of ${pages * PAGE} bytes is more than a 32-bit memory holds`
-    let memory: MemoryHandle
-    try {
-      memory = rt.memory(pages, pages)
-    } catch (e) {
-      return describe(e)
+    let block = spare !== undefined && spare.bytes >= pages * PAGE && spare.bytes <= maxBytes ? spare : undefined
+    spare = undefined // taken, or too small or too large for this budget: let it go
+    if (block === undefined) {
+      try {
+        const memory = rt.memory(pages, pages)
+        block = { memory, gatherOf: instancesOver(rt, cache, memory), bytes: memory.buffer().byteLength }
+      } catch (e) {
+        return describe(e)
+      }
     }
-    const buffer = memory.buffer()
-    const gatherOf = instancesOver(rt, cache, memory)
+    const held = block
+    const buffer = held.memory.buffer()
+    const gatherOf = held.gatherOf
+    let released = false
     return {
+      release: () => {
+        if (released) return
+        released = true
+        spare = held
+      },
       data: new Float32Array(buffer, 0, length),
       source: new Float32Array(buffer, 4 * sourceAt, sourceLength),
       sourceAt,
