@@ -61,6 +61,8 @@ export { backendNamed, type ExecutionOptions } from './wrapper/execute.js'
 export type { OnnxSpec, OnnxModel, OutputOf } from './backend/onnx-core.js'
 export { productFromConfig, parsePolicy, TransformConfig } from './config/transforms.js'
 export { mcnemar, showP } from './eval/stats.js'
+export { scoreDetections, scoreLabelled, setScore, compareDetections, type DetectionSetScore, type DetectionComparison, type CompareOptions, type LabelledBoxes } from './eval/detection.js'
+export { decodeDetectionTruth, checkTruthFits, type TruthEntry } from './eval/detection-truth.js'
 export * as textdet from './textdet/index.js'
 export * as boxes from './boxes/index.js'
 export { evaluateClassifier, argmaxRows, type LabelledSet, type PolicyResult } from './eval/classify.js'
@@ -80,5 +82,5 @@ export { evaluatePolicy, type PolicyEvaluation, type AnswerScore, type EarlyExit
 export { auroc } from './eval/auroc.js'
 export {
   DetectionPolicyCodec, decodeDetectionPolicy, applyDetectionPolicy, searchDetectionPolicy, detectionPolicyFromSearch, defaultFusions, describeFusion,
-  type DetectionPolicy, type DetectionScore, type DetectionStep, type DetectionSearchResult,
+  type DetectionPolicy, type DetectionScore, type DetectionStep, type DetectionSearchResult, type MapMerge, type MapMerges,
 } from './policy/detection.js'

@@ -16,6 +16,7 @@ export * as onnx from './backend/onnx.js'
 export * as textdet from './textdet/node.js'
 export { decodeIdx, readIdx, type IdxArray } from './io/idx.js'
 export * as files from './io/files.js'
+export * as overlay from './io/overlay.js'
 export { PACKAGE_ROOT, assetPath, packageVersion } from './io/package.js'
 export { folderStore, fileSha256, readPolicy, writePolicy } from './io/policy-files.js'
 

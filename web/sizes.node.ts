@@ -6,6 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { build } from 'vite'
 
 /** One chunk of a build. */
 export interface Chunk { readonly file: string; readonly bytes: number; readonly gzip: number; readonly imports: readonly string[] }
@@ -34,4 +35,19 @@ export const closure = (all: ReadonlyMap<string, Chunk>, entry: string): { reado
   visit(entry)
   const files = [...seen]
   return { files, gzip: files.reduce((a, f) => a + (all.get(f)?.gzip ?? 0), 0), bytes: files.reduce((a, f) => a + (all.get(f)?.bytes ?? 0), 0) }
+}
+
+/**
+ * Bundles a typical browser use (spec/package/fixtures/typical-use.ts: `wrap.segmentation` with
+ * `aliases.d4()` and tensors) into `outDir`, tree-shaken and minified as an application would; the
+ * closure of `typical.js` is its size.
+ */
+export const buildTypicalUse = async (root: string, outDir: string): Promise<void> => {
+  await build({
+    configFile: false, root, logLevel: 'warn', publicDir: false,
+    build: {
+      outDir, emptyOutDir: true, target: 'es2022', minify: true, reportCompressedSize: false, chunkSizeWarningLimit: 1024,
+      rollupOptions: { input: { typical: join(root, 'spec', 'package', 'fixtures', 'typical-use.ts') }, preserveEntrySignatures: 'strict', output: { format: 'es', entryFileNames: '[name].js' } },
+    },
+  })
 }

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'vite'
 import { serve, startBrowser } from '../../web/chromium.node.js'
-import { closure, readChunks } from '../../web/sizes.node.js'
+import { buildTypicalUse, closure, readChunks } from '../../web/sizes.node.js'
 import { code, commandLine, ms, table, type SectionResult } from '../lib/report.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -31,10 +31,13 @@ const median = (xs: readonly number[]): number => {
 /** Sizes of the browser build (web/vite.lib.config.ts) and of the demo page's own assets. */
 const sizes = async (): Promise<string> => {
   const out = await mkdtemp(join(tmpdir(), 'tta-lens-bench-bundle-'))
+  const typicalOut = await mkdtemp(join(tmpdir(), 'tta-lens-bench-typical-'))
   try {
     await build({ configFile: join(root, 'web', 'vite.lib.config.ts'), logLevel: 'warn', build: { outDir: out } })
+    await buildTypicalUse(root, typicalOut)
     const chunks = await readChunks(out)
     const core = closure(chunks, 'tta-lens.js')
+    const typical = closure(await readChunks(typicalOut), 'typical.js')
     const web = chunks.get('tta-lens-web.js')
     const gpu = [...chunks.values()].find((c) => c.file.startsWith('gpu-browser'))
     const page = await readChunks(join(root, 'dist', 'web', 'assets'))
@@ -42,14 +45,15 @@ const sizes = async (): Promise<string> => {
     const wasmFiles = (await readdir(join(root, 'dist', 'web', 'assets'))).filter((f) => f.endsWith('.wasm'))
     const wasmBytes = (await Promise.all(wasmFiles.map((f) => stat(join(root, 'dist', 'web', 'assets', f))))).reduce((a, s) => a + s.size, 0)
     return table(['what', 'minified', 'gzipped', 'budget (gzipped)'], [
-      ['`tta-lens`, every export (web/vite.lib.config.ts)', KB(core.bytes), KB(core.gzip), '160 KB'],
+      ['`tta-lens`, every export, the law kit and fast-check included (web/vite.lib.config.ts)', KB(core.bytes), KB(core.gzip), '160 KB'],
+      ['a typical use, tree-shaken: `wrap.segmentation` + `aliases.d4()` + tensors (spec/package/fixtures/typical-use.ts)', KB(typical.bytes), KB(typical.gzip), '50 KB'],
       ['`tta-lens/web`, its own code (onnxruntime-web not included)', KB(web?.bytes ?? 0), KB(web?.gzip ?? 0), '4 KB'],
       ['gpu.js, a chunk the gpujs backend loads on first use', KB(gpu?.bytes ?? 0), KB(gpu?.gzip ?? 0), '— (third party)'],
       ['the demo page\'s JavaScript, onnxruntime-web included, gpu.js not', KB(pageJs.reduce((a, c) => a + c.bytes, 0)), KB(pageJs.reduce((a, c) => a + c.gzip, 0)), '—'],
       ['onnxruntime-web\'s WebAssembly (loaded with the first model)', KB(wasmBytes), '—', '—'],
     ], ['l', 'r', 'r', 'l'])
   } finally {
-    await rm(out, { recursive: true, force: true })
+    for (const dir of [out, typicalOut]) await rm(dir, { recursive: true, force: true })
   }
 }
 

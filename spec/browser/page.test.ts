@@ -114,6 +114,20 @@ const runInPage = async (options: Record<string, string | number>): Promise<Summ
 const title = (what: string): string => (skipReason === undefined ? what : `${what} — SKIPPED: ${skipReason}`)
 
 describe.skipIf(skipReason !== undefined)(title('the demo page in Chromium'), { timeout: 600_000 }, () => {
+  it('its guards catch what they guard against: a console error, an uncaught exception, a blank screenshot', async () => {
+    if (started.browser === undefined) throw new Error('no browser')
+    const probe = await started.browser.newPage({ viewport: { width: 1280, height: 900 } })
+    const probeErrors = watchConsole(probe)
+    await probe.setContent('<body style="margin: 0; background: #fff"></body>')
+    const blank = await screenshotVariety(await probe.screenshot({ fullPage: true }))
+    expect(blank.colours).toBeLessThanOrEqual(2) // far below the 200 colours and stdev 20 a page screenshot must reach
+    expect(blank.stdev).toBeLessThan(1)
+    await probe.evaluate(`console.error('probe: an error'); setTimeout(() => { throw new Error('probe: uncaught') }, 0)`)
+    await expect.poll(() => probeErrors.length).toBe(2)
+    expect(probeErrors).toEqual(['console.error: probe: an error', 'uncaught: probe: uncaught'])
+    await probe.close()
+  })
+
   it('loads with its samples and controls, and no console error', async () => {
     if (page === undefined) throw new Error('no page')
     expect(await page.locator('#sample option').count()).toBeGreaterThanOrEqual(8)

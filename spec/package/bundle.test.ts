@@ -12,36 +12,37 @@
  * it a bundler keeps every module a used one sits beside, and the law kit's top-level fast-check
  * arbitraries pull all of fast-check into a bundle that never uses it.
  *
+ * tta-lens/node and tta-lens/queue are Node-only and not in it: the built chunks must import no Node
+ * built-in and hold nothing of the queue's BullMQ, ioredis or Piscina.
+ *
  * gpu.js (≈150 KB gzipped) is not in any of these: the gpujs backend loads it on first use, so
  * it must stay a separate chunk that no entry imports statically. The sizes are printed for the
  * record (docs/benchmarks.md quotes them).
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'vite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { closure, readChunks as read, type Chunk } from '../../web/sizes.node.js'
+import { buildTypicalUse, closure, readChunks as read, type Chunk } from '../../web/sizes.node.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const KB = 1000
 let out = ''
 let typicalOut = ''
 const chunks = new Map<string, Chunk>()
+const chunkText = new Map<string, string>()
 
 beforeAll(async () => {
   out = await mkdtemp(join(tmpdir(), 'tta-lens-bundle-'))
   typicalOut = await mkdtemp(join(tmpdir(), 'tta-lens-typical-'))
   await build({ configFile: join(root, 'web', 'vite.lib.config.ts'), logLevel: 'warn', build: { outDir: out } })
-  for (const [k, v] of await read(out)) chunks.set(k, v)
-  await build({
-    configFile: false, root, logLevel: 'warn', publicDir: false,
-    build: {
-      outDir: typicalOut, emptyOutDir: true, target: 'es2022', minify: true, reportCompressedSize: false, chunkSizeWarningLimit: 1024,
-      rollupOptions: { input: { typical: join(root, 'spec', 'package', 'fixtures', 'typical-use.ts') }, preserveEntrySignatures: 'strict', output: { format: 'es', entryFileNames: '[name].js' } },
-    },
-  })
+  for (const [k, v] of await read(out)) {
+    chunks.set(k, v)
+    chunkText.set(k, await readFile(join(out, k), 'utf8'))
+  }
+  await buildTypicalUse(root, typicalOut)
 }, 300_000)
 
 afterAll(async () => {
@@ -68,5 +69,12 @@ describe('the browser bundle', () => {
     expect(typical.gzip).toBeLessThan(50 * KB)
     // tta-lens/web's own code; the rest of its closure is shared with the core (fp-ts, io-ts).
     expect(chunks.get('tta-lens-web.js')?.gzip ?? Infinity).toBeLessThan(4 * KB)
+  })
+
+  it('holds nothing of tta-lens/queue (BullMQ, ioredis, Piscina) and imports no Node built-in', () => {
+    // The import-graph test (entry-points.test.ts) checks the sources; this checks what was shipped.
+    const nodeOnly = /bullmq|ioredis|piscina|redis:\/\/|(?:from|import)\s*["'(]*node:/
+    expect([...chunkText].filter(([, text]) => nodeOnly.test(text)).map(([file, text]) => `${file}: ${nodeOnly.exec(text)?.[0] ?? ''}`)).toEqual([])
+    expect(chunkText.size).toBe(chunks.size)
   })
 })

@@ -52,11 +52,12 @@ const ok = async (command: string, args: readonly string[], cwd: string): Promis
   return stdout
 }
 
-/** A consumer's program: typed use of the root and the Node entry point. Compiled, then run. */
+/** A consumer's program: typed use of the root and the Node entry points (tta-lens/node, tta-lens/queue). Compiled, then run. */
 const useTs = `
 import * as E from 'fp-ts/lib/Either.js'
 import { aliases, orThrow, tensor, wrap, type Tensor } from 'tta-lens'
 import { assetPath, onnx, packageVersion, textdet } from 'tta-lens/node'
+import { parseRedisUrl, shardJobId, type RedisTarget } from 'tta-lens/queue'
 
 const double = async (x: Tensor<readonly ['N', 1, 'H', 'W']>): Promise<Tensor<readonly ['N', 1, 'H', 'W']>> =>
   orThrow(tensor(x.shape, x.data.map((v) => 2 * v)))
@@ -72,6 +73,8 @@ if (E.isLeft(model)) throw new Error(model.left.message)
 const scores = await wrap.classification(model.right, aliases.hflip()).run(orThrow(tensor([1, 1, 28, 28], new Float32Array(784).fill(0.5))))()
 await model.right.release()
 const truth = await textdet.readTruth()()
+const redis = parseRedisUrl('redis://:s3cret@127.0.0.1:6390/2')
+const target: RedisTarget | string = E.isRight(redis) ? redis.right : redis.left.message
 
 console.log(JSON.stringify({
   version: packageVersion(),
@@ -79,6 +82,7 @@ console.log(JSON.stringify({
   width,
   scores: E.isRight(scores) ? scores.right.shape : scores.left.message,
   truth: E.isRight(truth) ? truth.right.length : truth.left.message,
+  queue: typeof target === 'string' ? target : [target.port, target.shown, /^0123456789abcdef-[0-9a-f]{16}$/.test(shardJobId('0123456789abcdef', ['a.png']))],
 }))
 `
 
@@ -176,7 +180,8 @@ describe('the packed package', () => {
   it('holds the build with declarations, the command and the assets, and no tests, benchmarks or tools', () => {
     const paths = new Set(packed?.files.map((f) => f.path))
     for (const needed of ['package.json', 'README.md', 'bin/tta-lens.mjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/node.js',
-      'dist/src/node.d.ts', 'dist/src/cli/main.js', 'dist/kernels/ir.js', 'assets/fashion-mnist/cnn_aug.onnx', 'assets/textdet/truth.json']) {
+      'dist/src/node.d.ts', 'dist/src/web.js', 'dist/src/web.d.ts', 'dist/src/queue/index.js', 'dist/src/queue/index.d.ts', 'dist/src/cli/main.js',
+      'dist/kernels/ir.js', 'assets/fashion-mnist/cnn_aug.onnx', 'assets/textdet/truth.json']) {
       expect(paths, needed).toContain(needed)
     }
     const stray = [...paths].filter((p) => /^(spec|bench|tools|src|kernels|docs|node_modules)\//.test(p) || /\.ts$/.test(p) && !/\.d\.ts$/.test(p))
@@ -193,7 +198,7 @@ describe('a consumer project that installed the tarball', { timeout: 300_000 }, 
     expect((await check('tsconfig.nodenext.json')).out).toBe('')
     const out = await ok(process.execPath, ['out/use.js'], consumer)
     const result: unknown = JSON.parse(out.trim().split('\n').pop() ?? '')
-    expect(result).toEqual({ version: manifest.version, mask: [0, 2, 4, 6, 8, 10], width: 3, scores: [1, 10], truth: 80 })
+    expect(result).toEqual({ version: manifest.version, mask: [0, 2, 4, 6, 8, 10], width: 3, scores: [1, 10], truth: 80, queue: [6390, 'redis://:***@127.0.0.1:6390/2', true] })
   })
 
   it('type-checks under moduleResolution node16 with strict', async () => {

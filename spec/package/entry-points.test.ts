@@ -57,7 +57,7 @@ const specifiersOf = (file: string): { readonly edges: readonly Edge[]; readonly
 }
 
 /** Walks the graph from `entry`; returns the rule breaks, each with the import chain to it. */
-const walk = (entry: string, allowed: ReadonlySet<string> = BROWSER_SAFE): { readonly broken: readonly string[]; readonly computed: readonly string[]; readonly modules: number } => {
+const walk = (entry: string, allowed: ReadonlySet<string> = BROWSER_SAFE): { readonly broken: readonly string[]; readonly computed: readonly string[]; readonly modules: number; readonly files: readonly string[] } => {
   const seen = new Map<string, readonly string[]>([[entry, [relative(root, entry)]]])
   const queue = [entry]
   const broken: string[] = []
@@ -80,8 +80,11 @@ const walk = (entry: string, allowed: ReadonlySet<string> = BROWSER_SAFE): { rea
       }
     }
   }
-  return { broken, computed, modules: seen.size }
+  return { broken, computed, modules: seen.size, files: [...seen.keys()].map((f) => relative(root, f)) }
 }
+
+/** Modules of the Node-only queue entry (tta-lens/queue) and the batch runners behind it. */
+const nodeOnlyQueue = (file: string): boolean => /^src\/(queue|batch)\//.test(file)
 
 describe('entry points', () => {
   it('the package root reaches no Node built-in and no Node-only package', () => {
@@ -96,6 +99,22 @@ describe('entry points', () => {
     expect(result.modules).toBeGreaterThan(5)
     expect(result.broken).toEqual([])
     expect(result.computed).toEqual([])
+  })
+
+  it('tta-lens/queue stays out of the core and tta-lens/web: neither reaches src/queue/ or src/batch/', () => {
+    for (const entry of ['index.ts', 'web.ts']) {
+      const result = walk(join(root, 'src', entry), new Set([...BROWSER_SAFE, 'onnxruntime-web']))
+      expect(result.files.filter(nodeOnlyQueue), entry).toEqual([])
+    }
+  })
+
+  it("tta-lens/queue is Node-only, and the walk says why (BullMQ, ioredis, Piscina's worker threads)", () => {
+    const result = walk(join(root, 'src', 'queue', 'index.ts'))
+    expect(result.files.filter(nodeOnlyQueue).length).toBeGreaterThan(5)
+    const broken = result.broken.join('\n')
+    expect(broken).toMatch(/imports 'bullmq', which is not on the browser-safe list/)
+    expect(broken).toMatch(/imports 'ioredis', which is not on the browser-safe list/)
+    expect(broken).toMatch(/imports 'piscina', which is not on the browser-safe list/)
   })
 
   it('the walk catches a Node import, here in tta-lens/node', () => {

@@ -5,7 +5,8 @@
 import * as E from 'fp-ts/lib/Either.js'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { applyDetectionPolicy, boxes, decodeDetectionPolicy, detectionPolicyFromSearch, searchDetectionPolicy, type DetectionScore } from '../../src/index.js'
+import { policyError } from '../../src/errors.js'
+import { applyDetectionPolicy, boxes, decodeDetectionPolicy, detectionPolicyFromSearch, searchDetectionPolicy, type DetectionScore, type MapMerges } from '../../src/index.js'
 
 type Detections = boxes.Detections
 
@@ -62,6 +63,44 @@ describe('detection search laws', () => {
     expect(runs).toBeGreaterThanOrEqual(200)
   })
 
+  it('with map merges among the candidates the laws still hold, and a map merge that scores best is what the policy file says (200 scenes)', () => {
+    let runs = 0
+    let chosenMaps = 0
+    fc.assert(fc.property(scene, fc.boolean(), ({ truth, views, budget }, meanFinds) => {
+      runs++
+      const built = build(truth, views)
+      // A stand-in for merged maps: "mean" finds every truth box exactly when meanFinds; "max" keeps all boxes of all views.
+      const maps: MapMerges = {
+        merges: ['mean', 'max'],
+        answer: (set, merge, i) => {
+          const t = truth[i] ?? [0, 0, 1, 1]
+          if (merge === 'mean') return E.right(meanFinds ? { boxes: [t], scores: [1], labels: [0] } : { boxes: [], scores: [], labels: [] })
+          const all = set.flatMap((v) => built[v]?.[i]?.boxes ?? [])
+          return E.right({ boxes: all, scores: all.map(() => 0.5), labels: all.map(() => 0) })
+        },
+      }
+      const result = searchDetectionPolicy(built, truth.map(() => [100, 100] as const), scorer(truth), { budget: { views: budget }, maps })
+      expect(E.isRight(result)).toBe(true)
+      if (E.isLeft(result)) return
+      const { steps, baseline, chosen } = result.right
+      for (let k = 2; k < steps.length; k++) expect(steps[k]?.score ?? 0).toBeGreaterThan(steps[k - 1]?.score ?? 1)
+      expect(chosen.score).toBeGreaterThanOrEqual(baseline.score)
+      for (const s of steps) expect(s.fusion !== undefined && s.mapMerge !== undefined).toBe(false)
+      const file = detectionPolicyFromSearch(result.right, built.map(() => []), { items: truth.length, budget, command: 'test' })
+      const decoded = decodeDetectionPolicy(JSON.parse(JSON.stringify(file)))
+      expect(E.isRight(decoded)).toBe(true)
+      if (result.right.views.length > 1 && result.right.mapMerge !== undefined) {
+        chosenMaps++
+        expect(E.isRight(decoded) && decoded.right.mapMerge).toBe(result.right.mapMerge)
+        expect(E.isRight(decoded) && decoded.right.fusion).toBe(undefined)
+      }
+      // When "mean" finds every box and the budget allows two views, the search must reach F1 = 1.
+      if (meanFinds && budget >= 2 && views.length >= 2) expect(chosen.score).toBe(1)
+    }), { numRuns: 200 })
+    expect(runs).toBeGreaterThanOrEqual(200)
+    expect(chosenMaps).toBeGreaterThan(0)
+  })
+
   it('a one-view policy is the view\'s own boxes; several are fused like boxes.fuse in normalised coordinates', () => {
     const a: Detections = { boxes: [[10, 20, 50, 40]], scores: [0.9], labels: [0] }
     const b: Detections = { boxes: [[14, 20, 54, 40]], scores: [0.6], labels: [0] }
@@ -84,6 +123,15 @@ describe('detection search laws', () => {
     const ragged = searchDetectionPolicy([...views, []], [[100, 100]], scorer(truth), { budget: { views: 2 } })
     expect(E.isLeft(ragged) && ragged.left.message).toMatch(/candidate 1 has detections for 0 images, not 1/)
     expect(E.isLeft(decodeDetectionPolicy({ format: 'tta-lens-detection-policy', version: 1, views: [{ name: 'a', ops: [] }, { name: 'b', ops: [{ op: 'hflip' }] }] }))).toBe(true)
+    // A map merge that fails on an image (a candidate that fails on some images) stops the search with its error.
+    const two = build(truth, [[{ dx: 0, keep: true, extra: false, score: 0.9 }], [{ dx: 2, keep: true, extra: false, score: 0.8 }]])
+    const failing: MapMerges = { merges: ['mean'], answer: (_set, _merge, i) => E.left(policyError('candidate', `no map for image ${i}`)) }
+    const stopped = searchDetectionPolicy(two, [[100, 100]], scorer(truth), { budget: { views: 2 }, maps: failing })
+    expect(E.isLeft(stopped) && stopped.left._tag === 'PolicyError' && stopped.left.problem).toBe('candidate')
+    expect(E.isLeft(stopped) && stopped.left.message).toBe('no map for image 0')
+    const both = decodeDetectionPolicy({ format: 'tta-lens-detection-policy', version: 1, views: [{ name: 'a', ops: [] }, { name: 'b', ops: [{ op: 'hflip' }] }], fusion: { method: 'wbf' }, mapMerge: 'mean' })
+    expect(E.isLeft(both) && both.left.message).toMatch(/not both/)
+    expect(E.isLeft(decodeDetectionPolicy({ format: 'tta-lens-detection-policy', version: 1, views: [{ name: 'a', ops: [] }, { name: 'b', ops: [{ op: 'hflip' }] }], mapMerge: 'median' }))).toBe(true)
     const newer = decodeDetectionPolicy({ format: 'tta-lens-detection-policy', version: 2, views: [] })
     expect(E.isLeft(newer) && newer.left.problem).toBe('version')
     const found = searchDetectionPolicy(views, [[100, 100]], scorer(truth), { budget: { views: 1 } })

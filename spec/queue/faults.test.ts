@@ -112,8 +112,17 @@ describe.skipIf(skip !== undefined)(`queue faults${skip === undefined ? '' : ` �
     const finisher = track(startWorkerChild(r.url, 'fb2', LOCK_MS))
     const rerun = track(startCli(dir, runArgs('out2', r.url, 'fb2')))
     expect(await rerun.exited).toBe(0)
-    expect(rerun.stdout()).toMatch(/^23 written, 1 already done \(skipped\), 0 failed → out2$/m)
-    expect(printedCounts(rerun.stdout())).toEqual({ submitted: 6, joined: 6, completed: 6, retried: 1, failed: 0, pending: 0, written: 23, lost: 0 })
+    // The finisher starts on the jobs Redis kept (append-only file) while the rerun is starting, so
+    // how many inputs the rerun still finds to do depends on timing; what may not vary: every input
+    // is written or already done, once, nothing fails, is pending or is lost.
+    const line = /^(\d+) written, (\d+) already done \(skipped\), 0 failed → out2$/m.exec(rerun.stdout())
+    expect(line).not.toBeNull()
+    const [written, skipped] = [Number(line?.[1]), Number(line?.[2])]
+    expect(written + skipped).toBe(24)
+    expect(skipped).toBeGreaterThanOrEqual(1)
+    const counts = printedCounts(rerun.stdout())
+    expect(counts).toMatchObject({ completed: counts.submitted, failed: 0, pending: 0, written, lost: 0 })
+    expect(counts.submitted).toBeGreaterThanOrEqual(1)
     expect(await folderHashes(join(dir, 'out2'))).toEqual(reference)
     await noTemporaries(join(dir, 'out2'))
     await stopGently(finisher)

@@ -26,9 +26,13 @@ import type { EvalSpec } from './spec.js'
 /** Image extensions a class folder's images may have. @category utils */
 export const imageExtensions: readonly string[] = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.gif', '.bmp', '.avif']
 
-/** Where a labelled set comes from: IDX images and labels (pixels scaled to 0..1), or one folder per class. @category model */
+/**
+ * Where a labelled set comes from: IDX images and labels (pixels scaled to 0..1), optionally only
+ * the images at `indices` in that order (one half of a `--split`), or one folder per class.
+ * @category model
+ */
 export type SetSource =
-  | { readonly idx: readonly [string, string]; readonly limit?: number }
+  | { readonly idx: readonly [string, string]; readonly indices?: readonly number[]; readonly limit?: number }
   | { readonly folder: string; readonly limit?: number }
 
 /**
@@ -41,6 +45,10 @@ export type SetSource =
  * import { loadLabelledSet } from 'tta-lens/queue'
  * const set = await loadLabelledSet({ idx: [assetPath('fashion-mnist/t10k-images-idx3-ubyte.gz'), assetPath('fashion-mnist/t10k-labels-idx1-ubyte.gz')], limit: 10 }, { channels: 1 })
  * assert.ok(E.isRight(set) && set.right.shape.join() === '10,1,28,28' && set.right.labels[0] === 9)
+ * const picked = await loadLabelledSet({ idx: [assetPath('fashion-mnist/t10k-images-idx3-ubyte.gz'), assetPath('fashion-mnist/t10k-labels-idx1-ubyte.gz')], indices: [3, 0] }, { channels: 1 })
+ * assert.ok(E.isRight(picked) && E.isRight(set) && picked.right.labels[1] === 9 && picked.right.images[784 + 300] === set.right.images[300])
+ * const outside = await loadLabelledSet({ idx: [assetPath('fashion-mnist/t10k-images-idx3-ubyte.gz'), assetPath('fashion-mnist/t10k-labels-idx1-ubyte.gz')], indices: [10000] }, { channels: 1 })
+ * assert.ok(E.isLeft(outside) && outside.left.includes('10000'))
  * @category constructors
  */
 export const loadLabelledSet = async (source: SetSource, preprocess: Preprocess, onSkip: (message: string) => void = () => undefined, cwd?: string): Promise<E.Either<string, LabelledSet>> => {
@@ -52,8 +60,23 @@ export const loadLabelledSet = async (source: SetSource, preprocess: Preprocess,
     const labels = await readIdx(at(labelsPath))
     if (E.isLeft(labels)) return E.left(`${labels.left._tag}: ${labels.left.message}`)
     const [count = 0, h = 0, w = 0] = images.right.shape
-    const n = Math.min(count, source.limit ?? count)
-    return E.right({ shape: [n, 1, h, w], images: Float32Array.from(images.right.data.subarray(0, n * h * w), (v) => v / 255), labels: labels.right.data.subarray(0, n) })
+    if (labels.right.data.length !== count) return E.left(`${imagesPath} holds ${count} images but ${labelsPath} ${labels.right.data.length} labels`)
+    if (source.indices === undefined) {
+      const n = Math.min(count, source.limit ?? count)
+      return E.right({ shape: [n, 1, h, w], images: Float32Array.from(images.right.data.subarray(0, n * h * w), (v) => v / 255), labels: labels.right.data.subarray(0, n) })
+    }
+    const chosen = source.indices.slice(0, source.limit ?? source.indices.length)
+    const wrong = chosen.find((i) => !Number.isInteger(i) || i < 0 || i >= count)
+    if (wrong !== undefined) return E.left(`image index ${wrong} is not in ${imagesPath} (${count} images)`)
+    const per = h * w
+    const pixels = new Float32Array(chosen.length * per)
+    const picked = new Uint8Array(chosen.length)
+    for (const [k, i] of chosen.entries()) {
+      const from = images.right.data.subarray(i * per, (i + 1) * per)
+      for (let p = 0; p < per; p++) pixels[k * per + p] = (from[p] ?? 0) / 255
+      picked[k] = labels.right.data[i] ?? 0
+    }
+    return E.right({ shape: [chosen.length, 1, h, w], images: pixels, labels: picked })
   }
   const folder = source.folder
   let classes: string[]

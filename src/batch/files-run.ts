@@ -11,7 +11,7 @@ import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import * as E from 'fp-ts/lib/Either.js'
 import { paramError, type TtaError } from '../errors.js'
-import type { Policy } from '../policy/policy.js'
+import { decodePolicy, type Policy } from '../policy/policy.js'
 import type { AnyFactor, Product } from '../algebra/product.js'
 import type { MergeMode } from '../merge/merge.js'
 import type { Tensor } from '../tensor/tensor.js'
@@ -25,9 +25,10 @@ import { argmaxRows } from '../eval/classify.js'
 import { encodeNpy, encodePng, greyFromMap, readImage, type Preprocess } from '../io/image.js'
 import { jobState, writeAtomic, type OutputJob } from '../io/files.js'
 import type { RunSpec } from './spec.js'
+import { checkDetectionViews, detectionHead, detectionPredictor, type DetectionSettings } from './detection-files.js'
 
 /** The tasks `run` writes outputs for. @category model */
-export type FileTask = 'classification' | 'segmentation' | 'keypoints'
+export type FileTask = 'classification' | 'segmentation' | 'keypoints' | 'detection'
 
 /**
  * What happened to one input: its outputs were written, they already existed (skipped by the
@@ -42,8 +43,8 @@ export type InputOutcome =
   | { readonly status: 'failed'; readonly reason: string; readonly retry: boolean }
 
 /**
- * What `run` writes for one input, by task: a JSON record for labels and keypoints, an 8-bit PNG of
- * the foreground probability and the full NPY for masks.
+ * What `run` writes for one input, by task: a JSON record for labels, keypoints and boxes, an 8-bit
+ * PNG of the foreground probability and the full NPY for masks.
  * @example
  * import { outputSuffixes } from 'tta-lens/queue'
  * assert.deepStrictEqual(outputSuffixes('segmentation'), ['.mask.png', '.mask.npy'])
@@ -67,19 +68,32 @@ export interface FileRunSettings {
   readonly force: boolean
   /** Relative input and output paths are resolved against this folder (default: the process's). */
   readonly cwd?: string
+  /** For `detection`: the head, fusion and minimum score (required by that task, ignored by the others). */
+  readonly detection?: DetectionSettings
 }
 
 type ImageTensor = Tensor<readonly [1, number, number, number]>
-type Prediction = { readonly shape: readonly number[]; readonly data: Float32Array }
-type Predict = (image: ImageTensor) => Promise<E.Either<TtaError, Prediction>>
+/** A tensor prediction, or a detection record already written as JSON. */
+type Prediction = { readonly shape: readonly number[]; readonly data: Float32Array } | { readonly json: string }
+/** `file` is where the input is read from, `shown` how its record names it. */
+type Predict = (image: ImageTensor, file: string, shown: string) => Promise<E.Either<TtaError, Prediction>>
 
 /** The task's wrapper, built once for the whole batch. */
 const predictor = (s: FileRunSettings, model: (batch: never, ...extra: never) => Promise<ModelOutput>, product: Product<readonly AnyFactor[]> | Policy): Predict => {
   if ('_tag' in product && product._tag === 'Policy') {
     // A policy carries its own views, merge and calibration: only the execution options apply.
-    if (s.task === 'keypoints') return async () => E.left(paramError('a policy is for classification or segmentation, not keypoints'))
+    if (s.task === 'keypoints' || s.task === 'detection') return async () => E.left(paramError(`a policy file is for classification or segmentation, not ${s.task}`))
     const tta = s.task === 'segmentation' ? wrap.segmentation(model, product, s.execution) : wrap.classification(model, product, s.execution)
     return (image) => tta.run(image)()
+  }
+  if (s.task === 'detection') {
+    // A detection model is the model with its head; the views' boxes are fused, not merged.
+    const refused = (error: TtaError): Predict => async () => E.left(error)
+    if (s.detection === undefined) return refused(paramError('a detection run needs its detection settings (head, fusion, minimum score)'))
+    const views = checkDetectionViews(s.detection, product, s.policyLabel)
+    if (E.isLeft(views)) return refused(views.left)
+    const head = detectionHead(model, s.detection)
+    return E.isLeft(head) ? refused(head.left) : detectionPredictor(head.right, product, s.detection, s.execution, s.policyLabel, s.preprocess)
   }
   const execution = { ...s.execution, merge: s.merge }
   if (s.task === 'segmentation') {
@@ -96,6 +110,7 @@ const predictor = (s: FileRunSettings, model: (batch: never, ...extra: never) =>
 
 /** The bytes of one input's outputs, in the order of {@link outputSuffixes}. */
 const encodeOutputs = async (s: FileRunSettings, file: string, result: Prediction, height: number, width: number): Promise<readonly (Uint8Array | string)[]> => {
+  if ('json' in result) return [result.json]
   const { shape, data } = result
   if (s.task === 'segmentation') {
     // PNG: the probability of the last channel (foreground for 1- and 2-channel masks); NPY: everything.
@@ -164,7 +179,7 @@ export const fileRunner = (given: FileRunSettings, model: (batch: never, ...extr
       return { status: 'failed', reason: image.left._tag === 'ShapeError' ? image.left.message : `${image.left._tag}: ${image.left.message}`, retry: false }
     }
     const { tensor: input, height, width } = image.right
-    const result = await predict(input)
+    const result = await predict(input, file, job.input)
     if (E.isLeft(result)) return { status: 'failed', reason: `${result.left._tag}: ${result.left.message}`, retry: false }
     const bytes = await encodeOutputs(s, job.input, result.right, height, width)
     for (const [k, output] of job.outputs.entries()) {
@@ -198,7 +213,17 @@ const settingsOf = (spec: RunSpec): FileRunSettings => ({
   execution: { backend: spec.backend, ...(spec.budget === undefined ? {} : { budget: spec.budget }) },
   force: spec.force,
   cwd: spec.cwd,
+  ...(spec.detection === undefined ? {} : { detection: spec.detection }),
 })
+
+/** For a detection spec: settings present, one weight per view if any, a head for the model's output. */
+const detectionFits = (spec: RunSpec, product: Product<readonly AnyFactor[]> | Policy, model: (batch: never, ...extra: never) => Promise<ModelOutput>): E.Either<TtaError, void> => {
+  if (spec.task !== 'detection') return E.right(undefined)
+  if ('_tag' in product && product._tag === 'Policy') return E.left(paramError('a policy file (--policy) is for classification or segmentation; a detection run takes --tta or --config'))
+  const settings = spec.detection
+  if (settings === undefined) return E.left(paramError('a detection run spec needs its detection settings (head, fusion, minimum score)'))
+  return E.flatMap(checkDetectionViews(settings, product, spec.policy.label), () => E.Functor.map(detectionHead(model, settings), () => undefined))
+}
 
 /** An open runner and the model it holds; `release` frees the model. @category model */
 export interface OpenFileRunner extends FileRunner {
@@ -219,7 +244,12 @@ export interface OpenFileRunner extends FileRunner {
  * @category constructors
  */
 export const openFileRunner = async (spec: RunSpec): Promise<E.Either<TtaError, OpenFileRunner>> => {
-  const product = 'tta' in spec.policy ? parsePolicy(spec.policy.tta) : productFromConfig(spec.policy.config)
+  const policy = spec.policy
+  const product: E.Either<TtaError, Product<readonly AnyFactor[]> | Policy> = 'tta' in policy
+    ? parsePolicy(policy.tta)
+    : 'config' in policy
+      ? productFromConfig(policy.config)
+      : E.mapLeft((e: TtaError) => ({ ...e, message: `${policy.label}: ${e.message}` }))(decodePolicy(policy.file))
   if (E.isLeft(product)) return product
   const model = await onnx.open(resolve(spec.cwd, spec.model), {
     ...(spec.outputName === undefined ? {} : { output: spec.outputName }),
@@ -227,9 +257,11 @@ export const openFileRunner = async (spec: RunSpec): Promise<E.Either<TtaError, 
   })()
   if (E.isLeft(model)) return model
   const fits = taskFits(spec.task, model.right.signature.output)
-  if (E.isLeft(fits)) {
+  // A detection run is refused here, before any input, when its settings do not fit the model or the policy.
+  const checked = E.flatMap(fits, () => detectionFits(spec, product.right, model.right))
+  if (E.isLeft(checked)) {
     await model.right.release()
-    return fits
+    return checked
   }
   const runner = fileRunner(settingsOf(spec), model.right, product.right)
   return E.right({ ...runner, release: () => model.right.release() })

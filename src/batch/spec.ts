@@ -14,8 +14,9 @@ import * as t from 'io-ts'
 import { paramError, type ParamError } from '../errors.js'
 import { decodeWith, strictObject } from '../guard/decode.js'
 import type { MergeMode } from '../merge/merge.js'
+import { DetectionSettingsCodec } from './detection-files.js'
 
-const Task = t.union([t.literal('classification'), t.literal('segmentation'), t.literal('keypoints')])
+const Task = t.union([t.literal('classification'), t.literal('segmentation'), t.literal('keypoints'), t.literal('detection')])
 const Backend = t.union([t.literal('js'), t.literal('reference'), t.literal('gpujs')])
 const Merge = t.keyof({ mean: null, gmean: null, sum: null, max: null, min: null, tsharpen: null, vote: null } satisfies Record<MergeMode, null>)
 
@@ -26,10 +27,15 @@ const PreprocessSpec = strictObject('preprocess', { channels: t.union([t.literal
   bgr: t.boolean,
 })
 
-/** The policy: an alias string (`d4`, `hflip+shifts:1`) or a transform config's JSON, with the label outputs record it by. */
+/**
+ * The policy: an alias string (`d4`, `hflip+shifts:1`), a transform config's JSON, or a searched
+ * policy file's JSON (`--policy`), with the label outputs record it by. A config or a policy file
+ * travels as data and is decoded by the worker, which needs no file of its own.
+ */
 const PolicySpec = t.union([
   strictObject('policy', { tta: t.string, label: t.string }, {}),
   strictObject('policy', { config: t.unknown, label: t.string }, {}),
+  strictObject('policy', { file: t.unknown, label: t.string }, {}),
 ])
 
 const ModelSpec = {
@@ -46,7 +52,7 @@ const ModelOptional = { budget: t.string, threads: t.number, outputName: t.strin
 
 /**
  * A `run` over image files: each input's outputs are written into `out` with the atomic-write and
- * resume rules of `io/files`.
+ * resume rules of `io/files`. A detection run also carries its head, fusion and minimum score.
  * @category model
  */
 export const RunSpec = strictObject('run spec', {
@@ -58,7 +64,7 @@ export const RunSpec = strictObject('run spec', {
   suffixes: t.readonlyArray(t.string),
   coordinates: t.union([t.literal('pixels'), t.literal('normalized')]),
   force: t.boolean,
-}, ModelOptional)
+}, { ...ModelOptional, detection: DetectionSettingsCodec })
 /** @category model */
 export type RunSpec = t.TypeOf<typeof RunSpec>
 
@@ -72,7 +78,7 @@ export const EvalSpec = strictObject('eval spec', {
   ...ModelSpec,
   policies: t.readonlyArray(t.string),
   source: t.union([
-    strictObject('source', { idx: t.readonly(t.tuple([t.string, t.string])) }, { limit: t.number }),
+    strictObject('source', { idx: t.readonly(t.tuple([t.string, t.string])) }, { indices: t.readonlyArray(t.number), limit: t.number }),
     strictObject('source', { folder: t.string }, { limit: t.number }),
   ]),
   batch: t.number,

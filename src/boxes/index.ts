@@ -7,3 +7,4 @@ export {
   fuse, normalizedRange, fusionMethods, confidenceRules, fusionDefaults, parseFusionOptions, FusionOptionsCodec,
   type ConfidenceRule, type FusionMethod, type FusionOptions,
 } from './fusion.js'
+export { fuseInFrame, keepScoring, checkMinScore, type Frame, type FrameFusion } from './frame.js'

@@ -27,8 +27,11 @@ import { showBytes } from '../plan/budget.js'
 import { packageVersion } from '../io/package.js'
 import { readPolicy } from '../io/policy-files.js'
 import { defaultPool, evalPolicyCommand, loadSet, searchCommand, type CliEdges, type SetFlags } from './policy.js'
+import { detectionModel, detectionSettings, evalDetectionCommand, withDetectionFlags, type DetectionEvalFlags, type DetectionFlags } from './detection.js'
+import { checkDetectionViews, type DetectionSettings } from '../batch/detection-files.js'
+import type { FusionOptions } from '../boxes/fusion-options.js'
 
-type Task = 'classification' | 'segmentation' | 'keypoints'
+type Task = 'classification' | 'segmentation' | 'keypoints' | 'detection'
 
 /** Every message the CLI prints about a failure is one line (newlines in a cause are folded). */
 const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim()
@@ -66,7 +69,7 @@ const shapeArg = (value: string): readonly number[] => {
   return value.split('x').map((d) => positive(d))
 }
 
-interface Common {
+interface Common extends DetectionFlags {
   readonly model: string
   readonly task: Task
   readonly tta: string
@@ -86,8 +89,8 @@ interface Common {
 
 const withCommon = (command: Command): Command => command
   .requiredOption('-m, --model <file.onnx>', 'ONNX model (one image input)')
-  .addOption(new Option('-t, --task <task>', 'what the model predicts').choices(['classification', 'segmentation', 'keypoints']).default('classification'))
-  .option('--tta <policy>', 'transforms: none, hflip, vflip, flip, d4, rotate90:A,B, multiscale:K,K[/mode], fivecrop:HxW, tencrop:HxW, shifts:PX, joined with +', 'd4')
+  .addOption(new Option('-t, --task <task>', 'what the model predicts').choices(['classification', 'segmentation', 'keypoints', 'detection']).default('classification'))
+  .option('--tta <policy>', 'transforms: none, hflip, vflip, flip, d4, rotate90:A,B, multiscale:K,K[/mode], scale:K[/mode], fivecrop:HxW, tencrop:HxW, shifts:PX, joined with +', 'd4')
   .option('--config <file.json>', 'transforms as JSON ({"transforms": [...]}), instead of --tta')
   .addOption(new Option('--merge <mode>', 'how views are merged').choices([...mergeModes]).default('mean'))
   .option('--budget <bytes>', "memory budget, e.g. '512MiB' (sets how many views share a model call)")
@@ -121,6 +124,7 @@ const policyOf = async (options: Common): Promise<Product<readonly AnyFactor[]>>
 /** Everything a command's flags say, checked before any file is read or any model loaded. */
 const checkCommon = (o: Common): void => {
   orFail(checkPreprocess(preprocessOf(o)))
+  if (o.task === 'detection') orFail(detectionSettings(o))
   if (o.budget !== undefined) orFail(E.mapLeft((e: TtaError) => ({ ...e, message: `--budget: ${e.message}` }))(parseBudget(o.budget)))
 }
 
@@ -146,11 +150,14 @@ const progress = (total: number, label: string): SingleBar => {
 const runCommand = async (inputs: readonly string[], o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean; readonly policy?: string }): Promise<void> => {
   // Everything that can be refused is refused before any work: flags, policy, Redis, output folder, model.
   checkCommon(o)
+  if (o.task === 'detection' && o.policy !== undefined) fail('a policy file (--policy) is for classification or segmentation; -t detection takes --tta or --config')
   const product = o.policy === undefined ? await policyOf(o) : orFail(await readPolicy(o.policy))
-  if (o.policy !== undefined && (o.queue !== undefined || o.workers !== undefined)) fail('--policy does not run with --queue or --workers yet; run it in one process')
+  const detection = o.task === 'detection' ? orFail(detectionSettings(o)) : undefined
+  if (detection !== undefined && !('_tag' in product && product._tag === 'Policy')) orFail(checkDetectionViews(detection, product, o.config ?? o.tta))
   await preflight(o.queue)
   const model = await openModel(o)
   orFail(taskFits(o.task, model.signature.output))
+  if (detection !== undefined) orFail(detectionModel(model, detection))
   orFail(await prepareOutputFolder(o.out))
   const suffixes = outputSuffixes(o.task)
   const { files, missing } = await collectInputs(inputs, { extensions: imageExtensions, outDir: o.out, outputSuffixes: suffixes })
@@ -169,13 +176,13 @@ const runCommand = async (inputs: readonly string[], o: Common & DistributedFlag
       else if (state.right === 'done') skipped++
       else todo.add(job.input)
     }
-    const handOver = { spec: await runSpecOf(o, suffixes), jobs, todo, skipped, failures, progress: (total: number) => barOf(progress(total, 'run')) }
+    const handOver = { spec: await runSpecOf(o, suffixes, detection), jobs, todo, skipped, failures, progress: (total: number) => barOf(progress(total, 'run')) }
     return o.queue !== undefined ? runOnQueue({ ...o, queue: o.queue }, handOver) : runOnThreads({ ...o, workers: o.workers ?? 1 }, handOver)
   }
   const bar = progress(jobs.length, 'run')
   const runner = fileRunner({
     task: o.task, preprocess: preprocessOf(o), policyLabel: o.policy ?? o.config ?? o.tta, merge: o.merge, coordinates: o.coordinates,
-    execution: executionOf(o), force: o.force === true,
+    execution: executionOf(o), force: o.force === true, ...(detection === undefined ? {} : { detection }),
   }, model, product)
   // One job at a time; whatever goes wrong with one input fails that input, never the batch.
   for (const job of jobs) {
@@ -217,18 +224,27 @@ const modelSpecOf = (o: Common & DistributedFlags) => {
   }
 }
 
-const runSpecOf = async (o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean }, suffixes: readonly string[]): Promise<RunSpec> => ({
+const runSpecOf = async (o: Common & DistributedFlags & { readonly out: string; readonly force?: boolean; readonly policy?: string }, suffixes: readonly string[], detection: DetectionSettings | undefined): Promise<RunSpec> => ({
   kind: 'run', ...modelSpecOf(o), task: o.task,
-  policy: o.config === undefined ? { tta: o.tta, label: o.tta } : { config: await readConfigJson(o.config), label: o.config },
+  // A searched policy travels as its file's JSON (already read and checked above), so workers need no copy of the file.
+  policy: o.policy !== undefined ? { file: await readConfigJson(o.policy), label: o.policy }
+    : o.config === undefined ? { tta: o.tta, label: o.tta } : { config: await readConfigJson(o.config), label: o.config },
   out: o.out, suffixes, coordinates: o.coordinates, force: o.force === true,
+  ...(detection === undefined ? {} : { detection }),
 })
 
 const evalSpecOf = async (o: Common & DistributedFlags & { readonly batch: number }, policies: readonly string[], source: EvalSpec['source']): Promise<EvalSpec> => ({
   kind: 'eval', ...modelSpecOf(o), policies, source, batch: o.batch,
 })
 
-const evalCommand = async (o: Common & SetFlags & DistributedFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
+const evalCommand = async (o: Common & SetFlags & DistributedFlags & DetectionEvalFlags & { readonly idx?: readonly string[]; readonly folder?: string; readonly policies: string; readonly limit?: number; readonly batch: number; readonly policy?: string; readonly uncertainty?: boolean; readonly earlyExit?: readonly number[]; readonly minViews?: number }): Promise<void> => {
   checkCommon(o)
+  if (o.task === 'detection') {
+    if (o.idx !== undefined || o.policy !== undefined) fail('eval -t detection takes --folder with a truth file and --policies (not --idx or --policy)')
+    if (o.queue !== undefined || o.workers !== undefined) fail('eval -t detection runs in one process: --queue and --workers are for classification sets (use run -t detection --workers N for boxes per image)')
+    return evalDetectionCommand(o, { fail, orFail, openModel: () => openModel(o), execution: executionOf(o), preprocess: preprocessOf(o), progress })
+  }
+  if (o.policy !== undefined && (o.queue !== undefined || (o.workers ?? 1) > 1)) fail('eval --policy runs in one process: --queue and --workers are not supported with it yet')
   if (o.policy !== undefined) return evalPolicyCommand({ ...o, policy: o.policy }, edgesOf(o))
   if (o.split !== undefined && o.idx === undefined) fail('--split cuts an --idx set: pass --idx IMAGES LABELS')
   if (o.idx === undefined && o.folder === undefined) fail('eval needs --idx IMAGES LABELS or --folder DIR')
@@ -236,19 +252,22 @@ const evalCommand = async (o: Common & SetFlags & DistributedFlags & { readonly 
   if (policies[0]?.name !== 'none') policies.unshift({ name: 'none', product: orFail(parsePolicy('none')) })
   await preflight(o.queue)
   const model = await openModel(o)
-  if (o.split !== undefined) {
-    // An --idx set cut by a split file: the evaluation half unless --half says otherwise.
-    if (o.queue !== undefined || (o.workers ?? 1) > 1) fail('--split is not supported with --queue or --workers yet: evaluate the half in one process')
-    const { set } = await loadSet(o, edgesOf(o), 'evaluation')
-    return evaluateAndPrint(o, model, set, policies)
-  }
   if (o.idx !== undefined && o.idx.length !== 2) fail(`--idx takes two files, images then labels; got ${o.idx.length}`)
   const [imagesPath = '', labelsPath = ''] = o.idx ?? []
-  const limit = o.limit === undefined ? {} : { limit: o.limit }
-  const source: EvalSpec['source'] = o.idx !== undefined ? { idx: [imagesPath, labelsPath], ...limit } : { folder: o.folder ?? '', ...limit }
-  const loaded = await loadLabelledSet(source, preprocessOf(o), (message) => process.stderr.write(`skipped: ${oneLine(message)}\n`))
-  if (E.isLeft(loaded)) return fail(loaded.left)
-  const set = loaded.right
+  let source: EvalSpec['source']
+  let set: LabelledSet
+  if (o.split !== undefined) {
+    // An --idx set cut by a split file: the evaluation half unless --half says otherwise; shards carry the half's image indices.
+    const half = await loadSet(o, edgesOf(o), 'evaluation')
+    source = { idx: [imagesPath, labelsPath], indices: half.indices }
+    set = half.set
+  } else {
+    const limit = o.limit === undefined ? {} : { limit: o.limit }
+    source = o.idx !== undefined ? { idx: [imagesPath, labelsPath], ...limit } : { folder: o.folder ?? '', ...limit }
+    const loaded = await loadLabelledSet(source, preprocessOf(o), (message) => process.stderr.write(`skipped: ${oneLine(message)}\n`))
+    if (E.isLeft(loaded)) return fail(loaded.left)
+    set = loaded.right
+  }
   if (o.queue !== undefined || (o.workers ?? 1) > 1) {
     await model.release()
     const spec = await evalSpecOf(o, policies.map((p) => p.name), source)
@@ -274,11 +293,18 @@ const evaluateAndPrint = async (o: Common & { readonly batch: number }, model: A
 /** What the policy commands need from this file. */
 const edgesOf = (o: Common): CliEdges => ({ fail, orFail, openModel: () => openModel(o), execution: executionOf(o) })
 
+/** Detection's fusion and minimum score as plan options (nothing for other tasks). */
+const fusionOf = (o: Common): { readonly fusion?: FusionOptions; readonly minScore?: number } => {
+  if (o.task !== 'detection') return {}
+  const { fusion, minScore } = orFail(detectionSettings(o))
+  return { fusion, minScore }
+}
+
 const explainCommand = async (o: Common & { readonly shape: readonly number[] }): Promise<void> => {
   checkCommon(o)
   const product = await policyOf(o)
   const model = await openModel(o)
-  const plan = orFail(buildPlan(o.task, views(product), o.shape, { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }), signature: model.signature }))
+  const plan = orFail(buildPlan(o.task, views(product), o.shape, { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }), signature: model.signature, ...fusionOf(o) }))
   const checked = dryRun(plan, model.signature)
   process.stdout.write(`${explain(plan)}\n`)
   if (E.isLeft(checked)) fail(`dry run: ${checked.left.message}`)
@@ -294,19 +320,33 @@ const benchCommand = async (o: Common & { readonly shape: readonly number[]; rea
   const model = await openModel(o)
   const [n = 1, c = 3, h = 224, w = 224] = o.shape
   const input = orFail(tensor([n, c, h, w], Float32Array.from({ length: n * c * h * w }, (_, i) => ((i * 2654435761) % 1000) / 1000)))
-  const tta = o.task === 'segmentation' ? wrap.segmentation(model, product, { ...executionOf(o), merge: o.merge })
-    : wrap.classification(model, product, { ...executionOf(o), merge: o.merge })
-  const single = wrap.classification(model, orFail(parsePolicy('none')), executionOf(o))
+  const none = orFail(parsePolicy('none'))
+  let runTta: () => Promise<unknown>
+  let runSingle: () => Promise<unknown>
+  if (o.task === 'detection') {
+    // The single pass is the head on the image alone: the model and its post-processing once.
+    const head = orFail(detectionModel(model, orFail(detectionSettings(o))))
+    const tta = wrap.detection(head.model, product, { ...executionOf(o), ...fusionOf(o) })
+    const single = wrap.detection(head.model, none, executionOf(o))
+    runTta = () => tta.run(input)()
+    runSingle = () => single.run(input)()
+  } else {
+    const tta = o.task === 'segmentation' ? wrap.segmentation(model, product, { ...executionOf(o), merge: o.merge })
+      : wrap.classification(model, product, { ...executionOf(o), merge: o.merge })
+    const single = wrap.classification(model, none, executionOf(o))
+    runTta = () => tta.run(input)()
+    runSingle = () => (o.task === 'segmentation' ? model(input) : single.run(input)())
+  }
   const time = async (f: () => Promise<unknown>): Promise<number> => { const t = performance.now(); await f(); return performance.now() - t }
-  await tta.run(input)()
+  await runTta()
   const passes: number[] = []
   const ttas: number[] = []
   for (let r = 0; r < o.runs; r++) {
-    passes.push(await time(() => (o.task === 'segmentation' ? model(input) : single.run(input)())))
-    ttas.push(await time(() => tta.run(input)()))
+    passes.push(await time(runSingle))
+    ttas.push(await time(runTta))
   }
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN
-  const plan = orFail(buildPlan(o.task, views(product), [n, c, h, w], { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }) }))
+  const plan = orFail(buildPlan(o.task, views(product), [n, c, h, w], { merge: o.merge, ...(o.budget === undefined ? {} : { budget: o.budget }), ...fusionOf(o) }))
   process.stdout.write(`single pass: ${median(passes).toFixed(1)} ms · TTA (${plan.views.length} views, ${plan.chunks.length} calls): ${median(ttas).toFixed(1)} ms · ` +
     `${(median(ttas) / median(passes)).toFixed(2)}× · peak ≈ ${showBytes(plan.memory.peak)} (median of ${o.runs}, backend ${o.backend})\n`)
   await model.release()
@@ -320,16 +360,18 @@ const program = new Command()
   .configureOutput({ outputError: (text, write) => write(`tta-lens: ${oneLine(text.replace(/^error: /, ''))} (see --help)\n`) })
   .exitOverride((e: CommanderError) => process.exit(e.exitCode === 0 ? 0 : 2))
 
-withDistributed(withCommon(program.command('run').description('predict with TTA for images or folders; outputs JSON (labels, keypoints) or PNG + NPY (masks)')), 16)
+withDetectionFlags(withDistributed(withCommon(program.command('run').description('predict with TTA for images or folders; outputs JSON (labels, keypoints, boxes) or PNG + NPY (masks)')), 16))
   .argument('<inputs...>', 'image files or folders')
   .requiredOption('-o, --out <dir>', 'where outputs go (a rerun skips outputs that exist)')
   .option('--force', 'recompute outputs that already exist')
   .option('--policy <file.json>', 'a searched policy (tta-lens search): its views, merge and calibration, instead of --tta/--merge')
   .action((inputs: string[], options: Common & DistributedFlags & { out: string; force?: boolean; policy?: string }) => runCommand(inputs, options))
 
-withDistributed(withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set')), 500)
+withDetectionFlags(withDistributed(withCommon(program.command('eval').description('accuracy of TTA policies against no TTA on a labelled set (detection: P/R/F1 against a truth file)')), 500))
   .option('--idx <files...>', 'an IDX image file and an IDX label file (gzipped or not); pixels are scaled to 0..1')
-  .option('--folder <dir>', 'one sub-folder of images per class, classes in name order')
+  .option('--folder <dir>', 'one sub-folder of images per class, classes in name order (-t detection: the images the truth file names)')
+  .option('--truth <file.json>', '-t detection: the truth file (default <folder>/truth.json; format in docs/detection.md)')
+  .option('--iou <t>', '-t detection: IoU a box needs with a truth box to match it (default 0.5)', (v) => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v))
   .option('--policies <list>', "policies separated by ';' or spaces, 'none' first", 'none;hflip;shifts:1;hflip+shifts:1;d4')
   .option('--limit <n>', 'use only the first n images', positive)
   .option('--batch <n>', 'images per run', positive, 500)
@@ -366,11 +408,11 @@ program.command('search').description('search a TTA policy on a labelled selecti
       openModel: async () => orFail(await onnx.open(options.model, options.threads === undefined ? {} : { threads: options.threads })()),
     }))
 
-withCommon(program.command('explain').description('the plan in words, dry-run against the model before any data'))
+withDetectionFlags(withCommon(program.command('explain').description('the plan in words, dry-run against the model before any data')))
   .requiredOption('--shape <NxCxHxW>', 'image shape', shapeArg)
   .action((options: Common & { shape: number[] }) => explainCommand(options))
 
-withCommon(program.command('bench').description('time a single pass against TTA on a synthetic image'))
+withDetectionFlags(withCommon(program.command('bench').description('time a single pass against TTA on a synthetic image')))
   .requiredOption('--shape <NxCxHxW>', 'image shape', shapeArg)
   .option('--runs <n>', `timed repetitions (1 to ${limits.maxBenchRuns})`, counted('runs', limits.maxBenchRuns), 5)
   .action((options: Common & { shape: number[]; runs: number }) => benchCommand(options))

@@ -33,7 +33,7 @@ export interface SetFlags {
 }
 
 /** The labelled set the flags name: IDX images (scaled to 0..1) and labels, cut to one half of a split. */
-export const loadSet = async (o: SetFlags, edges: CliEdges, defaultHalf: 'selection' | 'evaluation'): Promise<{ set: LabelledSet; source: string }> => {
+export const loadSet = async (o: SetFlags, edges: CliEdges, defaultHalf: 'selection' | 'evaluation'): Promise<{ set: LabelledSet; source: string; indices: readonly number[] }> => {
   if (o.idx === undefined || o.idx.length !== 2) return edges.fail(`--idx takes two files, images then labels${o.idx === undefined ? '' : `; got ${o.idx.length}`}`)
   const [imagesPath = '', labelsPath = ''] = o.idx
   const images = edges.orFail(await readIdx(imagesPath))
@@ -64,7 +64,7 @@ export const loadSet = async (o: SetFlags, edges: CliEdges, defaultHalf: 'select
     chosen[k] = labels.data[i] ?? 0
   })
   const set: LabelledSet = { shape: [indices.length, 1, h, w], images: pixels, labels: chosen }
-  return { set, source }
+  return { set, source, indices }
 }
 
 const progress = (total: number, label: string): SingleBar => {

@@ -231,7 +231,7 @@ export const evalOnThreads = async (flags: DistributedFlags & { readonly workers
   h.print(rows.right)
 }
 
-/** Reads a `--config` file's JSON again for the spec (the CLI has already checked it). */
+/** Reads a `--config` or `--policy` file's JSON again for the spec (the CLI has already checked it). */
 export const readConfigJson = async (path: string): Promise<unknown> => JSON.parse(await readFile(path, 'utf8'))
 
 /** `tta-lens worker` and `tta-lens queue status|clear`. */

@@ -15,6 +15,7 @@ import { paramError, type LimitError, type ParamError } from '../errors.js'
 import { checkProduct, identity, product, type AnyFactor, type Product } from '../algebra/product.js'
 import { decodeWith, showValue, strictObject } from '../guard/decode.js'
 import * as T from '../transform/builtins.js'
+import { makeFactor } from '../transform/factor.js'
 import { interpolations, type Interpolation } from '../transform/step.js'
 
 const Pair = t.tuple([t.number, t.number])
@@ -143,6 +144,20 @@ const aliasFactors = (spec: string): E.Either<ParamError, readonly AnyFactor[]> 
       if (interpolation === undefined) return E.left(paramError(`unknown interpolation '${mode}'; use one of ${interpolations.join(', ')}`))
       return E.flatMap(numbers(scales, 'multiscale'), (k) => E.Functor.map(T.scale(k, { interpolation }), (f) => [f]))
     }
+    case 'scale': {
+      // Only the scaled views (multiscale adds the identity): 'scale:1.5/bilinear' is one view at 1.5×.
+      const [scales = '', mode = 'nearest'] = argument.split('/')
+      const interpolation: Interpolation | undefined = interpolations.find((m) => m === mode)
+      if (interpolation === undefined) return E.left(paramError(`unknown interpolation '${mode}'; use one of ${interpolations.join(', ')}`))
+      return E.flatMap(numbers(scales, 'scale'), (ks) => {
+        const bad = ks.find((k) => !(k > 0))
+        if (bad !== undefined) return E.left(paramError(`scale factors must be > 0, got ${bad}`))
+        return E.right([makeFactor('Scale', 'scale', ks.map((k) => ({
+          param: k, label: String(k), kind: k === 1 ? 'iso' as const : 'lossy' as const,
+          steps: k === 1 ? [] : [{ op: 'resample' as const, target: { by: 'factor' as const, factor: k }, mode: interpolation, alignCorners: false }],
+        })), ['mask', 'label', 'keypoints', 'boxes'] as const)])
+      })
+    }
     case 'fivecrop': return E.flatMap(size(argument, 'fivecrop'), ([h, w]) => E.Functor.map(T.fiveCrops(h, w), (f) => [f]))
     case 'tencrop': return E.flatMap(size(argument, 'tencrop'), ([h, w]) => E.Functor.map(T.fiveCrops(h, w), (f) => [T.hflip(), f]))
     case 'shifts': return E.flatMap(numbers(argument, 'shifts'), (values) => {
@@ -151,17 +166,22 @@ const aliasFactors = (spec: string): E.Either<ParamError, readonly AnyFactor[]> 
       return E.Functor.map(T.translate([[0, px], [0, -px], [px, 0], [-px, 0]]), (f) => [f])
     })
     default:
-      return E.left(paramError(`unknown transform alias '${name}'; use none, hflip, vflip, flip, d4, rotate90:A,B, multiscale:K,K[/mode], fivecrop:HxW, tencrop:HxW, shifts:PX, joined with +`))
+      return E.left(paramError(`unknown transform alias '${name}'; use none, hflip, vflip, flip, d4, rotate90:A,B, multiscale:K,K[/mode], scale:K[/mode], fivecrop:HxW, tencrop:HxW, shifts:PX, joined with +`))
   }
 }
 
 /**
  * Parses a transform policy such as `d4`, `hflip+shifts:1` or `multiscale:0.75,1.25/bilinear`.
+ * `multiscale:K,…` adds the identity view to the scaled ones; `scale:K,…` is the scaled views only
+ * (`scale:1.5/bilinear` is a single view at 1.5×).
  * @example
  * import * as E from 'fp-ts/lib/Either.js'
- * import { parsePolicy, size } from 'tta-lens'
+ * import { parsePolicy, size, views } from 'tta-lens'
  * const p = parsePolicy('hflip+shifts:1')
  * assert.ok(E.isRight(p) && size(p.right) === 10)
+ * const up = parsePolicy('scale:1.5/bilinear+hflip')
+ * assert.ok(E.isRight(up))
+ * assert.deepStrictEqual(views(up.right).map((v) => v.name), ['Scale(1.5)', 'Scale(1.5) · HorizontalFlip(true)'])
  * assert.ok(E.isLeft(parsePolicy('d8')))
  * @category constructors
  */

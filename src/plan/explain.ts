@@ -35,7 +35,7 @@ export const explain = (plan: Plan): string => {
   const kernels = plan.steps.reduce((count, s) =>
     s.tag === 'Augment' || (s.tag === 'DeaugmentMerge' && plan.task !== 'detection') ? count + lower(s.stages, 1, s.tag === 'Augment' ? h : plan.chunks[s.chunk]?.viewHeight ?? h, s.tag === 'Augment' ? w : plan.chunks[s.chunk]?.viewWidth ?? w, 'store').length : count, 0)
   const combine = plan.boxes === undefined ? `merge ${plan.merge}`
-    : `fusion ${describeFusion(plan.boxes.fusion)}${plan.boxes.cutBoxes === 'drop' ? ' · cut boxes dropped' : ''}`
+    : `fusion ${describeFusion(plan.boxes.fusion)}${plan.boxes.minScore === undefined ? '' : ` · min score ${plan.boxes.minScore}`}${plan.boxes.cutBoxes === 'drop' ? ' · cut boxes dropped' : ''}`
   lines.push(`${plan.views.length} views · ${calls} chunk${calls === 1 ? '' : 's'} (${plan.chunks.map((ch) => ch.views.length).join(' + ')}) · ${plan.task} of [${n},${c},${h},${w}] · ${combine}`)
   for (const chunk of plan.chunks) {
     lines.push(`  chunk ${chunk.index}: model input [${chunk.input.join(',')}] ← ${chunk.views.length} view${chunk.views.length === 1 ? '' : 's'} of ${chunk.viewHeight}x${chunk.viewWidth}`)

@@ -11,6 +11,7 @@ import * as E from 'fp-ts/lib/Either.js'
 import { limitError, paramError, shapeError, type TtaError } from '../errors.js'
 import type { ViewSpec } from '../algebra/product.js'
 import { parseFusionOptions, type FusionOptions } from '../boxes/fusion-options.js'
+import { checkMinScore } from '../boxes/frame.js'
 import { parseMergeMode, type MergeMode } from '../merge/merge.js'
 import { checkPreparation, type ViewPreparation } from '../merge/prepare.js'
 import type { ScoreKind } from '../merge/spread.js'
@@ -41,6 +42,8 @@ const tasks: readonly Task[] = ['segmentation', 'classification', 'keypoints', '
 export interface BoxPlan {
   readonly fusion: FusionOptions
   readonly cutBoxes: 'keep' | 'drop'
+  /** Fused boxes scoring below this are dropped (see `boxes.fuseInFrame`); absent: all kept. */
+  readonly minScore?: number
 }
 
 /** What is known of a model before it runs (from an ONNX file's metadata, or declared). @category model */
@@ -115,6 +118,8 @@ export interface PlanOptions {
   readonly fusion?: FusionOptions
   /** Detection only: `'drop'` boxes cut by a view's inner border; default `'keep'`. */
   readonly cutBoxes?: 'keep' | 'drop'
+  /** Detection only: fused boxes scoring below this are dropped; default 0 (all kept). */
+  readonly minScore?: number
   /** Byte budget for the run (bytes, or text such as `'512MiB'`); sets the chunk size. */
   readonly budget?: Budget
   /** Most images per model call (the model's fixed batch, or a user limit). */
@@ -190,7 +195,9 @@ export const buildPlan = (task: Task, views: readonly ViewSpec[], image: readonl
     }
     const cut: unknown = options.cutBoxes ?? 'keep'
     if (cut !== 'keep' && cut !== 'drop') return E.left(paramError(`cutBoxes must be 'keep' or 'drop', got ${String(cut)}`))
-    boxes = { fusion: fusion.right, cutBoxes: cut }
+    const minScore = options.minScore === undefined ? E.right(undefined) : checkMinScore(options.minScore)
+    if (E.isLeft(minScore)) return minScore
+    boxes = { fusion: fusion.right, cutBoxes: cut, ...(minScore.right === undefined ? {} : { minScore: minScore.right }) }
   }
 
   const sized: { view: number; height: number; width: number; augment: readonly Stage[]; undo: readonly Stage[] }[] = []

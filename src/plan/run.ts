@@ -16,8 +16,8 @@ import { writeIdentity, type WriteMode } from '../../kernels/ir.js'
 import type { Backend, BatchBuffer, PlaneBlock } from '../backend/backend.js'
 import { deaugmentBoxesData, deaugmentKeypointsData } from '../backend/reference/views.js'
 import { reduceValue } from '../backend/reference/backend.js'
-import { checkDetections, type Box, type Coordinates, type Detections } from '../boxes/detections.js'
-import { fuse } from '../boxes/fusion.js'
+import { checkDetections, type Coordinates, type Detections } from '../boxes/detections.js'
+import { fuseInFrame } from '../boxes/frame.js'
 import { accumulator, voteLayout, type Accumulator, type MergeMode } from '../merge/merge.js'
 import { checkPreparation, prepareView } from '../merge/prepare.js'
 import { spreadAccumulator, type SpreadAccumulator, type SpreadMeasures } from '../merge/spread.js'
@@ -183,10 +183,6 @@ export const runDetections = async (plan: Plan, image: RawTensor, effects: Effec
   const out = await interpret(plan, image, effects)
   return E.flatMap(out, (r) => ('shape' in r ? E.left(paramError('the plan gave a tensor, not detections')) : E.right(r)))
 }
-
-/** Scales every box's x by `sx` and y by `sy` (pixels ↔ normalised). */
-const scaleBoxes = (d: Detections, sx: number, sy: number): Detections =>
-  ({ ...d, boxes: d.boxes.map(([x1, y1, x2, y2]): Box => [x1 * sx, y1 * sy, x2 * sx, y2 * sy]) })
 
 /** Checks what an untyped caller may get wrong, then runs the steps: never rejects. */
 const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult | readonly ImageDetections[]>> => {
@@ -417,14 +413,14 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects, lent: Ba
           // Reference order, so that per-view fusion weights meet their views.
           const ordered = [...collected].sort((a, b) => a.view - b.view)
           if (ordered.length !== plan.views.length) return E.left(mergeError(`only ${ordered.length} of ${plan.views.length} views gave detections`))
-          const normalised = (effects.boxCoordinates ?? 'pixels') === 'normalized'
+          const frame = { height: h, width: w, coordinates: effects.boxCoordinates ?? 'pixels' }
           const images: ImageDetections[] = []
           for (let b = 0; b < n; b++) {
             const views = ordered.map((v): ViewDetections => ({ view: v.name, index: v.view, detections: v.perImage[b] ?? { boxes: [], scores: [], labels: [] } }))
-            // Fusion works on fractions of the image: pixel boxes are divided by its size and multiplied back.
-            const fused = fuse(views.map((v) => (normalised ? v.detections : scaleBoxes(v.detections, 1 / w, 1 / h))), fusion)
+            // The same function a cache of per-view detections fuses with (boxes.fuseInFrame): one code path.
+            const fused = fuseInFrame(views.map((v) => v.detections), frame, { fusion, ...(plan.boxes?.minScore === undefined ? {} : { minScore: plan.boxes.minScore }) })
             if (E.isLeft(fused)) return fused
-            images.push({ fused: normalised ? fused.right : scaleBoxes(fused.right, w, h), views })
+            images.push({ fused: fused.right, views })
           }
           return E.right(images)
         }

@@ -4,13 +4,15 @@
  * returns them with `keepViews`), scored by a set-level score the caller gives (box F1 at an IoU,
  * say). Step 0 is the single pass (the identity's own boxes); step 1 the best single view (a larger
  * rescale can beat the single pass without being TTA); every later step adds the view and the
- * fusion method (`boxes.fuse`: weighted boxes fusion, NMS, soft-NMS, NMW) that most raise the
- * score, and must raise it. So the result is never worse than no TTA, and a single view that beats
+ * combination that most raise the score, and must raise it: a fusion of the views' boxes
+ * (`boxes.fuse`: weighted boxes fusion, NMS, soft-NMS, NMW) or, when the caller can give them, a
+ * merge of the views' maps before the post-processing (mean or max of a text detector's probability
+ * maps, as `wrap.segmentation` merges them). So the result is never worse than no TTA, and a single view that beats
  * every merge is what it returns.
  *
  * A detection policy file (`format: "tta-lens-detection-policy"`, version 1) holds the views (as
- * data), the fusion (absent for a one-view policy: its boxes are used as they are), and the search's
- * record. {@link productOfViews} builds its views for an image's size; {@link applyDetectionPolicy}
+ * data), the fusion or the map merge (neither for a one-view policy: its boxes are used as they are),
+ * and the search's record. {@link productOfViews} builds its views for an image's size; {@link applyDetectionPolicy}
  * fuses one image's per-view detections as the policy says.
  *
  * @since 0.4.0
@@ -32,6 +34,7 @@ export const DetectionPolicyCodec = t.intersection([
   }),
   t.partial({
     fusion: FusionOptionsCodec,
+    mapMerge: t.keyof({ mean: null, max: null }),
     model: t.partial({ name: t.string, sha256: t.string }),
     selection: t.type({ items: t.number, score: t.number, baseline: t.number }),
     search: t.type({
@@ -64,7 +67,8 @@ export const decodeDetectionPolicy = (json: unknown): E.Either<PolicyError, Dete
   const decoded = DetectionPolicyCodec.decode(json)
   if (E.isLeft(decoded)) return E.left(policyError('corrupt', 'not a version-1 detection policy: { "format": "tta-lens-detection-policy", "version": 1, "views": [...], "fusion"? }'))
   if (decoded.right.views.length === 0) return E.left(policyError('corrupt', 'a detection policy needs at least one view'))
-  if (decoded.right.views.length > 1 && decoded.right.fusion === undefined) return E.left(policyError('corrupt', 'a detection policy of several views needs a fusion'))
+  if (decoded.right.fusion !== undefined && decoded.right.mapMerge !== undefined) return E.left(policyError('corrupt', 'a detection policy has a fusion of boxes or a merge of maps, not both'))
+  if (decoded.right.views.length > 1 && decoded.right.fusion === undefined && decoded.right.mapMerge === undefined) return E.left(policyError('corrupt', 'a detection policy of several views needs a fusion or a map merge'))
   return E.right(decoded.right)
 }
 
@@ -97,12 +101,30 @@ export const applyDetectionPolicy = (views: readonly Detections[], width: number
 /** A set-level score of one answer per image (higher is better), with each image's own score for the better/worse counts. @category model */
 export type DetectionScore = (answers: readonly Detections[]) => { readonly value: number; readonly perImage: readonly number[] }
 
+/** How a detection policy can merge its views' maps before the post-processing. @category model */
+export type MapMerge = 'mean' | 'max'
+
+/**
+ * Map merges for the detection search: which to try, and image i's detections from the maps of a
+ * set of views (pool indices, in the set's order) merged that way — the caller's post-processing
+ * of a merged map (for a text detector: `textdet.dbDetections()` of the mean or max of the views'
+ * deaugmented probability maps).
+ * @category model
+ */
+export interface MapMerges {
+  readonly merges: readonly MapMerge[]
+  readonly answer: (views: readonly number[], merge: MapMerge, image: number) => E.Either<TtaError, Detections>
+}
+
 /** One row of the detection search's step table. @category model */
 export interface DetectionStep {
   readonly step: number
   readonly action: 'none' | 'add'
   readonly views: readonly number[]
+  /** The fusion of the views' boxes; undefined for one view or a map merge. */
   readonly fusion: FusionOptions | undefined
+  /** The merge of the views' maps; undefined for one view or a box fusion. */
+  readonly mapMerge?: MapMerge
   readonly score: number
   /** Images whose own score rose / fell against the step before. */
   readonly better: number
@@ -114,6 +136,7 @@ export interface DetectionSearchResult {
   readonly steps: readonly DetectionStep[]
   readonly views: readonly number[]
   readonly fusion: FusionOptions | undefined
+  readonly mapMerge?: MapMerge
   readonly baseline: DetectionStep
   readonly chosen: DetectionStep
 }
@@ -121,8 +144,17 @@ export interface DetectionSearchResult {
 /** Fusion methods tried by default (each with ensemble-boxes' default parameters). @category model */
 export const defaultFusions: readonly FusionOptions[] = [{ method: 'wbf' }, { method: 'nms' }, { method: 'soft-nms' }, { method: 'nmw' }]
 
-/** A fusion in words. @category utils */
-export const describeFusion = (f: FusionOptions | undefined): string => (f === undefined ? 'none (one view)' : f.method)
+/**
+ * A fusion (or a map merge) in words.
+ * @example
+ * import { describeFusion } from 'tta-lens'
+ * assert.strictEqual(describeFusion({ method: 'wbf' }), 'wbf')
+ * assert.strictEqual(describeFusion(undefined, 'mean'), 'mean of maps')
+ * assert.strictEqual(describeFusion(undefined), 'none (one view)')
+ * @category utils
+ */
+export const describeFusion = (f: FusionOptions | undefined, mapMerge?: MapMerge): string =>
+  (mapMerge !== undefined ? `${mapMerge} of maps` : f === undefined ? 'none (one view)' : f.method)
 
 /**
  * Greedy search over cached per-view detections: `views[v][i]` is view v's detections of image i
@@ -143,7 +175,13 @@ export const searchDetectionPolicy = (
   views: readonly (readonly Detections[])[],
   sizes: readonly (readonly [number, number])[],
   score: DetectionScore,
-  options: { readonly budget: { readonly views: number }; readonly fusions?: readonly FusionOptions[]; readonly onStep?: (step: DetectionStep) => void },
+  options: {
+    readonly budget: { readonly views: number }
+    readonly fusions?: readonly FusionOptions[]
+    /** Merges of the views' maps to try beside the box fusions. */
+    readonly maps?: MapMerges
+    readonly onStep?: (step: DetectionStep) => void
+  },
 ): E.Either<TtaError, DetectionSearchResult> => {
   const budget = options.budget.views
   if (!Number.isInteger(budget) || budget < 1) return E.left(policyError('budget', `a search budget is a whole number of views ≥ 1, got ${String(budget)}`))
@@ -152,11 +190,16 @@ export const searchDetectionPolicy = (
   const short = views.findIndex((v) => v.length !== images)
   if (short >= 0) return E.left(policyError('candidate', `candidate ${short} has detections for ${views[short]?.length} images, not ${images}`))
   const fusions = options.fusions ?? defaultFusions
-  const answersOf = (set: readonly number[], fusion: FusionOptions | undefined): E.Either<TtaError, readonly Detections[]> => {
+  type Combination = { readonly fusion: FusionOptions | undefined; readonly mapMerge?: MapMerge }
+  const combinations: readonly Combination[] = [...fusions.map((fusion) => ({ fusion })), ...(options.maps?.merges ?? []).map((mapMerge) => ({ fusion: undefined, mapMerge }))]
+  const maps = options.maps
+  const answersOf = (set: readonly number[], { fusion, mapMerge }: Combination): E.Either<TtaError, readonly Detections[]> => {
     const out: Detections[] = []
     for (let i = 0; i < images; i++) {
       const [w = 1, h = 1] = sizes[i] ?? []
-      const fused = applyDetectionPolicy(set.map((v) => views[v]?.[i] ?? { boxes: [], scores: [], labels: [] }), w, h, set.length === 1 ? undefined : fusion)
+      const fused = set.length > 1 && mapMerge !== undefined && maps !== undefined
+        ? maps.answer(set, mapMerge, i)
+        : applyDetectionPolicy(set.map((v) => views[v]?.[i] ?? { boxes: [], scores: [], labels: [] }), w, h, set.length === 1 ? undefined : fusion)
       if (E.isLeft(fused)) return fused
       out.push(fused.right)
     }
@@ -164,22 +207,22 @@ export const searchDetectionPolicy = (
   }
   const steps: DetectionStep[] = []
   const record = (s: DetectionStep): void => { steps.push(s); options.onStep?.(s) }
-  const base = answersOf([0], undefined)
+  const base = answersOf([0], { fusion: undefined })
   if (E.isLeft(base)) return base
   const baseScore = score(base.right)
   const baseline: DetectionStep = { step: 0, action: 'none', views: [0], fusion: undefined, score: baseScore.value, better: 0, worse: 0 }
   record(baseline)
-  let current = { set: [] as number[], fusion: undefined as FusionOptions | undefined, value: baseScore.value, perImage: baseScore.perImage }
+  let current = { set: [] as number[], combination: { fusion: undefined } as Combination, value: baseScore.value, perImage: baseScore.perImage }
   while (current.set.length < budget) {
-    let best: { set: number[]; fusion: FusionOptions | undefined; value: number; perImage: readonly number[] } | undefined
+    let best: { set: number[]; combination: Combination; value: number; perImage: readonly number[] } | undefined
     for (let v = 0; v < views.length; v++) {
       if (current.set.includes(v)) continue
       const set = [...current.set, v]
-      for (const fusion of set.length === 1 ? [undefined] : fusions) {
-        const answers = answersOf(set, fusion)
+      for (const combination of set.length === 1 ? [{ fusion: undefined }] : combinations) {
+        const answers = answersOf(set, combination)
         if (E.isLeft(answers)) return answers
         const s = score(answers.right)
-        if (best === undefined || s.value > best.value) best = { set, fusion, ...s }
+        if (best === undefined || s.value > best.value) best = { set, combination, ...s }
       }
     }
     // The first view may be the identity itself (the single pass); every later one must raise the score.
@@ -187,10 +230,11 @@ export const searchDetectionPolicy = (
     const better = best.perImage.filter((s, i) => s > (current.perImage[i] ?? 0)).length
     const worse = best.perImage.filter((s, i) => s < (current.perImage[i] ?? 0)).length
     current = best
-    record({ step: steps.length, action: 'add', views: [...best.set], fusion: best.fusion, score: best.value, better, worse })
+    const { fusion, mapMerge } = best.combination
+    record({ step: steps.length, action: 'add', views: [...best.set], fusion, ...(mapMerge === undefined ? {} : { mapMerge }), score: best.value, better, worse })
   }
   const chosen = steps[steps.length - 1] ?? baseline
-  return E.right({ steps, views: chosen.views, fusion: chosen.fusion, baseline, chosen })
+  return E.right({ steps, views: chosen.views, fusion: chosen.fusion, ...(chosen.mapMerge === undefined ? {} : { mapMerge: chosen.mapMerge }), baseline, chosen })
 }
 
 /**
@@ -206,6 +250,7 @@ export const detectionPolicyFromSearch = (
   version: 1,
   views: result.views.map((v) => ({ name: viewName(pool[v] ?? []), ops: [...(pool[v] ?? [])] })),
   ...(result.views.length > 1 && result.fusion !== undefined ? { fusion: result.fusion } : {}),
+  ...(result.views.length > 1 && result.mapMerge !== undefined ? { mapMerge: result.mapMerge } : {}),
   ...(record.model === undefined ? {} : { model: { ...record.model } }),
   selection: { items: record.items, score: result.chosen.score, baseline: result.baseline.score },
   search: {
@@ -213,7 +258,7 @@ export const detectionPolicyFromSearch = (
     pool: pool.map(viewName),
     steps: result.steps.map((s) => ({
       step: s.step, action: s.action, view: s.step === 0 ? 'identity' : viewName(pool[s.views[s.views.length - 1] ?? 0] ?? []),
-      fusion: describeFusion(s.fusion), score: s.score, better: s.better, worse: s.worse,
+      fusion: describeFusion(s.fusion, s.mapMerge), score: s.score, better: s.better, worse: s.worse,
     })),
     command: record.command,
   },

@@ -227,6 +227,11 @@ const poolFactor = (spec: string, height: number, width: number): E.Either<Param
 export const parsePool = (text: string, height: number, width: number): E.Either<ParamError, readonly ViewOps[]> => {
   const given: unknown = text
   if (typeof given !== 'string') return E.left(paramError(`a view pool is a string such as '${standardPool}', got ${showValue(given)}`))
+  // The image size comes from callers without types too: a view's geometry is only as finite as it.
+  for (const [field, value] of [['height', height], ['width', width]] as const) {
+    const size: unknown = value
+    if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 1) return E.left(paramError(`a view pool's image ${field} is a positive whole number of pixels, got ${showValue(size)}`))
+  }
   const pool: ViewOps[] = [[]]
   const seen = new Set<string>([viewKey([])])
   for (const item of text.split(';').map((s) => s.trim()).filter((s) => s !== '')) {

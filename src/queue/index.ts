@@ -6,8 +6,9 @@
  *   serves a queue, on any machine that sees the inputs and the output folder. The rules on retries,
  *   stalled workers and what "exactly once" means are in docs/queue.md.
  * - **A thread pool** ({@link shardPool}) for all cores of one machine without Redis.
- * - The pieces both share with a single-process run: the run and eval specs, the file runner and the
- *   shard counts that merge into the evaluation table.
+ * - The pieces both share with a single-process run: the run and eval specs, the file runner (with
+ *   the detection settings and head it runs `-t detection` with) and the shard counts that merge
+ *   into the evaluation table.
  *
  * The core (`tta-lens`) never learns that it runs distributed: every path runs the same plan.
  *
@@ -17,6 +18,7 @@
 export { RunSpec, EvalSpec, type BatchSpec, specId, decodeSpec, describeSpec } from '../batch/spec.js'
 export type { Preprocess } from '../io/image.js'
 export { fileRunner, openFileRunner, outputSuffixes, type FileRunner, type OpenFileRunner, type FileRunSettings, type FileTask, type InputOutcome } from '../batch/files-run.js'
+export { DetectionSettingsCodec, checkDetectionViews, detectionHead, detectionPredictor, type DetectionSettings, type HeadModel, type DetectionPredict } from '../batch/detection-files.js'
 export { loadLabelledSet, evaluateShard, mergeShardCounts, imageExtensions, type SetSource, type PolicyCounts, type PolicyRow } from '../batch/eval-shards.js'
 export { shardCache, type ShardCache, type ShardRunOptions, type ShardFailure, type RunShard, type EvalShard } from '../batch/shard.js'
 export { shardPool, type ShardPool } from '../batch/pool.js'

@@ -111,6 +111,9 @@ interface Waited {
 
 const unfinishedStates = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const
 
+/** Pending job ids checked per ZMSCORE / EXISTS command, so that no one command grows with the run. */
+const CHECK_SLICE = 5000
+
 const checkOptions = (o: SubmitOptions): E.Either<QueueError, void> => {
   for (const key of ['shardSize', 'attempts', 'backoffMs', 'redisTimeoutMs', 'pollMs'] as const) {
     const v = o[key]
@@ -122,9 +125,9 @@ const checkOptions = (o: SubmitOptions): E.Either<QueueError, void> => {
 
 /**
  * Connects, refuses a queue that holds another run's unfinished jobs, records this run as the
- * queue's, submits the shards that need work (joining jobs that exist) and waits for them. Job
- * states are read back every `pollMs` in one pipelined round trip (ioredis auto-pipelining), so a
- * producer costs Redis one round trip per poll whatever the number of jobs.
+ * queue's, submits the shards that need work (joining jobs that exist) and waits for them. Every
+ * `pollMs` the producer asks which pending jobs finished in one pipelined round trip (ioredis
+ * auto-pipelining) of a few set lookups, and reads only the jobs that finished or are running.
  */
 const submitAndWait = async <D>(
   url: string,
@@ -173,8 +176,10 @@ const submitAndWait = async <D>(
     const attempts = options.attempts ?? 3
     const backoff = { type: 'exponential', delay: options.backoffMs ?? 1000 }
     const fresh: Shard<D>[] = []
-    for (const shard of shards) {
-      const existing = await Job.fromId(queue, shard.id)
+    // Which shards are on the queue already: one EXISTS per shard, pipelined (auto-pipelining), not a round trip each.
+    const onQueue = await Promise.all(shards.map((shard) => client.exists(queue.toKey(shard.id))))
+    for (const [k, shard] of shards.entries()) {
+      const existing = onQueue[k] === 1 ? await Job.fromId(queue, shard.id) : undefined
       if (existing === undefined) {
         fresh.push(shard)
         continue
@@ -204,26 +209,49 @@ const submitAndWait = async <D>(
       options.onProgress?.(done, total)
     }
 
-    /** One look at every pending job: states in one pipelined trip, then the finished and running ones' fields. */
+    /**
+     * One look at the pending jobs, at a cost that does not grow with the run: which of them are in
+     * BullMQ's completed and failed sets and whether their job hashes still exist (ZMSCORE and
+     * EXISTS over the ids, a few commands per 5,000 jobs), and which are active (LRANGE); then only
+     * the jobs that finished since the last look, and the active ones, are read (once each). Asking
+     * every pending job for its state each poll cost a script call per job and poll — over 100 Redis
+     * calls per image on a 2,000-image run, and quadratic in the number of jobs.
+     */
     const look = async (): Promise<number> => {
       const pending = [...ids].filter((jobId) => !finished.has(jobId))
-      const states = await Promise.all(pending.map((jobId) => queue.getJobState(jobId)))
-      const vanished = pending.filter((_, k) => states[k] === 'unknown')
-      const open = pending.filter((_, k) => states[k] !== 'unknown' && states[k] !== 'waiting' && states[k] !== 'delayed')
+      if (pending.length === 0) return 0
+      const slices: string[][] = []
+      for (let k = 0; k < pending.length; k += CHECK_SLICE) slices.push(pending.slice(k, k + CHECK_SLICE))
+      const [completedScores, failedScores, existing, active] = await Promise.all([
+        Promise.all(slices.map((slice) => client.zmscore(queue.keys['completed'] ?? '', ...slice))),
+        Promise.all(slices.map((slice) => client.zmscore(queue.keys['failed'] ?? '', ...slice))),
+        Promise.all(slices.map((slice) => client.exists(...slice.map((jobId) => queue.toKey(jobId))))),
+        client.lrange(queue.keys['active'] ?? '', 0, -1),
+      ])
+      const completed = completedScores.flat()
+      const failed = failedScores.flat()
+      const ended = new Map<string, 'completed' | 'failed'>()
+      for (const [k, jobId] of pending.entries()) {
+        if (completed[k] !== null && completed[k] !== undefined) ended.set(jobId, 'completed')
+        else if (failed[k] !== null && failed[k] !== undefined) ended.set(jobId, 'failed')
+      }
+      const vanished = pending.length - existing.reduce((sum, n) => sum + n, 0)
+      const running = [...new Set(active)].filter((jobId) => ids.has(jobId) && !finished.has(jobId) && !ended.has(jobId))
+      const open = [...ended.keys(), ...running]
       const jobs = await Promise.all(open.map((jobId) => Job.fromId(queue, jobId)))
       for (const [k, job] of jobs.entries()) {
         const jobId = open[k] ?? ''
         if (job === undefined) continue
         starts.set(jobId, job.attemptsStarted)
-        const state = states[pending.indexOf(jobId)]
-        if (state === 'completed' || state === 'failed') {
+        const state = ended.get(jobId)
+        if (state !== undefined) {
           finished.set(jobId, { state, returnvalue: job.returnvalue, progress: job.progress, failedReason: job.failedReason ?? '', attempts: job.attemptsStarted })
         } else {
           partial.set(jobId, earlierOutcomes(job.progress).size)
         }
       }
       report()
-      return vanished.length
+      return vanished
     }
 
     const pollMs = options.pollMs ?? 500

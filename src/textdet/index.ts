@@ -8,5 +8,6 @@
  */
 export { preprocess, roundUp, PPOCR_MEAN, PPOCR_STD, type RgbImage, type Prepared } from './preprocess.js'
 export { boxesFromProbability, binarize, boxMask, toDetections, dbDetections, type Box, type BoxOptions, type Detection } from './postprocess.js'
-export { scoreBoxes, boxIoU, fromCounts, addScores, pixelIoU, type BoxScore } from './score.js'
+export { scoreBoxes, matchBoxes, boxIoU, fromCounts, addScores, pixelIoU, type BoxScore, type BoxMatch } from './score.js'
 export { detect, DETECTOR_OUTPUT, DETECTOR_SPEC, type Detector, type DetectionResult } from './detector.js'
+export { dbHead, checkDbHeadOptions, isProbabilityMap, DbHeadOptionsCodec, type DbHeadOptions } from './head.js'

@@ -58,11 +58,56 @@ export const fromCounts = (tp: number, fp: number, fn: number): BoxScore => {
   return { tp, fp, fn, precision, recall, f1 }
 }
 
+/** A match of a predicted box with a truth box, by their positions in the two lists. @category model */
+export interface BoxMatch {
+  readonly predicted: number
+  readonly truth: number
+  readonly iou: number
+}
+
 /**
- * Scores predicted boxes against ground truth. Every (prediction, truth) pair with IoU `>= iou`
- * is a candidate; candidates are taken greedily in order of decreasing IoU (ties: lower prediction
- * index, then lower truth index), each prediction and each truth box matched at most once.
- * Matches are true positives, unmatched predictions false positives, unmatched truths false negatives.
+ * Matches predicted boxes to ground truth one to one: every (prediction, truth) pair with IoU
+ * `>= iou` is a candidate; candidates are taken greedily in order of decreasing IoU (ties: lower
+ * prediction index, then lower truth index), each prediction and each truth box matched at most
+ * once. The matches are the true positives; what is left over are false positives (predictions)
+ * and misses (truth). {@link scoreBoxes} counts them; a picture of them draws each kind.
+ * @example
+ * import { textdet } from 'tta-lens'
+ * const m = textdet.matchBoxes([[0, 0, 10, 2], [20, 20, 30, 30]], [[0, 0, 10, 3], [0, 5, 10, 7]])
+ * assert.deepStrictEqual(m.matches.map((x) => [x.predicted, x.truth]), [[0, 0]])
+ * assert.deepStrictEqual([m.unmatchedPredicted, m.unmatchedTruth], [[1], [1]])
+ * @category destructors
+ */
+export const matchBoxes = (pred: readonly Box[], truth: readonly Box[], iou = 0.5): {
+  readonly matches: readonly BoxMatch[]
+  readonly unmatchedPredicted: readonly number[]
+  readonly unmatchedTruth: readonly number[]
+} => {
+  const candidates: BoxMatch[] = []
+  pred.forEach((pb, p) => truth.forEach((tb, t) => {
+    const v = boxIoU(pb, tb)
+    if (v >= iou && v > 0) candidates.push({ predicted: p, truth: t, iou: v })
+  }))
+  candidates.sort((a, b) => b.iou - a.iou || a.predicted - b.predicted || a.truth - b.truth)
+  const usedPred = new Set<number>()
+  const usedTruth = new Set<number>()
+  const matches: BoxMatch[] = []
+  for (const c of candidates) {
+    if (usedPred.has(c.predicted) || usedTruth.has(c.truth)) continue
+    usedPred.add(c.predicted)
+    usedTruth.add(c.truth)
+    matches.push(c)
+  }
+  return {
+    matches,
+    unmatchedPredicted: pred.flatMap((_, p) => (usedPred.has(p) ? [] : [p])),
+    unmatchedTruth: truth.flatMap((_, t) => (usedTruth.has(t) ? [] : [t])),
+  }
+}
+
+/**
+ * Scores predicted boxes against ground truth: the matches of {@link matchBoxes} are true
+ * positives, unmatched predictions false positives, unmatched truths false negatives.
  * @example
  * import { textdet } from 'tta-lens'
  * const truth: readonly textdet.Box[] = [[0, 0, 10, 2], [0, 5, 10, 7]]
@@ -75,20 +120,7 @@ export const fromCounts = (tp: number, fp: number, fn: number): BoxScore => {
  * @category destructors
  */
 export const scoreBoxes = (pred: readonly Box[], truth: readonly Box[], iou = 0.5): BoxScore => {
-  const candidates: { readonly p: number; readonly t: number; readonly v: number }[] = []
-  pred.forEach((pb, p) => truth.forEach((tb, t) => {
-    const v = boxIoU(pb, tb)
-    if (v >= iou && v > 0) candidates.push({ p, t, v })
-  }))
-  candidates.sort((a, b) => b.v - a.v || a.p - b.p || a.t - b.t)
-  const usedPred = new Set<number>()
-  const usedTruth = new Set<number>()
-  for (const { p, t } of candidates) {
-    if (usedPred.has(p) || usedTruth.has(t)) continue
-    usedPred.add(p)
-    usedTruth.add(t)
-  }
-  const tp = usedPred.size
+  const tp = matchBoxes(pred, truth, iou).matches.length
   return fromCounts(tp, pred.length - tp, truth.length - tp)
 }
 

@@ -96,6 +96,12 @@ export interface DetectionOptions<Keep extends boolean = boolean> extends Execut
   readonly fusion?: FusionOptions
   /** Boxes touching a view's border inside the image (tiles, crops, shifts): `'keep'` (default) or `'drop'` (for tiles overlapping by more than an object). */
   readonly cutBoxes?: 'keep' | 'drop'
+  /**
+   * Fused boxes scoring below this are dropped: the detector's operating point after fusion, in
+   * [0, 1]; default 0 (all kept). With weighted boxes fusion's `avg` rule a box found by k of V
+   * views scores about its views' mean score × k / V, so this is also a vote (see `boxes.fuseInFrame`).
+   */
+  readonly minScore?: number
   /** Also return each view's detections, mapped back into the input's frame (to draw or inspect them). */
   readonly keepViews?: Keep
   /** Called after each view with (views done, views in all). */
@@ -216,6 +222,7 @@ export const detection = <
     boxes: {
       ...(options?.fusion === undefined ? {} : { fusion: options.fusion }),
       ...(options?.cutBoxes === undefined ? {} : { cutBoxes: options.cutBoxes }),
+      ...(options?.minScore === undefined ? {} : { minScore: options.minScore }),
     },
   }, detectionOptionCodecs)
   const keepViews = options?.keepViews === true

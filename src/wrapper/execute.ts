@@ -103,7 +103,7 @@ export interface TaskInput {
    */
   readonly setupError?: TtaError
   /** Detection: the fusion and the rule for cut boxes, as given (buildPlan checks them). */
-  readonly boxes?: { readonly fusion?: FusionOptions; readonly cutBoxes?: 'keep' | 'drop' }
+  readonly boxes?: { readonly fusion?: FusionOptions; readonly cutBoxes?: 'keep' | 'drop'; readonly minScore?: number }
   readonly combine: ViewPreparation | undefined
   readonly uncertainty: ScoreKind | undefined
   /** The policy the wrapper was given instead of a product, if any. */
@@ -182,6 +182,7 @@ export const planFor = (input: TaskInput, image: Tensor<Shape>): E.Either<TtaErr
     ...(input.uncertainty === undefined ? {} : { uncertainty: input.uncertainty }),
     ...(input.boxes?.fusion === undefined ? {} : { fusion: input.boxes.fusion }),
     ...(input.boxes?.cutBoxes === undefined ? {} : { cutBoxes: input.boxes.cutBoxes }),
+    ...(input.boxes?.minScore === undefined ? {} : { minScore: input.boxes.minScore }),
   })
   if (E.isLeft(plan)) return plan
   if (input.signature !== undefined) {

@@ -106,6 +106,7 @@ export const detectionOptionCodecs = {
   coordinates: t.keyof({ pixels: null, normalized: null }),
   fusion: t.unknown,
   cutBoxes: t.keyof({ keep: null, drop: null }),
+  minScore: t.number,
   keepViews: t.boolean,
 }
 
