@@ -4,7 +4,7 @@
  * deaugment + merge, finalize (last merge → result) and the rest (planning, dry run, output
  * decoding, scheduling). Minor page faults per run come from `process.resourceUsage()`.
  */
-import type { Backend } from '../../src/index.js'
+import type { Backend, BatchBuffer, BatchRequest } from '../../src/index.js'
 import { median } from './stats.js'
 
 export interface Parts {
@@ -41,6 +41,23 @@ export const recorder = () => {
         current.reduce += performance.now() - s
         return bad
       },
+      // The backend's own model input (the js backend's, in WebAssembly memory): its views' writes are augment time too.
+      ...(inner.batch === undefined ? {} : {
+        batch: (request: BatchRequest): BatchBuffer | undefined => {
+          const held = inner.batch?.(request)
+          if (held === undefined) return undefined
+          return {
+            data: held.data,
+            release: () => { held.release?.() },
+            source: (src) => { held.source(src) },
+            augment: async (stages, offset) => {
+              const s = performance.now()
+              await held.augment(stages, offset)
+              current.augment += performance.now() - s
+            },
+          }
+        },
+      }),
     }),
     /** Times `call` as model time. */
     model: async <T>(call: () => Promise<T>): Promise<T> => {

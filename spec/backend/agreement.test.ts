@@ -238,6 +238,36 @@ describe('every backend agrees with the reference', () => {
     expect(written).toBeGreaterThan(80)
   })
 
+  it('a batch reads its turns from the identity view it holds, and not once that view is written over', async () => {
+    const [planes, height, width] = [2, 20, 36]
+    const src = { data: fill(planes * height * width, 5), offset: 0, planes, height, width }
+    const d4 = views(aliases.d4()).map((v) => E.getOrElseW(() => [])(resolveAugment(v.steps, height, width)))
+    const [identity = [], turn = [], , , flip = []] = d4
+    const per = src.data.length
+    const want = async (stages: readonly Stage[]): Promise<Float32Array> => {
+      const out = new Float32Array(per)
+      await reference.augment(stages, src, out, 0)
+      return out
+    }
+    const batch = jsBackend().batch?.({ length: 3 * per, sourceLength: per, maxBytes: 2 ** 24 })
+    if (batch === undefined) throw new Error('no batch')
+    batch.source(src)
+    batch.augment(identity, 0)
+    batch.augment(turn, per) // read from slot 0
+    batch.augment(flip, 0) // slot 0 is no longer the source
+    batch.augment(turn, 2 * per) // must read the source again, not the flipped slot
+    expect(firstDifference(batch.data.subarray(0, per), await want(flip))).toBe(-1)
+    expect(firstDifference(batch.data.subarray(per, 2 * per), await want(turn))).toBe(-1)
+    expect(firstDifference(batch.data.subarray(2 * per), await want(turn))).toBe(-1)
+    // A new chunk's source: nothing of the last chunk's is read.
+    const other = { ...src, data: fill(per, 9) }
+    batch.source(other)
+    batch.augment(turn, per)
+    const turned = new Float32Array(per)
+    await reference.augment(turn, other, turned, 0)
+    expect(firstDifference(batch.data.subarray(per, 2 * per), turned)).toBe(-1)
+  })
+
   it('a batch is made at its final size within maxBytes, or not at all; none without WebAssembly SIMD', () => {
     const js = jsBackend()
     const [length, sourceLength] = [8 * 3 * 64 * 64, 3 * 64 * 64]

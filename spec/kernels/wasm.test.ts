@@ -186,6 +186,7 @@ describe('where WebAssembly SIMD cannot run', () => {
     const made = small.kernels.batch(16, 16, 2 ** 20)
     if (typeof made === 'string') throw new Error(made)
     // Gathers that would reach outside the block are refused before the module runs.
-    expect(made.gather({ ...g, planes: 1, inHeight: 4, inWidth: 4, outHeight: 4, outWidth: 4, map: { outHeight: 4, outWidth: 4, ii: 0, ij: 1, i0: 0, ji: 1, jj: 0, j0: 0 } }, 4, 0)).toBe('a gather of [4, 20) into [0, 16) falls outside the batch')
+    expect(made.gather({ ...g, planes: 1, inHeight: 4, inWidth: 4, outHeight: 4, outWidth: 4, map: { outHeight: 4, outWidth: 4, ii: 0, ij: 1, i0: 0, ji: 1, jj: 0, j0: 0 } }, made.sourceAt + 4, 0)).toBe(`a gather of [${made.sourceAt + 4}, ${made.sourceAt + 20}) into [0, 16) falls outside the batch or onto what it reads`)
+    expect(made.gather({ ...g, planes: 1, inHeight: 2, inWidth: 2, outHeight: 2, outWidth: 2, map: { outHeight: 2, outWidth: 2, ii: 0, ij: 1, i0: 0, ji: 1, jj: 0, j0: 0 } }, 0, 2)).toMatch(/onto what it reads/)
   })
 })

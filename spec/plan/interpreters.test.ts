@@ -84,7 +84,7 @@ describe('plan interpreters agree', () => {
     const model = fakeModel('segmentation', 2)
     const js = jsBackend()
     const watched = () => {
-      const seen = { requests: [] as BatchRequest[], sources: 0, given: [] as Float32Array[], fed: [] as Float32Array[] }
+      const seen = { requests: [] as BatchRequest[], sources: 0, released: 0, given: [] as Float32Array[], fed: [] as Float32Array[] }
       const backend: Backend = {
         ...js,
         batch: (request) => {
@@ -92,7 +92,7 @@ describe('plan interpreters agree', () => {
           const held = js.batch?.(request)
           if (held === undefined) return undefined
           seen.given.push(held.data)
-          return { data: held.data, source: (src) => { seen.sources++; held.source(src) }, augment: held.augment }
+          return { data: held.data, source: (src) => { seen.sources++; held.source(src) }, augment: held.augment, release: () => { seen.released++; held.release?.() } }
         },
       }
       return { seen, backend, callModel: async (input: RawTensor) => { seen.fed.push(input.data); return model(input) } }
@@ -112,6 +112,10 @@ describe('plan interpreters agree', () => {
         expect(seen.given.length).toBe(plan.chunks.length)
         expect(seen.sources).toBe(plan.chunks.length)
         expect(seen.fed.every((data) => seen.given.includes(data))).toBe(true)
+        // Each handed back before the next was asked for, and the last when the run ended; the
+        // second chunk's input (the same size) is the first's memory again, pages already touched.
+        expect(seen.released).toBe(plan.chunks.length)
+        expect(seen.given[1]?.buffer).toBe(seen.given[0]?.buffer)
       } else {
         // 20,000 bytes leave less than a WebAssembly page: the backend declines, the interpreter allocates.
         expect(room).toBeLessThan(65536)
@@ -120,6 +124,14 @@ describe('plan interpreters agree', () => {
       }
     }
     const plan = orThrow(buildPlan('segmentation', views(aliases.hflip()), image.shape, { merge: 'mean' }))
+    // A run that fails still hands its input back; a later run gets the same memory.
+    const { seen, backend } = watched()
+    const failing = await runPlan(plan, image, { backend, callModel: async () => E.right({ shape: [1], data: Float32Array.of(0) }) })
+    expect(E.isLeft(failing)).toBe(true)
+    expect(seen.released).toBe(1)
+    const again = watched()
+    orThrow(await runPlan(plan, image, { backend: again.backend, callModel: model }))
+    expect(again.seen.given[0]?.buffer).toBe(seen.given[0]?.buffer)
     const malformed: Backend = { ...js, batch: () => ({ data: new Float32Array(1), source: () => undefined, augment: () => undefined }) }
     const refused = await runPlan(plan, image, { backend: malformed, callModel: model })
     expect(E.isLeft(refused) && refused.left.message).toBe('backend.batch must return undefined or { data: a Float32Array of 192 values, source, augment } for the model input [2,2,8,6]')

@@ -71,6 +71,12 @@ export interface BatchBuffer {
   readonly source: (src: PlaneBlock) => void
   /** Writes the source through `stages` into `data` from `dstOffset`: the values `Backend.augment` would write. */
   readonly augment: (stages: readonly Stage[], dstOffset: number) => void | Promise<void>
+  /**
+   * Optional: the holder is done with `data` (the interpreter calls it when the run ends, however
+   * it ends, or before it asks for the next chunk's input); the backend may hand the same memory
+   * out again, so `data` must not be read after it.
+   */
+  readonly release?: () => void
 }
 
 /** How a plan's stages are executed on data; pass one as the `backend` option to choose where kernels run. @category model */

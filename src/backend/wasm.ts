@@ -45,13 +45,19 @@ export interface WasmBatch {
   readonly data: Float32Array
   /** Room for the source planes, after the input (16-byte aligned). */
   readonly source: Float32Array
+  /** Where `source` starts, in floats from the start of the block (where `data` starts). */
+  readonly sourceAt: number
   /** The block's size in bytes: fixed when it is made. */
   readonly bytes: number
   /**
-   * Gathers `g.planes` planes from `source` (from float `srcAt`) into `data` (from float `dstAt`).
-   * Returns why not, before anything is written, when the module would not compile.
+   * Gathers `g.planes` planes read from float `srcAt` of the block — in `source`, or in `data`
+   * (a view already written there) — into `data` from float `dstAt`, which must not overlap what
+   * is read. Returns why not, before anything is written, when the offsets do not fit or the
+   * module would not compile.
    */
   readonly gather: (g: WasmGather, srcAt: number, dstAt: number) => string | undefined
+  /** The holder is done with it: the memory may serve the next batch (its pages already touched). */
+  readonly release: () => void
 }
 
 /** What runs the gathers; absent where WebAssembly SIMD is not available. @internal */
@@ -255,6 +261,13 @@ const make = (rt: Runtime): WasmKernels => {
     }
     return undefined
   }
+  /**
+   * The last released block, kept for the next batch: a fresh memory's pages fault in on first
+   * touch, measured here at ~100 ms for 32 MiB (a run's whole augment is a few ms), where a block
+   * used before is written at memory speed. One block at most, and only reused within the next
+   * request's maxBytes (else dropped), so what is kept is one run's input.
+   */
+  let spare: { readonly memory: MemoryHandle; readonly gatherOf: (g: WasmGather) => Compiled; readonly bytes: number } | undefined
   /** A chunk's block: input at 0, source after it; its memory's maximum is its initial size. */
   const batch = (length: number, sourceLength: number, maxBytes: number): WasmBatch | string => {
     const sourceAt = Math.ceil(length / 4) * 4
@@ -263,25 +276,39 @@ const make = (rt: Runtime): WasmKernels => {
     if (!Number.isSafeInteger(length) || !Number.isSafeInteger(sourceLength) || length < 1 || sourceLength < 1) return 'a batch needs positive integer sizes'
     if (!(pages * PAGE <= maxBytes)) return `a WebAssembly batch of ${pages * PAGE} bytes is more than the ${maxBytes} bytes the budget leaves`
     if (pages > MAX_PAGES) return `a WebAssembly batch of ${pages * PAGE} bytes is more than a 32-bit memory holds`
-    let memory: MemoryHandle
-    try {
-      memory = rt.memory(pages, pages)
-    } catch (e) {
-      return describe(e)
+    let block = spare !== undefined && spare.bytes >= pages * PAGE && spare.bytes <= maxBytes ? spare : undefined
+    spare = undefined // taken, or too small or too large for this budget: let it go
+    if (block === undefined) {
+      try {
+        const memory = rt.memory(pages, pages)
+        block = { memory, gatherOf: instancesOver(rt, cache, memory), bytes: memory.buffer().byteLength }
+      } catch (e) {
+        return describe(e)
+      }
     }
-    const buffer = memory.buffer()
-    const gatherOf = instancesOver(rt, cache, memory)
+    const held = block
+    const buffer = held.memory.buffer()
+    const gatherOf = held.gatherOf
+    let released = false
     return {
+      release: () => {
+        if (released) return
+        released = true
+        spare = held
+      },
       data: new Float32Array(buffer, 0, length),
       source: new Float32Array(buffer, 4 * sourceAt, sourceLength),
+      sourceAt,
       bytes: buffer.byteLength,
       gather: (g, srcAt, dstAt) => {
         const inEnd = srcAt + g.planes * g.inHeight * g.inWidth
         const outEnd = dstAt + g.planes * g.outHeight * g.outWidth
-        // Every address the module touches lies inside the source copy and the input: checked here,
-        // where the JavaScript side's offsets meet the module's.
-        if (!Number.isSafeInteger(srcAt) || !Number.isSafeInteger(dstAt) || srcAt < 0 || dstAt < 0 || inEnd > sourceLength || outEnd > length) {
-          return `a gather of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch`
+        // Every address the module touches lies inside the source copy or the input, and what it
+        // writes is not what it reads: checked here, where the JavaScript side's offsets meet the module's.
+        const reads = (srcAt >= 0 && inEnd <= length) || (srcAt >= sourceAt && inEnd <= sourceAt + sourceLength)
+        const apart = outEnd <= srcAt || inEnd <= dstAt
+        if (!Number.isSafeInteger(srcAt) || !Number.isSafeInteger(dstAt) || !reads || dstAt < 0 || outEnd > length || !apart) {
+          return `a gather of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch or onto what it reads`
         }
         let run: Compiled
         try {
@@ -289,7 +316,7 @@ const make = (rt: Runtime): WasmKernels => {
         } catch (e) {
           return describe(e)
         }
-        run(4 * (sourceAt + srcAt), 4 * dstAt, g.planes)
+        run(4 * srcAt, 4 * dstAt, g.planes)
         return undefined
       },
     }

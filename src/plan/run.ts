@@ -199,17 +199,30 @@ const interpret = async (plan: Plan, image: RawTensor, effects: Effects): Promis
   if (image.data.length !== expected) return E.left(shapeError(`an image of [${plan.image.join(',')}] needs ${expected} values but has ${image.data.length}`))
   const finite = checkFinite(image.data, 'the input image')
   if (E.isLeft(finite)) return finite
+  // Model inputs a backend lent: handed back however the run ends.
+  const lent: BatchBuffer[] = []
   try {
-    return await runSteps(plan, image, effects)
+    return await runSteps(plan, image, effects, lent)
   } catch (e) {
     // What the steps call is user code too (a custom transform's gather, a backend, the model
     // effect, onView) or an allocation the engine refused: report it, never reject.
     if (isAllocationFailure(e)) return E.left(asAllocationError('a buffer of the run', e))
     return E.left(paramError(`a transform failed while running: ${e instanceof Error ? e.message : String(e)}`))
+  } finally {
+    for (const held of lent) giveBack(held)
   }
 }
 
-const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise<E.Either<TtaError, RunResult | readonly ImageDetections[]>> => {
+/** Hands a backend's model input back, when it takes it back; a `release` that throws changes nothing of the result. */
+const giveBack = (held: BatchBuffer): void => {
+  try {
+    if (typeof held.release === 'function') held.release()
+  } catch {
+    // The run's outcome stands; the backend keeps whatever it did not take back.
+  }
+}
+
+const runSteps = async (plan: Plan, image: RawTensor, effects: Effects, lent: BatchBuffer[]): Promise<E.Either<TtaError, RunResult | readonly ImageDetections[]>> => {
   const [n, c, h, w] = plan.image
   const cancel = cancellation(effects.cancel)
   const source = { data: image.data, offset: 0, planes: n * c, height: h, width: w }
@@ -245,10 +258,17 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects): Promise
         const key = chunk.input.join('x')
         const perView = n * c * chunk.viewHeight * chunk.viewWidth
         if (batch?.key !== key) {
-          batch = undefined // let the previous buffer go before asking for the next one
+          // Let the previous buffer go before asking for the next one (a backend's own may serve again).
+          const previous = batch?.held
+          batch = undefined
+          if (previous !== undefined) {
+            lent.splice(lent.indexOf(previous), 1)
+            giveBack(previous)
+          }
           const made = modelInput(plan, effects.backend, chunk.input, source.data.length)
           if (E.isLeft(made)) return made
           batch = { key, ...made.right }
+          if (made.right.held !== undefined) lent.push(made.right.held)
           sourced = -1
         }
         const buffer = batch.data
