@@ -17,6 +17,7 @@ import { progress } from '../lib/progress.js'
 import { quietGate } from '../lib/quiet.js'
 import { commandLine, gateLine, ms, ratio, table, type SectionResult } from '../lib/report.js'
 import { median } from '../lib/stats.js'
+import { mulberry32 } from '../../src/eval/random.js'
 
 const VIEWS = 8
 const BOXES = 300
@@ -24,24 +25,13 @@ const CLASSES = 5
 const OBJECTS = 240
 const TARGET_MS = 5
 
-/** A small deterministic generator (mulberry32), so every run and ensemble-boxes see the same scene. */
-const random = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * 240 objects of 5 classes; each view sees each object with probability 0.9 as a copy shifted by up
  * to 1% of the frame per corner, then clutter boxes up to 300 boxes.
  */
 export const fusionScene = (seed = 20240607): readonly boxes.Detections[] => {
-  const r = random(seed)
+  const r = mulberry32(seed)
   const box = (maxSide: number): boxes.Box => {
     const w = 0.01 + r() * maxSide, h = 0.01 + r() * maxSide
     const x = r() * (1 - w), y = r() * (1 - h)

@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check'
 import { cachePredictions, orThrow, type CachedPredictions } from '../../src/index.js'
+import { mulberry32 } from '../../src/eval/random.js'
 
 export interface Synthetic {
   readonly cache: CachedPredictions
@@ -12,18 +13,9 @@ export interface Synthetic {
   readonly raws: readonly Float32Array[]
 }
 
-const generator = (seed: number): (() => number) => {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), s | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 export const synthetic = (seed: number, items: number, classes: number, views: number): Synthetic => {
-  const next = generator(seed)
+  const next = mulberry32(seed)
   const gauss = (): number => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next())
   const labels = Int32Array.from({ length: items }, (_, i) => (i < classes ? i : Math.floor(next() * classes)))
   const base = Float32Array.from({ length: items * classes }, (_, k) => 2 * gauss() + (labels[Math.floor(k / classes)] === k % classes ? 2.5 : 0))

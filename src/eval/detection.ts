@@ -18,6 +18,7 @@ import { safeString } from '../guard/decode.js'
 import { addScores, fromCounts, scoreBoxes, type BoxScore } from '../textdet/score.js'
 import type { Box } from '../textdet/postprocess.js'
 import { mcnemar } from './stats.js'
+import { mulberry32 } from './random.js'
 
 /** The score of one way of detecting on a set: every image's, and the counts summed. @category model */
 export interface DetectionSetScore {
@@ -114,17 +115,6 @@ export interface CompareOptions {
   readonly seed?: number
 }
 
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-const mulberry32 = (seed: number): (() => number) => {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const quantile = (sorted: Float64Array, q: number): number => {
   const pos = q * (sorted.length - 1)

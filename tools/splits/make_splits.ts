@@ -19,21 +19,11 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { gunzipSync } from 'node:zlib'
 import * as E from 'fp-ts/lib/Either.js'
 import { readTruth } from '../../src/textdet/node.js'
+import { mulberry32 } from '../../src/eval/random.js'
 
 const SEED = 20260801
 const root = new URL('../../', import.meta.url).pathname
 
-/** mulberry32: a small, well-distributed 32-bit generator; returns floats in [0, 1). */
-const generator = (seed: number): (() => number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const shuffled = <A>(items: readonly A[], next: () => number): A[] => {
   const out = [...items]
@@ -50,7 +40,7 @@ const shuffled = <A>(items: readonly A[], next: () => number): A[] => {
 
 /** Splits items by stratum key (strata in order of first appearance). */
 const halves = <A>(items: readonly A[], key: (item: A) => string, seed: number): { selection: A[]; evaluation: A[] } => {
-  const next = generator(seed)
+  const next = mulberry32(seed)
   const strata = new Map<string, A[]>()
   for (const item of items) strata.set(key(item), [...(strata.get(key(item)) ?? []), item])
   const selection: A[] = []
