@@ -2,29 +2,16 @@
  * The `tta-lens` command end to end, as a user runs it: real PNGs and a corrupt file in a folder,
  * the bundled ONNX test models, a rerun that resumes, and the exit codes.
  */
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { cliRunner } from './run-cli.js'
 
-const run = promisify(execFile)
-const cli = new URL('../../bin/tta-lens.mjs', import.meta.url).pathname
 const model = (name: string): string => new URL(`../fixtures/models/${name}`, import.meta.url).pathname
 
-const tta = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 60_000 })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    // execFile rejects with the exit code and the captured output on a non-zero exit.
-    const field = (name: string): unknown => (typeof e === 'object' && e !== null && name in e ? Reflect.get(e, name) : undefined)
-    const code = field('code')
-    return { code: typeof code === 'number' ? code : -1, stdout: String(field('stdout') ?? ''), stderr: String(field('stderr') ?? '') }
-  }
-}
+const tta = cliRunner(120_000)
 
 let folder = ''
 beforeAll(async () => {

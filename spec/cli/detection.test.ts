@@ -5,21 +5,18 @@
  * workers (the shared file runner), scoring against a truth file, and the refusals before any work.
  * Subprocess limits are generous: the machine these run on may be busy.
  */
-import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { textdet } from '../../src/node.js'
 import { skipReason, startRedis } from '../queue/redis-server.js'
+import { cliRunner } from './run-cli.js'
 
-const run = promisify(execFile)
 const Found = t.type({ boxes: t.array(t.tuple([t.number, t.number, t.number, t.number])), scores: t.array(t.number), labels: t.array(t.number) })
-const cli = new URL('../../bin/tta-lens.mjs', import.meta.url).pathname
 const ppocr = ['--bgr', '--mean', '0.485,0.456,0.406', '--std', '0.229,0.224,0.225', '--threads', '2']
 const classifier = new URL('../fixtures/models/cls_gap_softmax.onnx', import.meta.url).pathname
 
@@ -30,16 +27,7 @@ const hashes = async (dir: string): Promise<Readonly<Record<string, string>>> =>
   return out
 }
 
-const tta = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { timeout: 200_000 })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const field = (name: string): unknown => (typeof e === 'object' && e !== null && name in e ? Reflect.get(e, name) : undefined)
-    const code = field('code')
-    return { code: typeof code === 'number' ? code : -1, stdout: String(field('stdout') ?? ''), stderr: String(field('stderr') ?? '') }
-  }
-}
+const tta = cliRunner(200_000)
 
 let folder = ''
 let model = ''

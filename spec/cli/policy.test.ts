@@ -4,31 +4,20 @@
  * the step table and the policy file, a rerun that reads every view from the cache, the
  * evaluation tables, labels from a policy, and the refusals (exit 2, one line).
  */
-import { execFile } from 'node:child_process'
 import { mkdtemp, readFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { decodePolicy } from '../../src/index.js'
+import { cliRunner } from './run-cli.js'
 
-const cli = new URL('../../bin/tta-lens.mjs', import.meta.url).pathname
 const assets = new URL('../../assets/fashion-mnist/', import.meta.url).pathname
 const model = `${assets}cnn_aug.onnx`
 const idx = ['--idx', `${assets}t10k-images-idx3-ubyte.gz`, `${assets}t10k-labels-idx1-ubyte.gz`]
 const split = ['--split', `${assets}split.json`]
 
-const tta = async (...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [cli, ...args], { timeout: 120_000 })
-    return { code: 0, stdout, stderr }
-  } catch (e) {
-    const field = (name: string): unknown => (typeof e === 'object' && e !== null && name in e ? Reflect.get(e, name) : undefined)
-    const code = field('code')
-    return { code: typeof code === 'number' ? code : -1, stdout: String(field('stdout') ?? ''), stderr: String(field('stderr') ?? '') }
-  }
-}
+const tta = cliRunner(120_000)
 
 let folder = ''
 let policy = ''
