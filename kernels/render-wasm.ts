@@ -211,20 +211,25 @@ const transposePlane = (g: WasmGather): Instr[] => {
   ]
 }
 
-/** A mirror: each output row reversed 16 values at a time from the source row's far end, then the rest value by value. */
-const mirrorPlane = (g: WasmGather): Instr[] => {
+/**
+ * Rows, forward or mirrored: each output row copied 16 values at a time (for a mirror, reversed from
+ * the source row's far end), then the rest value by value.
+ */
+const rowPlane = (g: WasmGather, mirrored: boolean): Instr[] => {
   const { ii, i0, j0 } = g.map
   const step = 4 * MIRROR_BLOCKS
   const wide = g.outWidth - (g.outWidth % step)
   if (wide === 0) return scalar(g, 0, g.outHeight, 0, g.outWidth)
   const body: Instr[] = []
   for (let q = 0; q < MIRROR_BLOCKS; q++) {
-    // Output columns j + 4q … j + 4q + 3 read source columns j0 − j − 4q − 3 … j0 − j − 4q, reversed.
-    body.push(get(SRC_P), ['v128.load', 4 * (step - 4 - 4 * q)], set(V), get(DST_P), get(V), get(V), ['i8x16.shuffle', REVERSED], ['v128.store', 16 * q])
+    // Mirrored, output columns j + 4q … j + 4q + 3 read source columns j0 − j − 4q − 3 … j0 − j − 4q, reversed.
+    if (mirrored) body.push(get(SRC_P), ['v128.load', 4 * (step - 4 - 4 * q)], set(V), get(DST_P), get(V), get(V), ['i8x16.shuffle', REVERSED], ['v128.store', 16 * q])
+    else body.push(get(DST_P), get(SRC_P), ['v128.load', 16 * q], ['v128.store', 16 * q])
   }
+  // The lowest source address a row's first step reads: column j0, or j0 − (step − 1) for a mirror.
+  const firstColumn = mirrored ? j0 - (step - 1) : j0
   return [
-    // The lowest source address a row's first step reads: column j0 − (step − 1).
-    ...offsetOf(ROW_SRC, SRC, 4 * (i0 * g.inWidth + j0 - (step - 1))),
+    ...offsetOf(ROW_SRC, SRC, 4 * (i0 * g.inWidth + firstColumn)),
     get(DST), set(DST_ROW),
     ...offsetOf(END, DST, 4 * g.outHeight * g.outWidth),
     ['loop'],
@@ -232,36 +237,7 @@ const mirrorPlane = (g: WasmGather): Instr[] => {
     ...offsetOf(ROW_END, DST_ROW, 4 * wide),
     ['loop'],
     ...body,
-    ...add(SRC_P, -4 * step),
-    ...add(DST_P, 4 * step),
-    ...until(DST_P, ROW_END),
-    ['end'],
-    ...add(ROW_SRC, ii * 4 * g.inWidth),
-    ...add(DST_ROW, 4 * g.outWidth),
-    ...until(DST_ROW, END),
-    ['end'],
-    ...scalar(g, 0, g.outHeight, wide, g.outWidth),
-  ]
-}
-
-/** Forward rows in any order: each output row copied 16 values at a time, then the rest value by value. */
-const rowsPlane = (g: WasmGather): Instr[] => {
-  const { ii, i0, j0 } = g.map
-  const step = 4 * MIRROR_BLOCKS
-  const wide = g.outWidth - (g.outWidth % step)
-  if (wide === 0) return scalar(g, 0, g.outHeight, 0, g.outWidth)
-  const body: Instr[] = []
-  for (let q = 0; q < MIRROR_BLOCKS; q++) body.push(get(DST_P), get(SRC_P), ['v128.load', 16 * q], ['v128.store', 16 * q])
-  return [
-    ...offsetOf(ROW_SRC, SRC, 4 * (i0 * g.inWidth + j0)),
-    get(DST), set(DST_ROW),
-    ...offsetOf(END, DST, 4 * g.outHeight * g.outWidth),
-    ['loop'],
-    get(ROW_SRC), set(SRC_P), get(DST_ROW), set(DST_P),
-    ...offsetOf(ROW_END, DST_ROW, 4 * wide),
-    ['loop'],
-    ...body,
-    ...add(SRC_P, 4 * step),
+    ...add(SRC_P, (mirrored ? -4 : 4) * step),
     ...add(DST_P, 4 * step),
     ...until(DST_P, ROW_END),
     ['end'],
@@ -298,7 +274,7 @@ const checkGather = (g: WasmGather): 'transpose' | 'mirror' | 'rows' => {
 /** The module for a gather: one function `gather(src, dst, planes)`. */
 export const renderWasm = (g: WasmGather): WasmModule => {
   const shape = checkGather(g)
-  const plane = shape === 'transpose' ? transposePlane(g) : shape === 'mirror' ? mirrorPlane(g) : rowsPlane(g)
+  const plane = shape === 'transpose' ? transposePlane(g) : rowPlane(g, shape === 'mirror')
   return {
     functions: [{
       name: 'gather',
