@@ -1,10 +1,49 @@
 /**
- * The fusion methods with plain all-pairs loops and an O(n²) soft-NMS selection: what
- * src/boxes/fusion-algorithms.ts computes with a grid of candidates and a heap. Same rows, same
- * tie rules and formulas; spec/boxes/search.test.ts checks that both give identical answers.
+ * The fusion methods with plain all-pairs loops over one object per box and an O(n²) soft-NMS
+ * selection: what src/boxes/fusion-algorithms.ts computes on typed columns with a grid of
+ * candidates and a heap. Same boxes (a table's, in any order: each class is sorted here by its own
+ * comparator), same tie rules and formulas; spec/boxes/search.test.ts checks that both give
+ * identical answers.
  */
 import type { Box, Detections } from '../../src/boxes/detections.js'
-import { byLabel, canonical, iouOf, sortedSum, type Row, type WbfSettings } from '../../src/boxes/fusion-algorithms.js'
+import { iouOf, sortedSum, type WbfSettings } from '../../src/boxes/fusion-algorithms.js'
+import type { Table } from '../../src/boxes/fusion-table.js'
+
+/** One box on its way through a fusion. */
+export interface Row {
+  readonly label: number
+  readonly score: number
+  readonly weight: number
+  readonly view: number
+  readonly index: number
+  readonly x1: number
+  readonly y1: number
+  readonly x2: number
+  readonly y2: number
+  readonly area: number
+}
+
+/** The boxes of a table as rows, in view order (as the views gave them). */
+export const rowsOf = (t: Table): readonly Row[] =>
+  Array.from({ length: t.size }, (_, p): Row => ({
+    label: t.label[p] ?? 0, score: t.score[p] ?? 0, weight: t.weight[p] ?? 0, view: t.view[p] ?? 0, index: t.index[p] ?? 0,
+    x1: t.x1[p] ?? 0, y1: t.y1[p] ?? 0, x2: t.x2[p] ?? 0, y2: t.y2[p] ?? 0, area: t.area[p] ?? 0,
+  })).sort((a, b) => a.view - b.view || a.index - b.index)
+
+/** Rows of one class, by class, classes ascending. */
+const byLabel = (rows: readonly Row[]): readonly (readonly Row[])[] => {
+  const groups = new Map<number, Row[]>()
+  for (const r of rows) {
+    const g = groups.get(r.label)
+    if (g === undefined) groups.set(r.label, [r])
+    else g.push(r)
+  }
+  return [...groups.keys()].sort((a, b) => a - b).map((k) => groups.get(k) ?? [])
+}
+
+/** The canonical order: score descending, then coordinates, then larger weight, then view and index. */
+const canonical = (a: Row, b: Row): number =>
+  b.score - a.score || a.x1 - b.x1 || a.y1 - b.y1 || a.x2 - b.x2 || a.y2 - b.y2 || b.weight - a.weight || a.view - b.view || a.index - b.index
 
 interface Out { readonly box: Box; readonly score: number; readonly label: number }
 const detectionsOf = (outs: readonly Out[]): Detections => ({ boxes: outs.map((o) => o.box), scores: outs.map((o) => o.score), labels: outs.map((o) => o.label) })

@@ -1,14 +1,14 @@
 /**
- * The candidate search of fusion (a grid that skips pairs which cannot overlap, soft-NMS's
- * neighbour lists from a sweep along x and its lazy heap) changes nothing: on random scenes, from
- * sparse to crowded, every method gives exactly what all-pairs loops give (spec/boxes/brute-force.ts).
+ * The candidate search of fusion (a grid that skips pairs which cannot overlap, soft-NMS's lazy
+ * heap) and its typed columns change nothing: on random scenes, from sparse to crowded, every method
+ * gives exactly what all-pairs loops over one object per box give (spec/boxes/brute-force.ts).
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { laws } from '../../src/index.js'
 import * as Fast from '../../src/boxes/fusion-algorithms.js'
-import { rowsOf } from '../../src/boxes/fusion.js'
 import { resolve } from '../../src/boxes/fusion-options.js'
+import { tableOf } from '../../src/boxes/fusion-table.js'
 import type { Detections } from '../../src/boxes/detections.js'
 import * as Brute from './brute-force.js'
 
@@ -19,14 +19,15 @@ const scenes = fc.oneof(
 
 const bothWays = (views: readonly Detections[], options: Parameters<typeof resolve>[0]): readonly [Detections, Detections] => {
   const o = resolve(options)
-  const rows = rowsOf(views, o)
+  const table = tableOf(views, o)
+  const rows = Brute.rowsOf(table)
   switch (o.method) {
-    case 'nms': return [Fast.nms(rows, o.iouThreshold), Brute.nms(rows, o.iouThreshold)]
-    case 'soft-nms': return [Fast.softNms(rows, o), Brute.softNms(rows, o)]
-    case 'nmw': return [Fast.nmw(rows, o.iouThreshold), Brute.nmw(rows, o.iouThreshold)]
+    case 'nms': return [Fast.nms(table, o.iouThreshold), Brute.nms(rows, o.iouThreshold)]
+    case 'soft-nms': return [Fast.softNms(table, o), Brute.softNms(rows, o)]
+    case 'nmw': return [Fast.nmw(table, o.iouThreshold), Brute.nmw(rows, o.iouThreshold)]
     case 'wbf': {
       const s = { ...o, viewWeights: o.weights ?? views.map(() => 1) }
-      return [Fast.wbf(rows, s), Brute.wbf(rows, s)]
+      return [Fast.wbf(table, s), Brute.wbf(rows, s)]
     }
   }
 }

@@ -1,60 +1,26 @@
 /**
- * The four fusion algorithms, on checked, clipped rows (internal: `fuse` in fusion.ts is the entry
- * point). Plain float64 loops, in ensemble-boxes' order of operations wherever the result depends on
- * it, so that single boxes, NMS and soft-NMS come out bit for bit as the reference's. Fused boxes
- * (WBF, NMW) weight each box by its score relative to the cluster's top score, which is the same
- * mean but keeps its digits for tiny (subnormal) scores, where score × coordinate underflows;
- * ensemble-boxes rounds them to float32 anyway.
+ * The four fusion algorithms, on the checked, clipped boxes of a {@link Table} (internal: `fuse` in
+ * fusion.ts is the entry point). Plain float64 loops over typed arrays, in ensemble-boxes' order of
+ * operations wherever the result depends on it, so that single boxes, NMS and soft-NMS come out bit
+ * for bit as the reference's. Fused boxes (WBF, NMW) weight each box by its score relative to the
+ * cluster's top score, which is the same mean but keeps its digits for tiny (subnormal) scores,
+ * where score × coordinate underflows; ensemble-boxes rounds them to float32 anyway.
  *
- * Ties are broken canonically, never by the order of the views: rows of one class are ranked by
+ * Ties are broken canonically, never by the order of the views: boxes of one class are ranked by
  * (weighted) score, highest first, then by smaller x1, y1, x2, y2, then by larger view weight, and
- * only then by view and box index, which separates exact duplicates alone. Sums over view weights
- * run in ascending order of the weights. So permuting the views (with their weights) cannot change
- * the answer, except, for `box_and_model_avg` and `absent_model_aware_avg`, which view is credited
- * when exact duplicates land in different clusters (docs/boxes.md).
+ * only then by view and box index, which separates exact duplicates alone (the table's order). Sums
+ * over view weights run in ascending order of the weights. So permuting the views (with their
+ * weights) cannot change the answer, except, for `box_and_model_avg` and `absent_model_aware_avg`,
+ * which view is credited when exact duplicates land in different clusters (docs/boxes.md).
  *
  * @since 0.3.0
  */
 import type { Box, Detections } from './detections.js'
 import type { ConfidenceRule } from './fusion-options.js'
-import { grid, insert, query, type Grid } from './grid.js'
+import { sortedSum, type Table } from './fusion-table.js'
+import { cellOf, grid, insert, insertCells, query, type Grid } from './grid.js'
 
-/** One box on its way through a fusion. */
-export interface Row {
-  readonly label: number
-  /** The score after view weighting (what the method ranks and averages). */
-  readonly score: number
-  /** The score as given. */
-  readonly raw: number
-  /** The view's weight (1 without weights). */
-  readonly weight: number
-  readonly view: number
-  /** Position of the box in its view. */
-  readonly index: number
-  readonly x1: number
-  readonly y1: number
-  readonly x2: number
-  readonly y2: number
-  readonly area: number
-}
-
-/** Rows of one class, by class, classes ascending. */
-export const byLabel = (rows: readonly Row[]): readonly (readonly Row[])[] => {
-  const groups = new Map<number, Row[]>()
-  for (const r of rows) {
-    const g = groups.get(r.label)
-    if (g === undefined) groups.set(r.label, [r])
-    else g.push(r)
-  }
-  return [...groups.keys()].sort((a, b) => a - b).map((k) => groups.get(k) ?? [])
-}
-
-/** The canonical order: score descending, then coordinates, then larger weight, then view and index. */
-export const canonical = (a: Row, b: Row): number =>
-  b.score - a.score || a.x1 - b.x1 || a.y1 - b.y1 || a.x2 - b.x2 || a.y2 - b.y2 || b.weight - a.weight || a.view - b.view || a.index - b.index
-
-/** Sum in ascending order, so that any permutation of `values` gives the same float. */
-export const sortedSum = (values: readonly number[]): number => [...values].sort((a, b) => a - b).reduce((s, v) => s + v, 0)
+export { sortedSum } from './fusion-table.js'
 
 interface Rect {
   readonly x1: number
@@ -72,138 +38,73 @@ export const iouOf = (a: Rect, b: Rect): number => {
   return inter === 0 ? 0 : inter / (a.area + b.area - inter)
 }
 
-/** Fused output, before the final ordering. */
-interface Out {
-  readonly box: Box
-  readonly score: number
-  readonly label: number
+/** `iouOf` of the boxes at positions `p` and `q` of a table. */
+const iouAt = (t: Table, p: number, q: number): number => {
+  const w = Math.max(Math.min(t.x2[p] ?? 0, t.x2[q] ?? 0) - Math.max(t.x1[p] ?? 0, t.x1[q] ?? 0), 0)
+  const h = Math.max(Math.min(t.y2[p] ?? 0, t.y2[q] ?? 0) - Math.max(t.y1[p] ?? 0, t.y1[q] ?? 0), 0)
+  const inter = w * h
+  return inter === 0 ? 0 : inter / ((t.area[p] ?? 0) + (t.area[q] ?? 0) - inter)
 }
 
-const detectionsOf = (outs: readonly Out[]): Detections => ({
-  boxes: outs.map((o) => o.box),
-  scores: outs.map((o) => o.score),
-  labels: outs.map((o) => o.label),
-})
+const boxAt = (t: Table, p: number): Box => [t.x1[p] ?? 0, t.y1[p] ?? 0, t.x2[p] ?? 0, t.y2[p] ?? 0]
 
-const boxOf = (r: Rect): Box => [r.x1, r.y1, r.x2, r.y2]
+/** Fused boxes in the order made, for {@link byScore}. */
+interface Made {
+  readonly boxes: Box[]
+  readonly scores: number[]
+  readonly labels: number[]
+}
+const made = (): Made => ({ boxes: [], scores: [], labels: [] })
 
-/** Highest score first; ties keep their order (class ascending, then creation), as `Array.prototype.sort` is stable. */
-const byScore = (outs: Out[]): Out[] => outs.sort((a, b) => b.score - a.score)
+/** Highest score first; ties keep the order made (class ascending, then creation), as a stable sort does. */
+const byScore = (m: Made): Detections => {
+  const { scores } = m
+  const order = Array.from({ length: scores.length }, (_, k) => k).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b)
+  return {
+    boxes: order.map((k) => m.boxes[k] ?? [0, 0, 0, 0]),
+    scores: order.map((k) => scores[k] ?? 0),
+    labels: order.map((k) => m.labels[k] ?? 0),
+  }
+}
+
+/** A grid holding the boxes of positions `[start, end)` of a table, as entries `0 … end − start − 1` (their ranks). */
+const gridOf = (t: Table, start: number, end: number): Grid => {
+  const g = grid(end - start)
+  for (let p = start; p < end; p++) insert(g, p - start, t.x1[p] ?? 0, t.y1[p] ?? 0, t.x2[p] ?? 0, t.y2[p] ?? 0)
+  return g
+}
+
+/** The size of the largest class: scratch for grid queries. */
+const largestClass = (t: Table): number => {
+  let most = 0
+  for (let g = 0; g + 1 < t.groups.length; g++) most = Math.max(most, (t.groups[g + 1] ?? 0) - (t.groups[g] ?? 0))
+  return most
+}
 
 // -------------------------------------------------------------------------------------------------
 // NMS and soft-NMS
 // -------------------------------------------------------------------------------------------------
 
-/** A grid holding every row of a class, by position in `sorted`. */
-const gridOf = (sorted: readonly Row[]): Grid => {
-  const g = grid(sorted.length)
-  for (const [i, r] of sorted.entries()) insert(g, i, r.x1, r.y1, r.x2, r.y2)
-  return g
-}
-
 /** Greedy class-wise NMS. Output: classes ascending, each in the order kept (score descending). */
-export const nms = (rows: readonly Row[], iouThreshold: number): Detections => {
-  const outs: Out[] = []
-  const near: number[] = []
-  for (const group of byLabel(rows)) {
-    const sorted = [...group].sort(canonical)
-    const g = gridOf(sorted)
-    const suppressed = new Uint8Array(sorted.length)
-    for (let i = 0; i < sorted.length; i++) {
-      const kept = sorted[i]
-      if (suppressed[i] === 1 || kept === undefined) continue
-      outs.push({ box: boxOf(kept), score: kept.score, label: kept.label })
+export const nms = (t: Table, iouThreshold: number): Detections => {
+  const boxes: Box[] = [], scores: number[] = [], labels: number[] = []
+  const suppressed = new Uint8Array(t.size)
+  const near = new Int32Array(largestClass(t))
+  for (let c = 0; c + 1 < t.groups.length; c++) {
+    const start = t.groups[c] ?? 0, end = t.groups[c + 1] ?? 0
+    const g = gridOf(t, start, end)
+    for (let i = start; i < end; i++) {
+      if (suppressed[i] === 1) continue
+      boxes.push(boxAt(t, i)); scores.push(t.score[i] ?? 0); labels.push(t.label[i] ?? 0)
       // Only later boxes can be suppressed by it; the grid leaves out those that cannot overlap it.
-      for (const j of query(g, kept.x1, kept.y1, kept.x2, kept.y2, near)) {
-        const other = sorted[j]
-        if (j > i && suppressed[j] === 0 && other !== undefined && iouOf(kept, other) > iouThreshold) suppressed[j] = 1
+      const found = query(g, t.x1[i] ?? 0, t.y1[i] ?? 0, t.x2[i] ?? 0, t.y2[i] ?? 0, near)
+      for (let f = 0; f < found; f++) {
+        const j = start + (near[f] ?? 0)
+        if (j > i && suppressed[j] === 0 && iouAt(t, i, j) > iouThreshold) suppressed[j] = 1
       }
     }
   }
-  return detectionsOf(outs)
-}
-
-/**
- * A max-heap of (key, rank) with one entry per box not yet taken: highest key first, then lowest
- * rank. A key is the box's score when it was (re)inserted; scores only fall, so keys are upper bounds.
- */
-interface Heap {
-  readonly keys: Float64Array
-  readonly ranks: Int32Array
-  size: number
-}
-const above = (h: Heap, a: number, b: number): boolean => {
-  const ka = h.keys[a] ?? 0, kb = h.keys[b] ?? 0
-  return ka > kb || (ka === kb && (h.ranks[a] ?? 0) < (h.ranks[b] ?? 0))
-}
-const swap = (h: Heap, a: number, b: number): void => {
-  const k = h.keys[a] ?? 0, r = h.ranks[a] ?? 0
-  h.keys[a] = h.keys[b] ?? 0; h.ranks[a] = h.ranks[b] ?? 0
-  h.keys[b] = k; h.ranks[b] = r
-}
-const push = (h: Heap, key: number, rank: number): void => {
-  let k = h.size++
-  h.keys[k] = key
-  h.ranks[k] = rank
-  while (k > 0) {
-    const parent = (k - 1) >> 1
-    if (!above(h, k, parent)) break
-    swap(h, k, parent)
-    k = parent
-  }
-}
-/** Removes the top entry (read it first from `keys[0]`, `ranks[0]`). */
-const pop = (h: Heap): void => {
-  h.size--
-  swap(h, 0, h.size)
-  for (let k = 0; ;) {
-    const l = 2 * k + 1, r = l + 1
-    let best = k
-    if (l < h.size && above(h, l, best)) best = l
-    if (r < h.size && above(h, r, best)) best = r
-    if (best === k) break
-    swap(h, k, best)
-    k = best
-  }
-}
-
-/**
- * For each box, the boxes whose rectangle overlaps it with positive area (as offsets into one list):
- * every box takes a turn in soft-NMS, so the pairs are found once, by a sweep along x.
- */
-const neighbours = (rows: readonly Row[]): { readonly start: Int32Array; readonly list: Int32Array } => {
-  const n = rows.length
-  const byX = Array.from({ length: n }, (_, k) => k).sort((a, b) => (rows[a]?.x1 ?? 0) - (rows[b]?.x1 ?? 0))
-  const pairs: number[] = []
-  const count = new Int32Array(n + 1)
-  for (let a = 0; a < n; a++) {
-    const i = byX[a] ?? 0
-    const r = rows[i]
-    if (r === undefined) continue
-    // Boxes starting before r ends overlap it along x (they start at or after r's x1).
-    for (let b = a + 1; b < n; b++) {
-      const j = byX[b] ?? 0
-      const o = rows[j]
-      if (o === undefined || o.x1 >= r.x2) break
-      if (Math.min(r.y2, o.y2) > Math.max(r.y1, o.y1)) {
-        pairs.push(i, j)
-        count[i] = (count[i] ?? 0) + 1
-        count[j] = (count[j] ?? 0) + 1
-      }
-    }
-  }
-  const start = new Int32Array(n + 1)
-  for (let k = 0; k < n; k++) start[k + 1] = (start[k] ?? 0) + (count[k] ?? 0)
-  const fill = start.slice(0, n)
-  const list = new Int32Array(pairs.length)
-  for (let p = 0; p < pairs.length; p += 2) {
-    const i = pairs[p] ?? 0, j = pairs[p + 1] ?? 0
-    list[fill[i] ?? 0] = j
-    fill[i] = (fill[i] ?? 0) + 1
-    list[fill[j] ?? 0] = i
-    fill[j] = (fill[j] ?? 0) + 1
-  }
-  return { start, list }
+  return { boxes, scores, labels }
 }
 
 /**
@@ -211,52 +112,84 @@ const neighbours = (rows: readonly Row[]): { readonly start: Int32Array; readonl
  * order) and decays the scores of the boxes not yet taken by their IoU with it; every box takes its
  * turn, also one already decayed below the threshold (as ensemble-boxes does). Then keeps the boxes
  * whose decayed score is above `scoreThreshold`, in the order they were taken.
+ *
+ * The next box comes from a max-heap of (key, rank), highest key first, then lowest rank, with one
+ * entry per box not yet taken; a key is the box's score when it was (re)inserted. Scores only fall,
+ * so keys are upper bounds: a top entry whose key is still its box's score is the highest current
+ * score (ties: the lowest rank), and one whose box has fallen since goes back with its current score.
  */
 export const softNms = (
-  rows: readonly Row[],
+  t: Table,
   s: { readonly kernel: 'linear' | 'gaussian'; readonly iouThreshold: number; readonly sigma: number; readonly scoreThreshold: number; readonly scores: 'decayed' | 'original' },
 ): Detections => {
-  const outs: Out[] = []
+  const boxes: Box[] = [], scores: number[] = [], labels: number[] = []
   const linear = s.kernel === 'linear'
-  const { iouThreshold, sigma } = s
-  for (const group of byLabel(rows)) {
-    const sorted = [...group].sort(canonical)
-    const near = neighbours(sorted)
-    const current = new Float64Array(sorted.length)
-    for (let k = 0; k < sorted.length; k++) current[k] = sorted[k]?.score ?? 0
-    const taken = new Uint8Array(sorted.length)
-    const heap: Heap = { keys: new Float64Array(sorted.length), ranks: new Int32Array(sorted.length), size: 0 }
-    for (const [k, r] of sorted.entries()) push(heap, r.score, k)
-    const order: number[] = []
-    while (heap.size > 0) {
-      const key = heap.keys[0] ?? 0
-      const k = heap.ranks[0] ?? 0
-      pop(heap)
-      // A box whose score fell since it was inserted goes back with its current score; a key equal
-      // to the current score is the highest current score (ties: the lowest rank).
-      if (key !== current[k]) { push(heap, current[k] ?? 0, k); continue }
-      const top = sorted[k]
-      if (top === undefined) continue
-      taken[k] = 1
-      order.push(k)
-      for (let e = near.start[k] ?? 0, end = near.start[k + 1] ?? 0; e < end; e++) {
-        const j = near.list[e] ?? 0
-        const other = sorted[j]
-        if (taken[j] === 1 || other === undefined) continue
-        const ovr = iouOf(top, other)
+  const decayedOut = s.scores === 'decayed'
+  const { iouThreshold, sigma, scoreThreshold } = s
+  const current = t.score.slice()
+  const taken = new Uint8Array(t.size)
+  const most = largestClass(t)
+  const near = new Int32Array(most)
+  const keys = new Float64Array(most)
+  const ranks = new Int32Array(most)
+  for (let c = 0; c + 1 < t.groups.length; c++) {
+    const start = t.groups[c] ?? 0, end = t.groups[c + 1] ?? 0
+    const g = gridOf(t, start, end)
+    // Ranks in canonical order are sorted by (score descending, rank ascending): already a heap.
+    let size = end - start
+    for (let k = 0; k < size; k++) { keys[k] = t.score[start + k] ?? 0; ranks[k] = k }
+    while (size > 0) {
+      const key = keys[0] ?? 0
+      const k = ranks[0] ?? 0
+      const i = start + k
+      const now = current[i] ?? 0
+      if (key !== now) {
+        // Fallen since it was inserted: back in with its current score (replaces the top, sifts down).
+        siftDown(keys, ranks, size, now, k)
+        continue
+      }
+      // Take it: the last entry replaces the top.
+      size--
+      if (size > 0) siftDown(keys, ranks, size, keys[size] ?? 0, ranks[size] ?? 0)
+      taken[i] = 1
+      // Its score is final (only boxes not taken decay).
+      if (now > scoreThreshold) {
+        boxes.push(boxAt(t, i)); scores.push(decayedOut ? now : (t.score[i] ?? 0)); labels.push(t.label[i] ?? 0)
+      }
+      const found = query(g, t.x1[i] ?? 0, t.y1[i] ?? 0, t.x2[i] ?? 0, t.y2[i] ?? 0, near)
+      for (let f = 0; f < found; f++) {
+        const j = start + (near[f] ?? 0)
+        if (taken[j] === 1) continue
+        const ovr = iouAt(t, i, j)
         // ovr = 0 leaves the score as it is under both kernels (weight 1, exp(−0) = 1).
         if (ovr === 0) continue
         const before = current[j] ?? 0
         current[j] = linear ? (ovr > iouThreshold ? (1 - ovr) * before : before) : Math.exp(-(ovr * ovr) / sigma) * before
       }
     }
-    for (const k of order) {
-      const r = sorted[k]
-      const decayed = current[k] ?? 0
-      if (r !== undefined && decayed > s.scoreThreshold) outs.push({ box: boxOf(r), score: s.scores === 'decayed' ? decayed : r.score, label: r.label })
-    }
   }
-  return detectionsOf(outs)
+  return { boxes, scores, labels }
+}
+
+/** Puts (key, rank) at the top of the heap `[0, size)` and sifts it down to its place. */
+const siftDown = (keys: Float64Array, ranks: Int32Array, size: number, key: number, rank: number): void => {
+  let k = 0
+  for (;;) {
+    const l = 2 * k + 1
+    if (l >= size) break
+    // The child above the other: higher key, then lower rank.
+    let best = l
+    const r = l + 1
+    if (r < size) {
+      const kl = keys[l] ?? 0, kr = keys[r] ?? 0
+      if (kr > kl || (kr === kl && (ranks[r] ?? 0) < (ranks[l] ?? 0))) best = r
+    }
+    const kb = keys[best] ?? 0, rb = ranks[best] ?? 0
+    if (!(kb > key || (kb === key && rb < rank))) break
+    keys[k] = kb; ranks[k] = rb
+    k = best
+  }
+  keys[k] = key; ranks[k] = rank
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -264,114 +197,64 @@ export const softNms = (
 // -------------------------------------------------------------------------------------------------
 
 /**
- * The cluster to join: the highest IoU above the threshold, the first cluster (lowest index) on
- * ties — what a scan over all clusters in order gives, whatever order the grid returns them in.
- */
-const bestMatch = (candidates: readonly number[], iou: (k: number) => number, threshold: number): number => {
-  let best = -1
-  let bestIou = threshold
-  for (const k of candidates) {
-    const v = iou(k)
-    if (v > bestIou || (v === bestIou && best >= 0 && k < best)) { best = k; bestIou = v }
-  }
-  return best
-}
-
-/**
  * NMW: each box joins the cluster whose top box it overlaps most (IoU above the threshold; the
  * first such cluster on ties) or starts one. A cluster's box is the average of its boxes weighted
  * by score × IoU with the top box (plain IoU weights when every score is 0); its score is the top
  * box's. Output: score descending.
  */
-export const nmw = (rows: readonly Row[], iouThreshold: number): Detections => {
-  const outs: Out[] = []
-  const near: number[] = []
-  for (const group of byLabel(rows)) {
-    const sorted = [...group].sort(canonical)
-    const g = grid(sorted.length)
-    const clusters: Row[][] = []
-    const leaders: Row[] = []
-    for (const r of sorted) {
-      const best = bestMatch(query(g, r.x1, r.y1, r.x2, r.y2, near), (k) => {
-        const leader = leaders[k]
-        return leader === undefined ? 0 : iouOf(leader, r)
-      }, iouThreshold)
-      const cluster = clusters[best]
-      if (cluster === undefined) {
-        insert(g, leaders.length, r.x1, r.y1, r.x2, r.y2)
-        clusters.push([r])
-        leaders.push(r)
-      } else cluster.push(r)
+export const nmw = (t: Table, iouThreshold: number): Detections => {
+  const out = made()
+  const most = largestClass(t)
+  const near = new Int32Array(most)
+  // Per cluster of a class: its top box and the running weighted sums of its members, in member order.
+  const leader = new Int32Array(most)
+  const sx1 = new Float64Array(most), sy1 = new Float64Array(most), sx2 = new Float64Array(most), sy2 = new Float64Array(most)
+  const total = new Float64Array(most)
+  for (let c = 0; c + 1 < t.groups.length; c++) {
+    const start = t.groups[c] ?? 0, end = t.groups[c + 1] ?? 0
+    const g = grid(end - start)
+    let clusters = 0
+    for (let p = start; p < end; p++) {
+      const found = query(g, t.x1[p] ?? 0, t.y1[p] ?? 0, t.x2[p] ?? 0, t.y2[p] ?? 0, near)
+      // The highest IoU above the threshold, the first cluster (lowest index) on ties — what a scan
+      // over all clusters in order gives, whatever order the grid returns them in.
+      let best = -1
+      let bestIou = iouThreshold
+      for (let f = 0; f < found; f++) {
+        const k = near[f] ?? 0
+        const v = iouAt(t, leader[k] ?? 0, p)
+        if (v > bestIou || (v === bestIou && best >= 0 && k < best)) { best = k; bestIou = v }
+      }
+      let k = best
+      let iou = bestIou
+      if (k < 0) {
+        k = clusters++
+        insert(g, k, t.x1[p] ?? 0, t.y1[p] ?? 0, t.x2[p] ?? 0, t.y2[p] ?? 0)
+        leader[k] = p
+        sx1[k] = 0; sy1[k] = 0; sx2[k] = 0; sy2[k] = 0; total[k] = 0
+        iou = iouAt(t, p, p)
+      }
+      // Weights score × IoU relative to the top box's score (the highest), so that tiny scores keep
+      // their digits. When every score is 0 ensemble-boxes divides 0 by 0; the IoU weights are the limit.
+      const top = t.score[leader[k] ?? 0] ?? 0
+      const w = (top > 0 ? (t.score[p] ?? 0) / top : 1) * iou
+      sx1[k] = (sx1[k] ?? 0) + w * (t.x1[p] ?? 0); sy1[k] = (sy1[k] ?? 0) + w * (t.y1[p] ?? 0)
+      sx2[k] = (sx2[k] ?? 0) + w * (t.x2[p] ?? 0); sy2[k] = (sy2[k] ?? 0) + w * (t.y2[p] ?? 0)
+      total[k] = (total[k] ?? 0) + w
     }
-    for (const members of clusters) {
-      const [leader] = members
-      if (leader === undefined) continue
-      outs.push({ box: nmwBox(members, leader), score: leader.score, label: leader.label })
+    for (let k = 0; k < clusters; k++) {
+      const l = leader[k] ?? 0, sum = total[k] ?? 0
+      out.boxes.push([(sx1[k] ?? 0) / sum, (sy1[k] ?? 0) / sum, (sx2[k] ?? 0) / sum, (sy2[k] ?? 0) / sum])
+      out.scores.push(t.score[l] ?? 0)
+      out.labels.push(t.label[l] ?? 0)
     }
   }
-  return detectionsOf(byScore(outs))
-}
-
-const nmwBox = (members: readonly Row[], leader: Row): Box => {
-  // Weights score × IoU relative to the top box's score (the highest), so that tiny scores keep
-  // their digits. When every score is 0 ensemble-boxes divides 0 by 0; the IoU weights are the limit.
-  const relative = (b: Row): number => (leader.score > 0 ? b.score / leader.score : 1)
-  let x1 = 0, y1 = 0, x2 = 0, y2 = 0, total = 0
-  for (const b of members) {
-    const w = relative(b) * iouOf(b, leader)
-    x1 += w * b.x1; y1 += w * b.y1; x2 += w * b.x2; y2 += w * b.y2
-    total += w
-  }
-  return [x1 / total, y1 / total, x2 / total, y2 / total]
+  return byScore(out)
 }
 
 // -------------------------------------------------------------------------------------------------
 // Weighted boxes fusion
 // -------------------------------------------------------------------------------------------------
-
-interface Cluster {
-  readonly label: number
-  readonly members: Row[]
-  /**
-   * The first (highest) score: the box weights are sᵢ / scale, so that tiny scores (down to
-   * subnormal ones, where sᵢ·cᵢ loses every digit) still average the boxes correctly.
-   */
-  readonly scale: number
-  /** Running Σ (sᵢ/scale)·cᵢ per coordinate and Σ sᵢ/scale, in member order; Σ sᵢ and Σ wᵢ for the confidence rules. */
-  sx1: number
-  sy1: number
-  sx2: number
-  sy2: number
-  norm: number
-  conf: number
-  weights: number
-  best: number
-  /** The current fused box. */
-  x1: number
-  y1: number
-  x2: number
-  y2: number
-  area: number
-  /** Bounds of every member and every fused box so far, and the grid cells registered for them. */
-  bx1: number
-  by1: number
-  bx2: number
-  by2: number
-  cells: { readonly cx0: number; readonly cx1: number; readonly cy0: number; readonly cy1: number }
-}
-
-const refuse = (c: Cluster): void => {
-  const n = c.members.length
-  if (c.norm > 0) {
-    c.x1 = c.sx1 / c.norm; c.y1 = c.sy1 / c.norm; c.x2 = c.sx2 / c.norm; c.y2 = c.sy2 / c.norm
-  } else {
-    // Every weighted score is 0: ensemble-boxes divides 0 by 0 (NaN); the plain mean is the limit of equal weights.
-    let x1 = 0, y1 = 0, x2 = 0, y2 = 0
-    for (const m of c.members) { x1 += m.x1; y1 += m.y1; x2 += m.x2; y2 += m.y2 }
-    c.x1 = x1 / n; c.y1 = y1 / n; c.x2 = x2 / n; c.y2 = y2 / n
-  }
-  c.area = (c.x2 - c.x1) * (c.y2 - c.y1)
-}
 
 /** The settings WBF reads. */
 export interface WbfSettings {
@@ -383,81 +266,203 @@ export interface WbfSettings {
 }
 
 /**
+ * The clusters of one class, one entry per field (index: the cluster, in the order made).
+ * Box weights are sᵢ / scale, scale being the first (highest) score, so that tiny scores (down to
+ * subnormal ones, where sᵢ·cᵢ loses every digit) still average the boxes correctly.
+ */
+interface Clusters {
+  /** First member (its label is the cluster's); last member; per position, the next member (−1: none). */
+  readonly first: Int32Array
+  readonly last: Int32Array
+  readonly nextMember: Int32Array
+  readonly count: Int32Array
+  readonly scale: Float64Array
+  /** Running Σ (sᵢ/scale)·cᵢ per coordinate and Σ sᵢ/scale, and plain Σ cᵢ, in member order. */
+  readonly sx1: Float64Array
+  readonly sy1: Float64Array
+  readonly sx2: Float64Array
+  readonly sy2: Float64Array
+  readonly norm: Float64Array
+  readonly px1: Float64Array
+  readonly py1: Float64Array
+  readonly px2: Float64Array
+  readonly py2: Float64Array
+  /** Σ sᵢ, Σ wᵢ and max sᵢ, for the confidence rules. */
+  readonly conf: Float64Array
+  readonly weights: Float64Array
+  readonly best: Float64Array
+  /** The current fused box. */
+  readonly x1: Float64Array
+  readonly y1: Float64Array
+  readonly x2: Float64Array
+  readonly y2: Float64Array
+  readonly area: Float64Array
+  /** Bounds of every member and every fused box so far, and the grid cells registered for them. */
+  readonly bx1: Float64Array
+  readonly by1: Float64Array
+  readonly bx2: Float64Array
+  readonly by2: Float64Array
+  readonly cx0: Int32Array
+  readonly cx1: Int32Array
+  readonly cy0: Int32Array
+  readonly cy1: Int32Array
+}
+
+const clustersOf = (most: number, positions: number): Clusters => {
+  const f = (): Float64Array => new Float64Array(most)
+  const i = (): Int32Array => new Int32Array(most)
+  return {
+    first: i(), last: i(), nextMember: new Int32Array(positions), count: i(), scale: f(),
+    sx1: f(), sy1: f(), sx2: f(), sy2: f(), norm: f(), px1: f(), py1: f(), px2: f(), py2: f(),
+    conf: f(), weights: f(), best: f(), x1: f(), y1: f(), x2: f(), y2: f(), area: f(),
+    bx1: f(), by1: f(), bx2: f(), by2: f(), cx0: i(), cx1: i(), cy0: i(), cy1: i(),
+  }
+}
+
+/** IoU of cluster k's fused box with the box at position p, as `iouOf(cluster, box)`. */
+const clusterIou = (c: Clusters, k: number, t: Table, p: number): number => {
+  const w = Math.max(Math.min(c.x2[k] ?? 0, t.x2[p] ?? 0) - Math.max(c.x1[k] ?? 0, t.x1[p] ?? 0), 0)
+  const h = Math.max(Math.min(c.y2[k] ?? 0, t.y2[p] ?? 0) - Math.max(c.y1[k] ?? 0, t.y1[p] ?? 0), 0)
+  const inter = w * h
+  return inter === 0 ? 0 : inter / ((c.area[k] ?? 0) + (t.area[p] ?? 0) - inter)
+}
+
+/** Recomputes cluster k's fused box from its sums. */
+const refuse = (c: Clusters, k: number): void => {
+  const norm = c.norm[k] ?? 0
+  let x1: number, y1: number, x2: number, y2: number
+  if (norm > 0) {
+    x1 = (c.sx1[k] ?? 0) / norm; y1 = (c.sy1[k] ?? 0) / norm; x2 = (c.sx2[k] ?? 0) / norm; y2 = (c.sy2[k] ?? 0) / norm
+  } else {
+    // Every weighted score is 0: ensemble-boxes divides 0 by 0 (NaN); the plain mean is the limit of equal weights.
+    const n = c.count[k] ?? 1
+    x1 = (c.px1[k] ?? 0) / n; y1 = (c.py1[k] ?? 0) / n; x2 = (c.px2[k] ?? 0) / n; y2 = (c.py2[k] ?? 0) / n
+  }
+  c.x1[k] = x1; c.y1[k] = y1; c.x2[k] = x2; c.y2[k] = y2
+  c.area[k] = (x2 - x1) * (y2 - y1)
+}
+
+/**
  * WBF: boxes in canonical order each join the cluster whose current fused box they overlap most
  * (IoU above the threshold; the first such cluster on ties) or start one; a cluster's box is the
  * score-weighted mean of its boxes; its score follows the confidence rule. Output: score descending.
  */
-export const wbf = (rows: readonly Row[], s: WbfSettings): Detections => {
+export const wbf = (t: Table, s: WbfSettings): Detections => {
   const views = s.viewWeights.length
   const total = sortedSum(s.viewWeights)
   const heaviest = Math.max(...s.viewWeights)
-  const outs: Out[] = []
-  const near: number[] = []
-  for (const group of byLabel(rows)) {
-    const clusters: Cluster[] = []
-    const g = grid(group.length)
-    for (const r of [...group].sort(canonical)) {
+  const rule: RuleSettings = { rule: s.confidence, allowsOverflow: s.allowsOverflow, viewWeights: s.viewWeights, views, total, heaviest, seen: new Int32Array(views), stamp: 0 }
+  const out = made()
+  const most = largestClass(t)
+  const near = new Int32Array(most)
+  const c = clustersOf(most, t.size)
+  for (let g = 0; g + 1 < t.groups.length; g++) {
+    const start = t.groups[g] ?? 0, end = t.groups[g + 1] ?? 0
+    const cells = grid(end - start)
+    let clusters = 0
+    for (let p = start; p < end; p++) {
+      const x1 = t.x1[p] ?? 0, y1 = t.y1[p] ?? 0, x2 = t.x2[p] ?? 0, y2 = t.y2[p] ?? 0, score = t.score[p] ?? 0
       // A fused box lies within the bounds of its members (a mean), and the grid holds each cluster
       // in every cell of those bounds, so no cluster the box overlaps is left out.
-      const best = bestMatch(query(g, r.x1, r.y1, r.x2, r.y2, near), (k) => {
-        const c = clusters[k]
-        return c === undefined ? 0 : iouOf(c, r)
-      }, s.iouThreshold)
-      const c = clusters[best]
-      if (c === undefined) {
+      const found = query(cells, x1, y1, x2, y2, near)
+      let best = -1
+      let bestIou = s.iouThreshold
+      for (let f = 0; f < found; f++) {
+        const k = near[f] ?? 0
+        const v = clusterIou(c, k, t, p)
+        if (v > bestIou || (v === bestIou && best >= 0 && k < best)) { best = k; bestIou = v }
+      }
+      c.nextMember[p] = -1
+      if (best < 0) {
         // A cluster of one keeps its box as it is (no 0 + s·c / s round trip), as ensemble-boxes does.
-        const scale = r.score > 0 ? r.score : 1
-        const w = r.score / scale
-        const cells = insert(g, clusters.length, r.x1, r.y1, r.x2, r.y2)
-        clusters.push({
-          label: r.label, members: [r], scale, sx1: w * r.x1, sy1: w * r.y1, sx2: w * r.x2, sy2: w * r.y2, norm: w,
-          conf: r.score, weights: r.weight, best: r.score, x1: r.x1, y1: r.y1, x2: r.x2, y2: r.y2, area: r.area,
-          bx1: r.x1, by1: r.y1, bx2: r.x2, by2: r.y2, cells,
-        })
+        const k = clusters++
+        const scale = score > 0 ? score : 1
+        const w = score / scale
+        c.first[k] = p; c.last[k] = p; c.count[k] = 1; c.scale[k] = scale
+        c.sx1[k] = w * x1; c.sy1[k] = w * y1; c.sx2[k] = w * x2; c.sy2[k] = w * y2; c.norm[k] = w
+        c.px1[k] = x1; c.py1[k] = y1; c.px2[k] = x2; c.py2[k] = y2
+        c.conf[k] = score; c.weights[k] = t.weight[p] ?? 0; c.best[k] = score
+        c.x1[k] = x1; c.y1[k] = y1; c.x2[k] = x2; c.y2[k] = y2; c.area[k] = t.area[p] ?? 0
+        c.bx1[k] = x1; c.by1[k] = y1; c.bx2[k] = x2; c.by2[k] = y2
+        const cx0 = cellOf(cells, x1), cx1 = cellOf(cells, x2), cy0 = cellOf(cells, y1), cy1 = cellOf(cells, y2)
+        insertCells(cells, k, cx0, cx1, cy0, cy1, 1, 0, 1, 0)
+        c.cx0[k] = cx0; c.cx1[k] = cx1; c.cy0[k] = cy0; c.cy1[k] = cy1
       } else {
-        c.members.push(r)
-        const w = r.score / c.scale
-        c.sx1 += w * r.x1; c.sy1 += w * r.y1; c.sx2 += w * r.x2; c.sy2 += w * r.y2
-        c.norm += w
-        c.conf += r.score
-        c.weights += r.weight
-        c.best = Math.max(c.best, r.score)
-        refuse(c)
-        const bx1 = Math.min(c.bx1, r.x1, c.x1), by1 = Math.min(c.by1, r.y1, c.y1)
-        const bx2 = Math.max(c.bx2, r.x2, c.x2), by2 = Math.max(c.by2, r.y2, c.y2)
-        if (bx1 < c.bx1 || by1 < c.by1 || bx2 > c.bx2 || by2 > c.by2) {
-          c.bx1 = bx1; c.by1 = by1; c.bx2 = bx2; c.by2 = by2
-          c.cells = insert(g, best, bx1, by1, bx2, by2, c.cells)
+        const k = best
+        c.nextMember[c.last[k] ?? 0] = p
+        c.last[k] = p
+        c.count[k] = (c.count[k] ?? 0) + 1
+        const w = score / (c.scale[k] ?? 1)
+        c.sx1[k] = (c.sx1[k] ?? 0) + w * x1; c.sy1[k] = (c.sy1[k] ?? 0) + w * y1
+        c.sx2[k] = (c.sx2[k] ?? 0) + w * x2; c.sy2[k] = (c.sy2[k] ?? 0) + w * y2
+        c.norm[k] = (c.norm[k] ?? 0) + w
+        c.px1[k] = (c.px1[k] ?? 0) + x1; c.py1[k] = (c.py1[k] ?? 0) + y1
+        c.px2[k] = (c.px2[k] ?? 0) + x2; c.py2[k] = (c.py2[k] ?? 0) + y2
+        c.conf[k] = (c.conf[k] ?? 0) + score
+        c.weights[k] = (c.weights[k] ?? 0) + (t.weight[p] ?? 0)
+        c.best[k] = Math.max(c.best[k] ?? 0, score)
+        refuse(c, k)
+        const obx1 = c.bx1[k] ?? 0, oby1 = c.by1[k] ?? 0, obx2 = c.bx2[k] ?? 0, oby2 = c.by2[k] ?? 0
+        const bx1 = Math.min(obx1, x1, c.x1[k] ?? 0), by1 = Math.min(oby1, y1, c.y1[k] ?? 0)
+        const bx2 = Math.max(obx2, x2, c.x2[k] ?? 0), by2 = Math.max(oby2, y2, c.y2[k] ?? 0)
+        if (bx1 < obx1 || by1 < oby1 || bx2 > obx2 || by2 > oby2) {
+          c.bx1[k] = bx1; c.by1[k] = by1; c.bx2[k] = bx2; c.by2[k] = by2
+          const cx0 = cellOf(cells, bx1), cx1 = cellOf(cells, bx2), cy0 = cellOf(cells, by1), cy1 = cellOf(cells, by2)
+          insertCells(cells, k, cx0, cx1, cy0, cy1, c.cx0[k] ?? 0, c.cx1[k] ?? 0, c.cy0[k] ?? 0, c.cy1[k] ?? 0)
+          c.cx0[k] = cx0; c.cx1[k] = cx1; c.cy0[k] = cy0; c.cy1[k] = cy1
         }
       }
     }
-    for (const c of clusters) outs.push({ box: boxOf(c), score: confidenceOf(c, s.confidence, s.allowsOverflow, s.viewWeights, views, total, heaviest), label: c.label })
+    for (let k = 0; k < clusters; k++) {
+      out.boxes.push([c.x1[k] ?? 0, c.y1[k] ?? 0, c.x2[k] ?? 0, c.y2[k] ?? 0])
+      out.scores.push(confidenceOf(c, k, t, rule))
+      out.labels.push(t.label[c.first[k] ?? 0] ?? 0)
+    }
   }
-  return detectionsOf(byScore(outs))
+  return byScore(out)
+}
+
+/** What the confidence rules read besides the cluster; `seen`: per view, the stamp of the last cluster that had a box of it (scratch). */
+interface RuleSettings {
+  readonly rule: ConfidenceRule
+  readonly allowsOverflow: boolean
+  readonly viewWeights: readonly number[]
+  readonly views: number
+  readonly total: number
+  readonly heaviest: number
+  readonly seen: Int32Array
+  stamp: number
+}
+
+/** The weights of the views with a box in cluster k (`present`) or without one, each view once. */
+const viewWeightsOf = (c: Clusters, k: number, t: Table, r: RuleSettings, present: boolean): number[] => {
+  const stamp = ++r.stamp
+  for (let p = c.first[k] ?? -1; p >= 0; p = c.nextMember[p] ?? -1) r.seen[t.view[p] ?? 0] = stamp
+  const out: number[] = []
+  for (let v = 0; v < r.views; v++) if ((r.seen[v] === stamp) === present) out.push(r.viewWeights[v] ?? 0)
+  return out
 }
 
 /** The confidence rules, in ensemble-boxes' order of operations (see `ConfidenceRule`). */
-const confidenceOf = (
-  c: Cluster, rule: ConfidenceRule, allowsOverflow: boolean, viewWeights: readonly number[], views: number, total: number, heaviest: number,
-): number => {
-  const n = c.members.length
-  switch (rule) {
+const confidenceOf = (c: Clusters, k: number, t: Table, r: RuleSettings): number => {
+  const n = c.count[k] ?? 1
+  const conf = c.conf[k] ?? 0
+  const weights = c.weights[k] ?? 0
+  switch (r.rule) {
     case 'max':
-      return c.best / heaviest
+      return (c.best[k] ?? 0) / r.heaviest
     case 'avg': {
-      const mean = c.conf / n
-      return allowsOverflow ? mean * n / total : mean * Math.min(views, n) / total
+      const mean = conf / n
+      return r.allowsOverflow ? mean * n / r.total : mean * Math.min(r.views, n) / r.total
     }
     case 'box_and_model_avg': {
       // Every box comes from a view of weight 0: the average is undefined and the views' share is 0.
-      if (c.weights === 0) return 0
-      const present = new Set(c.members.map((m) => m.view))
-      return (c.conf / n) * n / c.weights * sortedSum([...present].map((v) => viewWeights[v] ?? 0)) / total
+      if (weights === 0) return 0
+      return (conf / n) * n / weights * sortedSum(viewWeightsOf(c, k, t, r, true)) / r.total
     }
     case 'absent_model_aware_avg': {
-      const present = new Set(c.members.map((m) => m.view))
-      const absent = sortedSum(viewWeights.filter((_, v) => !present.has(v)))
-      return (c.conf / n) * n / (c.weights + absent)
+      const absent = sortedSum(viewWeightsOf(c, k, t, r, false))
+      return (conf / n) * n / (weights + absent)
     }
   }
 }

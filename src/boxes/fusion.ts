@@ -33,8 +33,9 @@ import * as E from 'fp-ts/lib/Either.js'
 import { boxError, limitError, paramError, type TtaError } from '../errors.js'
 import { limits } from '../guard/limits.js'
 import { checkDetections, empty, type Detections } from './detections.js'
-import { nms, nmw, softNms, sortedSum, wbf, type Row } from './fusion-algorithms.js'
-import { parseFusionOptions, resolve, type FusionOptions, type Resolved } from './fusion-options.js'
+import { nms, nmw, softNms, wbf } from './fusion-algorithms.js'
+import { parseFusionOptions, resolve, type FusionOptions } from './fusion-options.js'
+import { tableOf } from './fusion-table.js'
 
 export {
   FusionOptionsCodec, confidenceRules, fusionDefaults, fusionMethods, parseFusionOptions,
@@ -51,35 +52,41 @@ export {
  */
 export const normalizedRange: readonly [low: number, high: number] = [-1, 2]
 
-const clip = (v: number): number => Math.min(Math.max(v, 0), 1)
+const isEnumerableOwn = (value: object, key: string): boolean => Object.prototype.propertyIsEnumerable.call(value, key)
 
-/** Every box clipped to the unit square, zero-area and skipped boxes dropped, scores weighted (internal: exported for spec/boxes/search.test.ts). */
-export const rowsOf = (views: readonly Detections[], o: Resolved): readonly Row[] => {
-  const weights = o.weights ?? views.map(() => 1)
-  const total = sortedSum(weights)
-  const heaviest = Math.max(...weights)
-  const skip = o.method === 'wbf' || o.method === 'nmw' ? o.skipThreshold : Number.NEGATIVE_INFINITY
-  const rows: Row[] = []
-  // Indexed loops: this runs once per box on every call.
-  for (let view = 0; view < views.length; view++) {
-    const d = views[view]
-    if (d === undefined) continue
-    const w = weights[view] ?? 1
-    for (let index = 0; index < d.boxes.length; index++) {
-      const raw = d.scores[index] ?? 0
-      if (raw < skip) continue
-      const b = d.boxes[index]
-      if (b === undefined) continue
-      const x1 = clip(b[0]), y1 = clip(b[1]), x2 = clip(b[2]), y2 = clip(b[3])
-      const area = (x2 - x1) * (y2 - y1)
-      if (area === 0) continue
-      const score = o.method === 'wbf' ? raw * w
-        : o.method === 'nmw' ? raw * (w / heaviest)
-          : o.weights === undefined ? raw : (raw * w) / total
-      rows.push({ label: d.labels[index] ?? 0, score, raw, weight: w, view, index, x1, y1, x2, y2, area })
+/**
+ * Whether `views` pass every check of {@link checkViews} as they are: plain arrays throughout, every
+ * rule of `checkDetections` and the normalised range met. One pass that reads and copies nothing —
+ * the common case. Anything else (typed arrays, a bad box, a missing list) goes through
+ * `checkViews`, which also finds the first error and says what it is.
+ */
+const arePlainValid = (views: unknown): views is readonly Detections[] => {
+  if (!Array.isArray(views)) return false
+  const [low, high] = normalizedRange
+  const list: readonly unknown[] = views
+  for (let i = 0; i < list.length; i++) {
+    const view = list[i]
+    if (typeof view !== 'object' || view === null || !('boxes' in view) || !('scores' in view) || !('labels' in view)) return false
+    // checkDetections reads own enumerable properties (Object.entries) only.
+    if (!isEnumerableOwn(view, 'boxes') || !isEnumerableOwn(view, 'scores') || !isEnumerableOwn(view, 'labels')) return false
+    const { boxes, scores, labels } = view
+    if (!Array.isArray(boxes) || !Array.isArray(scores) || !Array.isArray(labels)) return false
+    const bs: readonly unknown[] = boxes, ss: readonly unknown[] = scores, ls: readonly unknown[] = labels
+    if (bs.length !== ss.length || bs.length !== ls.length) return false
+    for (let j = 0; j < bs.length; j++) {
+      const box = bs[j]
+      if (!Array.isArray(box) || box.length !== 4) return false
+      const corners: readonly unknown[] = box
+      const x1 = corners[0], y1 = corners[1], x2 = corners[2], y2 = corners[3]
+      // Within [low, high] also means finite.
+      if (typeof x1 !== 'number' || !(x1 >= low && x1 <= high) || typeof y1 !== 'number' || !(y1 >= low && y1 <= high)) return false
+      if (typeof x2 !== 'number' || !(x2 >= x1 && x2 <= high) || typeof y2 !== 'number' || !(y2 >= y1 && y2 <= high)) return false
+      const score = ss[j], label = ls[j]
+      if (typeof score !== 'number' || !(score >= 0 && score <= 1)) return false
+      if (typeof label !== 'number' || !Number.isSafeInteger(label) || label < 0) return false
     }
   }
-  return rows
+  return true
 }
 
 const checkViews = (views: unknown): E.Either<TtaError, readonly Detections[]> => {
@@ -142,9 +149,13 @@ export const fuse = (views: readonly Detections[], options: FusionOptions): E.Ei
   const parsed = parseFusionOptions(options)
   if (E.isLeft(parsed)) return parsed
   const o = resolve(parsed.right)
-  const checked = checkViews(views)
-  if (E.isLeft(checked)) return checked
-  const list = checked.right
+  let list: readonly Detections[]
+  if (arePlainValid(views)) list = views
+  else {
+    const checked = checkViews(views)
+    if (E.isLeft(checked)) return checked
+    list = checked.right
+  }
   const total = list.reduce((n, v) => n + v.boxes.length, 0)
   if (total > limits.maxBoxes) {
     return E.left(limitError('maxBoxes', total, limits.maxBoxes, `the views hold ${total.toLocaleString('en-US')} boxes; fusion takes at most ${limits.maxBoxes.toLocaleString('en-US')} at once`))
@@ -152,16 +163,16 @@ export const fuse = (views: readonly Detections[], options: FusionOptions): E.Ei
   if (o.weights !== undefined && o.weights.length !== list.length) {
     return E.left(paramError(`weights has ${o.weights.length} entr${o.weights.length === 1 ? 'y' : 'ies'} for ${list.length} view${list.length === 1 ? '' : 's'}; give one weight per view`))
   }
-  const rows = rowsOf(list, o)
-  if (rows.length === 0) return E.right(empty)
+  const table = tableOf(list, o)
+  if (table.size === 0) return E.right(empty)
   switch (o.method) {
     case 'nms':
-      return E.right(nms(rows, o.iouThreshold))
+      return E.right(nms(table, o.iouThreshold))
     case 'soft-nms':
-      return E.right(softNms(rows, o))
+      return E.right(softNms(table, o))
     case 'nmw':
-      return E.right(nmw(rows, o.iouThreshold))
+      return E.right(nmw(table, o.iouThreshold))
     case 'wbf':
-      return E.right(wbf(rows, { ...o, viewWeights: o.weights ?? list.map(() => 1) }))
+      return E.right(wbf(table, { ...o, viewWeights: o.weights ?? list.map(() => 1) }))
   }
 }

@@ -7,37 +7,62 @@
  * share a cell, so every pair with IoU > 0 is returned, and the fusion methods — which act only on
  * IoU above a threshold ≥ 0 — give exactly what comparing every pair gives.
  *
+ * Each cell is a linked list in typed arrays (a registration is a node: its entry and the cell's
+ * previous node), so building and querying allocate nothing per box.
+ *
  * @since 0.3.0
  */
 
 export interface Grid {
   /** Cells per side. */
   readonly side: number
-  readonly cells: number[][]
+  /** Per cell: its latest node, −1 when empty. */
+  readonly head: Int32Array
+  /** Per node: the entry it registers. */
+  entry: Int32Array
+  /** Per node: the cell's node before it, −1 at the end. */
+  next: Int32Array
+  /** Nodes in use. */
+  nodes: number
   /** Per entry: the stamp of the last query that returned it (dedupes entries met in several cells). */
   seen: Int32Array
   stamp: number
 }
 
-/** A grid of about `entries / 2` cells (1 to 32 per side): a few entries per cell for boxes of a few percent of the frame. */
+/** A grid for entries `0 … entries − 1`, of about `entries / 2` cells (1 to 32 per side): a few entries per cell for boxes of a few percent of the frame. */
 export const grid = (entries: number): Grid => {
   const side = Math.max(1, Math.min(32, Math.round(Math.sqrt(entries / 2))))
-  return { side, cells: Array.from({ length: side * side }, () => []), seen: new Int32Array(Math.max(entries, 1)), stamp: 0 }
+  const capacity = Math.max(16, 4 * entries)
+  return {
+    side, head: new Int32Array(side * side).fill(-1), entry: new Int32Array(capacity), next: new Int32Array(capacity), nodes: 0,
+    seen: new Int32Array(Math.max(entries, 1)), stamp: 0,
+  }
 }
 
 /** The cell of a coordinate in [0, 1] (1 falls into the last cell). */
-const cell = (g: Grid, v: number): number => Math.min(g.side - 1, Math.max(0, Math.floor(v * g.side)))
+export const cellOf = (g: Grid, v: number): number => Math.min(g.side - 1, Math.max(0, Math.floor(v * g.side)))
 
-/** Registers `id` in the cells of `[x1, x2] × [y1, y2]` that are not in `[skip]` (cell ranges already registered). */
-export const insert = (
-  g: Grid, id: number, x1: number, y1: number, x2: number, y2: number,
-  skip?: { readonly cx0: number; readonly cx1: number; readonly cy0: number; readonly cy1: number },
-): { readonly cx0: number; readonly cx1: number; readonly cy0: number; readonly cy1: number } => {
-  const cx0 = cell(g, x1), cx1 = cell(g, x2), cy0 = cell(g, y1), cy1 = cell(g, y2)
+/**
+ * Registers `id` in the cells `[cx0, cx1] × [cy0, cy1]` except those in `[sx0, sx1] × [sy0, sy1]`
+ * (cells already registered; an empty range such as `sx0 > sx1` skips none).
+ */
+export const insertCells = (
+  g: Grid, id: number, cx0: number, cx1: number, cy0: number, cy1: number, sx0: number, sx1: number, sy0: number, sy1: number,
+): void => {
   for (let cy = cy0; cy <= cy1; cy++) {
     for (let cx = cx0; cx <= cx1; cx++) {
-      if (skip !== undefined && cx >= skip.cx0 && cx <= skip.cx1 && cy >= skip.cy0 && cy <= skip.cy1) continue
-      g.cells[cy * g.side + cx]?.push(id)
+      if (cx >= sx0 && cx <= sx1 && cy >= sy0 && cy <= sy1) continue
+      if (g.nodes === g.entry.length) {
+        const entry = new Int32Array(2 * g.nodes), next = new Int32Array(2 * g.nodes)
+        entry.set(g.entry)
+        next.set(g.next)
+        g.entry = entry
+        g.next = next
+      }
+      const c = cy * g.side + cx
+      g.entry[g.nodes] = id
+      g.next[g.nodes] = g.head[c] ?? -1
+      g.head[c] = g.nodes++
     }
   }
   if (id >= g.seen.length) {
@@ -45,24 +70,26 @@ export const insert = (
     grown.set(g.seen)
     g.seen = grown
   }
-  return { cx0, cx1, cy0, cy1 }
 }
 
-/** The entries registered in the cells of `[x1, x2] × [y1, y2]`, each once, into `out` (cleared first). */
-export const query = (g: Grid, x1: number, y1: number, x2: number, y2: number, out: number[]): number[] => {
-  out.length = 0
-  g.stamp++
-  const cx0 = cell(g, x1), cx1 = cell(g, x2), cy0 = cell(g, y1), cy1 = cell(g, y2)
+/** Registers `id` in every cell of `[x1, x2] × [y1, y2]`. */
+export const insert = (g: Grid, id: number, x1: number, y1: number, x2: number, y2: number): void =>
+  insertCells(g, id, cellOf(g, x1), cellOf(g, x2), cellOf(g, y1), cellOf(g, y2), 1, 0, 1, 0)
+
+/** The entries registered in the cells of `[x1, x2] × [y1, y2]`, each once, into `out` (long enough for every entry); returns how many. */
+export const query = (g: Grid, x1: number, y1: number, x2: number, y2: number, out: Int32Array): number => {
+  const stamp = ++g.stamp
+  const cx0 = cellOf(g, x1), cx1 = cellOf(g, x2), cy0 = cellOf(g, y1), cy1 = cellOf(g, y2)
+  let found = 0
   for (let cy = cy0; cy <= cy1; cy++) {
     for (let cx = cx0; cx <= cx1; cx++) {
-      const list = g.cells[cy * g.side + cx]
-      if (list === undefined) continue
-      for (const id of list) {
-        if (g.seen[id] === g.stamp) continue
-        g.seen[id] = g.stamp
-        out.push(id)
+      for (let node = g.head[cy * g.side + cx] ?? -1; node >= 0; node = g.next[node] ?? -1) {
+        const id = g.entry[node] ?? 0
+        if (g.seen[id] === stamp) continue
+        g.seen[id] = stamp
+        out[found++] = id
       }
     }
   }
-  return out
+  return found
 }
