@@ -1,7 +1,7 @@
 /**
  * The fusion methods with plain all-pairs loops over one object per box and an O(n²) soft-NMS
- * selection: what src/boxes/fusion-algorithms.ts computes on typed columns with a grid of
- * candidates and a heap. Same boxes (a table's, in any order: each class is sorted here by its own
+ * selection: what src/boxes/fusion-algorithms.ts computes on typed columns with a sweep or a grid
+ * for candidates and a heap. Same boxes (a table's, in any order: each class is sorted here by its own
  * comparator), same tie rules and formulas; spec/boxes/search.test.ts checks that both give
  * identical answers.
  */

@@ -1,6 +1,7 @@
 /**
- * The candidate search of fusion (a grid that skips pairs which cannot overlap, soft-NMS's lazy
- * heap) and its typed columns change nothing: on random scenes, from sparse to crowded, every method
+ * The candidate search of fusion (NMS's and soft-NMS's sweep along x for overlapping pairs, the
+ * grid of NMW and WBF that skips pairs which cannot overlap, soft-NMS's lazy heap) and its typed
+ * columns change nothing: on random scenes, from sparse to crowded, every method
  * gives exactly what all-pairs loops over one object per box give (spec/boxes/brute-force.ts).
  */
 import fc from 'fast-check'

@@ -18,7 +18,7 @@
 import type { Box, Detections } from './detections.js'
 import type { ConfidenceRule } from './fusion-options.js'
 import { sortedSum, type Table } from './fusion-table.js'
-import { cellOf, grid, insert, insertCells, query, type Grid } from './grid.js'
+import { cellOf, grid, insert, insertCells, query } from './grid.js'
 
 export { sortedSum } from './fusion-table.js'
 
@@ -67,13 +67,6 @@ const byScore = (m: Made): Detections => {
   }
 }
 
-/** A grid holding the boxes of positions `[start, end)` of a table, as entries `0 … end − start − 1` (their ranks). */
-const gridOf = (t: Table, start: number, end: number): Grid => {
-  const g = grid(end - start)
-  for (let p = start; p < end; p++) insert(g, p - start, t.x1[p] ?? 0, t.y1[p] ?? 0, t.x2[p] ?? 0, t.y2[p] ?? 0)
-  return g
-}
-
 /** The size of the largest class: scratch for grid queries. */
 const largestClass = (t: Table): number => {
   let most = 0
@@ -85,23 +78,99 @@ const largestClass = (t: Table): number => {
 // NMS and soft-NMS
 // -------------------------------------------------------------------------------------------------
 
+/** Pairs of overlapping boxes: `count` pairs (`lower[e]`, `higher[e]`) of positions, lower rank first, with their IoU (> 0). */
+interface Pairs {
+  count: number
+  lower: Int32Array
+  higher: Int32Array
+  iou: Float64Array
+}
+const pairs = (): Pairs => ({ count: 0, lower: new Int32Array(256), higher: new Int32Array(256), iou: new Float64Array(256) })
+
+const addPair = (s: Pairs, p: number, q: number, iou: number): void => {
+  if (s.count === s.iou.length) {
+    const lower = new Int32Array(2 * s.count), higher = new Int32Array(2 * s.count), ious = new Float64Array(2 * s.count)
+    lower.set(s.lower); higher.set(s.higher); ious.set(s.iou)
+    s.lower = lower; s.higher = higher; s.iou = ious
+  }
+  s.lower[s.count] = Math.min(p, q)
+  s.higher[s.count] = Math.max(p, q)
+  s.iou[s.count++] = iou
+}
+
+/**
+ * Every pair of boxes in positions `[start, end)` (one class) whose IoU is above `threshold` (≥ 0),
+ * into `out` (emptied first), found by a sweep along x: boxes in order of x1, each compared with the
+ * boxes that start before it ends. Positions and a quantised x1 share one number, so a native sort
+ * of a Float64Array orders them; a box's scan stops at the first box whose quantised x1 lies beyond
+ * its quantised x2, which cannot overlap it (nor can any later one), so no pair is missed.
+ */
+const overlapsAbove = (t: Table, start: number, end: number, threshold: number, out: Pairs): void => {
+  out.count = 0
+  const n = end - start
+  if (n < 2) return
+  let bits = Math.ceil(Math.log2(n))
+  while (2 ** bits < n) bits++
+  const slots = 2 ** bits
+  const scale = 2 ** (52 - bits)
+  const keys = new Float64Array(n)
+  for (let k = 0; k < n; k++) keys[k] = Math.floor((t.x1[start + k] ?? 0) * scale) * slots + k
+  keys.sort()
+  const order = new Int32Array(n)
+  const from = new Float64Array(n)
+  for (let a = 0; a < n; a++) {
+    const key = keys[a] ?? 0
+    const k = key % slots
+    order[a] = start + k
+    from[a] = (key - k) / slots
+  }
+  const { x1, y1, x2, y2, area } = t
+  for (let a = 0; a < n; a++) {
+    const p = order[a] ?? 0
+    const px1 = x1[p] ?? 0, py1 = y1[p] ?? 0, px2 = x2[p] ?? 0, py2 = y2[p] ?? 0, pa = area[p] ?? 0
+    const until = Math.floor(px2 * scale)
+    for (let b = a + 1; b < n && (from[b] ?? 0) <= until; b++) {
+      const q = order[b] ?? 0
+      // iouAt(t, p, q), with an early exit where it is 0.
+      const h = Math.min(py2, y2[q] ?? 0) - Math.max(py1, y1[q] ?? 0)
+      if (!(h > 0)) continue
+      const w = Math.min(px2, x2[q] ?? 0) - Math.max(px1, x1[q] ?? 0)
+      if (!(w > 0)) continue
+      const inter = w * h
+      if (inter === 0) continue
+      const iou = inter / (pa + (area[q] ?? 0) - inter)
+      if (iou > threshold) addPair(out, p, q, iou)
+    }
+  }
+}
+
 /** Greedy class-wise NMS. Output: classes ascending, each in the order kept (score descending). */
 export const nms = (t: Table, iouThreshold: number): Detections => {
   const boxes: Box[] = [], scores: number[] = [], labels: number[] = []
   const suppressed = new Uint8Array(t.size)
-  const near = new Int32Array(largestClass(t))
+  const found = pairs()
+  // Per position, its later boxes with IoU above the threshold (offsets into `later`).
+  const first = new Int32Array(t.size + 1)
+  let later = new Int32Array(0)
   for (let c = 0; c + 1 < t.groups.length; c++) {
     const start = t.groups[c] ?? 0, end = t.groups[c + 1] ?? 0
-    const g = gridOf(t, start, end)
+    overlapsAbove(t, start, end, iouThreshold, found)
+    if (later.length < found.count) later = new Int32Array(2 * found.count)
+    first.fill(0, start, end + 1)
+    for (let e = 0; e < found.count; e++) { const p = found.lower[e] ?? 0; first[p + 1] = (first[p + 1] ?? 0) + 1 }
+    // Offsets relative to the class: first[start] = 0.
+    for (let p = start; p < end; p++) first[p + 1] = (first[p + 1] ?? 0) + (first[p] ?? 0)
+    const fill = first.slice(start, end)
+    for (let e = 0; e < found.count; e++) {
+      const k = (found.lower[e] ?? 0) - start
+      later[fill[k] ?? 0] = found.higher[e] ?? 0
+      fill[k] = (fill[k] ?? 0) + 1
+    }
     for (let i = start; i < end; i++) {
       if (suppressed[i] === 1) continue
       boxes.push(boxAt(t, i)); scores.push(t.score[i] ?? 0); labels.push(t.label[i] ?? 0)
-      // Only later boxes can be suppressed by it; the grid leaves out those that cannot overlap it.
-      const found = query(g, t.x1[i] ?? 0, t.y1[i] ?? 0, t.x2[i] ?? 0, t.y2[i] ?? 0, near)
-      for (let f = 0; f < found; f++) {
-        const j = start + (near[f] ?? 0)
-        if (j > i && suppressed[j] === 0 && iouAt(t, i, j) > iouThreshold) suppressed[j] = 1
-      }
+      // Only later boxes can be suppressed by it.
+      for (let e = first[i] ?? 0, stop = first[i + 1] ?? 0; e < stop; e++) suppressed[later[e] ?? 0] = 1
     }
   }
   return { boxes, scores, labels }
@@ -112,6 +181,10 @@ export const nms = (t: Table, iouThreshold: number): Detections => {
  * order) and decays the scores of the boxes not yet taken by their IoU with it; every box takes its
  * turn, also one already decayed below the threshold (as ensemble-boxes does). Then keeps the boxes
  * whose decayed score is above `scoreThreshold`, in the order they were taken.
+ *
+ * Every box takes its turn, so every overlapping pair decays one of its boxes: the pairs are found
+ * once, with their decay factor (`1 − IoU` when the IoU is above the threshold (linear), or
+ * `exp(−IoU² / sigma)`; a pair without decay is left out), listed under both boxes.
  *
  * The next box comes from a max-heap of (key, rank), highest key first, then lowest rank, with one
  * entry per box not yet taken; a key is the box's score when it was (re)inserted. Scores only fall,
@@ -125,16 +198,37 @@ export const softNms = (
   const boxes: Box[] = [], scores: number[] = [], labels: number[] = []
   const linear = s.kernel === 'linear'
   const decayedOut = s.scores === 'decayed'
-  const { iouThreshold, sigma, scoreThreshold } = s
+  const { sigma, scoreThreshold } = s
   const current = t.score.slice()
   const taken = new Uint8Array(t.size)
   const most = largestClass(t)
-  const near = new Int32Array(most)
   const keys = new Float64Array(most)
   const ranks = new Int32Array(most)
+  const found = pairs()
+  // Per position, its overlapping boxes and their factors (offsets into `other` and `factor`).
+  const first = new Int32Array(t.size + 1)
+  let other = new Int32Array(0)
+  let factor = new Float64Array(0)
   for (let c = 0; c + 1 < t.groups.length; c++) {
     const start = t.groups[c] ?? 0, end = t.groups[c + 1] ?? 0
-    const g = gridOf(t, start, end)
+    // Linear decay acts above the threshold only; gaussian on every IoU > 0.
+    overlapsAbove(t, start, end, linear ? s.iouThreshold : 0, found)
+    if (other.length < 2 * found.count) { other = new Int32Array(4 * found.count); factor = new Float64Array(4 * found.count) }
+    first.fill(0, start, end + 1)
+    for (let e = 0; e < found.count; e++) {
+      const p = found.lower[e] ?? 0, q = found.higher[e] ?? 0
+      first[p + 1] = (first[p + 1] ?? 0) + 1
+      first[q + 1] = (first[q + 1] ?? 0) + 1
+    }
+    for (let p = start; p < end; p++) first[p + 1] = (first[p + 1] ?? 0) + (first[p] ?? 0)
+    const fill = first.slice(start, end)
+    for (let e = 0; e < found.count; e++) {
+      const p = found.lower[e] ?? 0, q = found.higher[e] ?? 0, ovr = found.iou[e] ?? 0
+      const f = linear ? 1 - ovr : Math.exp(-(ovr * ovr) / sigma)
+      const at = fill[p - start] ?? 0, bt = fill[q - start] ?? 0
+      other[at] = q; factor[at] = f; fill[p - start] = at + 1
+      other[bt] = p; factor[bt] = f; fill[q - start] = bt + 1
+    }
     // Ranks in canonical order are sorted by (score descending, rank ascending): already a heap.
     let size = end - start
     for (let k = 0; k < size; k++) { keys[k] = t.score[start + k] ?? 0; ranks[k] = k }
@@ -156,15 +250,9 @@ export const softNms = (
       if (now > scoreThreshold) {
         boxes.push(boxAt(t, i)); scores.push(decayedOut ? now : (t.score[i] ?? 0)); labels.push(t.label[i] ?? 0)
       }
-      const found = query(g, t.x1[i] ?? 0, t.y1[i] ?? 0, t.x2[i] ?? 0, t.y2[i] ?? 0, near)
-      for (let f = 0; f < found; f++) {
-        const j = start + (near[f] ?? 0)
-        if (taken[j] === 1) continue
-        const ovr = iouAt(t, i, j)
-        // ovr = 0 leaves the score as it is under both kernels (weight 1, exp(−0) = 1).
-        if (ovr === 0) continue
-        const before = current[j] ?? 0
-        current[j] = linear ? (ovr > iouThreshold ? (1 - ovr) * before : before) : Math.exp(-(ovr * ovr) / sigma) * before
+      for (let e = first[i] ?? 0, stop = first[i + 1] ?? 0; e < stop; e++) {
+        const j = other[e] ?? 0
+        if (taken[j] === 0) current[j] = (factor[e] ?? 1) * (current[j] ?? 0)
       }
     }
   }
