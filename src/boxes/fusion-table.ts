@@ -49,6 +49,100 @@ const columns = (n: number): Omit<Table, 'size' | 'groups'> => ({
 })
 
 /**
+ * Keys that carry a position in their low bits: for `n` positions, `slots` (a power of two ≥ n) and
+ * `scale` such that `q · slots + k` is an exact integer below 2⁵³ for every `q ≤ scale`, `k < n`.
+ * A native sort of such keys (a Float64Array's numeric sort) orders positions by `q`, then by `k`.
+ */
+export const keySpace = (n: number): { readonly slots: number; readonly scale: number } => {
+  let bits = Math.max(1, Math.ceil(Math.log2(Math.max(n, 1))))
+  while (2 ** bits < n) bits++
+  return { slots: 2 ** bits, scale: 2 ** (52 - bits) }
+}
+
+type Columns = ReturnType<typeof columns>
+
+/** The canonical order within a class: score descending, then coordinates, then larger weight, then view and index. */
+const canonical = (c: Columns) => (a: number, b: number): number =>
+  (c.score[b] ?? 0) - (c.score[a] ?? 0)
+  || (c.x1[a] ?? 0) - (c.x1[b] ?? 0) || (c.y1[a] ?? 0) - (c.y1[b] ?? 0) || (c.x2[a] ?? 0) - (c.x2[b] ?? 0) || (c.y2[a] ?? 0) - (c.y2[b] ?? 0)
+  || (c.weight[b] ?? 0) - (c.weight[a] ?? 0) || (c.view[a] ?? 0) - (c.view[b] ?? 0) || (c.index[a] ?? 0) - (c.index[b] ?? 0)
+
+/** Sorts `out[from … to)` (boxes of one class) by the canonical order. */
+const sortRange = (out: Int32Array, from: number, to: number, before: (a: number, b: number) => number): void => {
+  if (to - from < 2) return
+  out.set(Array.from(out.subarray(from, to)).sort(before), from)
+}
+
+/**
+ * The boxes `0 … n − 1` of `c` in table order: classes ascending (−0 and 0 are one class, as a Map
+ * key would make them), each in canonical order. The order is total, so this is the permutation any
+ * correct sort gives; it is found without calling a comparator per pair: the classes by a counting
+ * sort, each class by a native sort of keys holding a quantised score (monotone: a higher score never
+ * gets a lower key) and the position, and only boxes whose quantised scores tie — equal scores, or
+ * nearly equal ones — are sorted with the comparator.
+ */
+const canonicalOrder = (c: Columns, n: number): Int32Array => {
+  const before = canonical(c)
+  // The classes: distinct labels, ascending.
+  const labels = c.label.slice(0, n).sort()
+  const classes: number[] = []
+  for (const l of labels) if (classes.length === 0 || l !== classes[classes.length - 1]) classes.push(l)
+  const classOf = new Int32Array(n)
+  const starts = new Int32Array(classes.length + 1)
+  for (let r = 0; r < n; r++) {
+    const l = c.label[r] ?? 0
+    let lo = 0, hi = classes.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((classes[mid] ?? 0) < l) lo = mid + 1
+      else hi = mid
+    }
+    classOf[r] = lo
+    starts[lo + 1] = (starts[lo + 1] ?? 0) + 1
+  }
+  for (let k = 0; k < classes.length; k++) starts[k + 1] = (starts[k + 1] ?? 0) + (starts[k] ?? 0)
+  const byClass = new Int32Array(n)
+  const fill = starts.slice(0, classes.length)
+  for (let r = 0; r < n; r++) {
+    const k = classOf[r] ?? 0
+    byClass[fill[k] ?? 0] = r
+    fill[k] = (fill[k] ?? 0) + 1
+  }
+  const out = new Int32Array(n)
+  for (let k = 0; k < classes.length; k++) {
+    const from = starts[k] ?? 0, to = starts[k + 1] ?? 0, size = to - from
+    let top = 0
+    for (let a = from; a < to; a++) top = Math.max(top, c.score[byClass[a] ?? 0] ?? 0)
+    if (!(top > 0 && top < Number.POSITIVE_INFINITY)) {
+      // All scores 0 (or out of the keys' range): the comparator decides alone.
+      out.set(byClass.subarray(from, to), from)
+      sortRange(out, from, to, before)
+      continue
+    }
+    const { slots, scale } = keySpace(size)
+    const keys = new Float64Array(size)
+    // Descending score: the key grows as the score falls.
+    for (let a = 0; a < size; a++) keys[a] = (scale - Math.floor(((c.score[byClass[from + a] ?? 0] ?? 0) / top) * scale)) * slots + a
+    keys.sort()
+    let runStart = 0
+    let runQ = -1
+    for (let a = 0; a < size; a++) {
+      const key = keys[a] ?? 0
+      const slot = key % slots
+      const q = (key - slot) / slots
+      out[from + a] = byClass[from + slot] ?? 0
+      if (q !== runQ) {
+        sortRange(out, from + runStart, from + a, before)
+        runStart = a
+        runQ = q
+      }
+    }
+    sortRange(out, from + runStart, to, before)
+  }
+  return out
+}
+
+/**
  * The table of checked views: every box clipped to the unit square, zero-area boxes and (nmw, wbf)
  * boxes scored below `skipThreshold` dropped, scores weighted as the method says, sorted into
  * classes and canonical order.
@@ -86,14 +180,10 @@ export const tableOf = (views: readonly Detections[], o: Resolved): Table => {
       n++
     }
   }
-  // Class ascending, then the canonical order; a total order, so any sort gives the same permutation.
-  const { label: L, score: S, x1: X1, y1: Y1, x2: X2, y2: Y2, weight: W, view: V, index: I } = raw
-  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) =>
-    (L[a] ?? 0) - (L[b] ?? 0) || (S[b] ?? 0) - (S[a] ?? 0)
-    || (X1[a] ?? 0) - (X1[b] ?? 0) || (Y1[a] ?? 0) - (Y1[b] ?? 0) || (X2[a] ?? 0) - (X2[b] ?? 0) || (Y2[a] ?? 0) - (Y2[b] ?? 0)
-    || (W[b] ?? 0) - (W[a] ?? 0) || (V[a] ?? 0) - (V[b] ?? 0) || (I[a] ?? 0) - (I[b] ?? 0))
+  const order = canonicalOrder(raw, n)
   const sorted = columns(n)
   const starts: number[] = []
+  // `k` is the p-th box in canonical order.
   for (let p = 0; p < n; p++) {
     const k = order[p] ?? 0
     sorted.x1[p] = raw.x1[k] ?? 0; sorted.y1[p] = raw.y1[k] ?? 0; sorted.x2[p] = raw.x2[k] ?? 0; sorted.y2[p] = raw.y2[k] ?? 0
