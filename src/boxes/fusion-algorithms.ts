@@ -17,8 +17,8 @@
  */
 import type { Box, Detections } from './detections.js'
 import type { ConfidenceRule } from './fusion-options.js'
-import { sortedSum, type Table } from './fusion-table.js'
-import { cellOf, grid, insert, insertCells, query } from './grid.js'
+import { keySpace, sortedSum, type Table } from './fusion-table.js'
+import { cellOf, grid, insert, insertCells, query, type Grid } from './grid.js'
 
 export { sortedSum } from './fusion-table.js'
 
@@ -85,7 +85,10 @@ interface Pairs {
   higher: Int32Array
   iou: Float64Array
 }
-const pairs = (): Pairs => ({ count: 0, lower: new Int32Array(256), higher: new Int32Array(256), iou: new Float64Array(256) })
+const pairs = (capacity: number): Pairs => {
+  const n = Math.max(16, capacity)
+  return { count: 0, lower: new Int32Array(n), higher: new Int32Array(n), iou: new Float64Array(n) }
+}
 
 const addPair = (s: Pairs, p: number, q: number, iou: number): void => {
   if (s.count === s.iou.length) {
@@ -109,68 +112,66 @@ const overlapsAbove = (t: Table, start: number, end: number, threshold: number, 
   out.count = 0
   const n = end - start
   if (n < 2) return
-  let bits = Math.ceil(Math.log2(n))
-  while (2 ** bits < n) bits++
-  const slots = 2 ** bits
-  const scale = 2 ** (52 - bits)
+  const { slots, scale } = keySpace(n)
   const keys = new Float64Array(n)
   for (let k = 0; k < n; k++) keys[k] = Math.floor((t.x1[start + k] ?? 0) * scale) * slots + k
   keys.sort()
-  const order = new Int32Array(n)
-  const from = new Float64Array(n)
+  // The boxes in sweep order, copied so that the scan reads memory in order.
+  const at = new Int32Array(n), from = new Float64Array(n)
+  const x1 = new Float64Array(n), y1 = new Float64Array(n), x2 = new Float64Array(n), y2 = new Float64Array(n), area = new Float64Array(n)
   for (let a = 0; a < n; a++) {
     const key = keys[a] ?? 0
     const k = key % slots
-    order[a] = start + k
+    const p = start + k
+    at[a] = p
     from[a] = (key - k) / slots
+    x1[a] = t.x1[p] ?? 0; y1[a] = t.y1[p] ?? 0; x2[a] = t.x2[p] ?? 0; y2[a] = t.y2[p] ?? 0; area[a] = t.area[p] ?? 0
   }
-  const { x1, y1, x2, y2, area } = t
   for (let a = 0; a < n; a++) {
-    const p = order[a] ?? 0
-    const px1 = x1[p] ?? 0, py1 = y1[p] ?? 0, px2 = x2[p] ?? 0, py2 = y2[p] ?? 0, pa = area[p] ?? 0
-    const until = Math.floor(px2 * scale)
+    const ax1 = x1[a] ?? 0, ay1 = y1[a] ?? 0, ax2 = x2[a] ?? 0, ay2 = y2[a] ?? 0, aa = area[a] ?? 0
+    const until = Math.floor(ax2 * scale)
     for (let b = a + 1; b < n && (from[b] ?? 0) <= until; b++) {
-      const q = order[b] ?? 0
-      // iouAt(t, p, q), with an early exit where it is 0.
-      const h = Math.min(py2, y2[q] ?? 0) - Math.max(py1, y1[q] ?? 0)
+      // iouAt of the two boxes, with an early exit where it is 0.
+      const h = Math.min(ay2, y2[b] ?? 0) - Math.max(ay1, y1[b] ?? 0)
       if (!(h > 0)) continue
-      const w = Math.min(px2, x2[q] ?? 0) - Math.max(px1, x1[q] ?? 0)
+      const w = Math.min(ax2, x2[b] ?? 0) - Math.max(ax1, x1[b] ?? 0)
       if (!(w > 0)) continue
       const inter = w * h
       if (inter === 0) continue
-      const iou = inter / (pa + (area[q] ?? 0) - inter)
-      if (iou > threshold) addPair(out, p, q, iou)
+      const iou = inter / (aa + (area[b] ?? 0) - inter)
+      if (iou > threshold) addPair(out, at[a] ?? 0, at[b] ?? 0, iou)
     }
   }
 }
 
-/** Greedy class-wise NMS. Output: classes ascending, each in the order kept (score descending). */
+/** A grid holding the boxes of positions `[start, end)` of a table, as entries `0 … end − start − 1` (their ranks). */
+const gridOf = (t: Table, start: number, end: number): Grid => {
+  const g = grid(end - start)
+  for (let p = start; p < end; p++) insert(g, p - start, t.x1[p] ?? 0, t.y1[p] ?? 0, t.x2[p] ?? 0, t.y2[p] ?? 0)
+  return g
+}
+
+/**
+ * Greedy class-wise NMS. Output: classes ascending, each in the order kept (score descending).
+ * Only the boxes kept look for the boxes they suppress, on a grid (about half the boxes are kept
+ * on the benchmark's scene, where this beats finding every overlapping pair as soft-NMS does).
+ */
 export const nms = (t: Table, iouThreshold: number): Detections => {
   const boxes: Box[] = [], scores: number[] = [], labels: number[] = []
   const suppressed = new Uint8Array(t.size)
-  const found = pairs()
-  // Per position, its later boxes with IoU above the threshold (offsets into `later`).
-  const first = new Int32Array(t.size + 1)
-  let later = new Int32Array(0)
+  const near = new Int32Array(largestClass(t))
   for (let c = 0; c + 1 < t.groups.length; c++) {
     const start = t.groups[c] ?? 0, end = t.groups[c + 1] ?? 0
-    overlapsAbove(t, start, end, iouThreshold, found)
-    if (later.length < found.count) later = new Int32Array(2 * found.count)
-    first.fill(0, start, end + 1)
-    for (let e = 0; e < found.count; e++) { const p = found.lower[e] ?? 0; first[p + 1] = (first[p + 1] ?? 0) + 1 }
-    // Offsets relative to the class: first[start] = 0.
-    for (let p = start; p < end; p++) first[p + 1] = (first[p + 1] ?? 0) + (first[p] ?? 0)
-    const fill = first.slice(start, end)
-    for (let e = 0; e < found.count; e++) {
-      const k = (found.lower[e] ?? 0) - start
-      later[fill[k] ?? 0] = found.higher[e] ?? 0
-      fill[k] = (fill[k] ?? 0) + 1
-    }
+    const g = gridOf(t, start, end)
     for (let i = start; i < end; i++) {
       if (suppressed[i] === 1) continue
       boxes.push(boxAt(t, i)); scores.push(t.score[i] ?? 0); labels.push(t.label[i] ?? 0)
-      // Only later boxes can be suppressed by it.
-      for (let e = first[i] ?? 0, stop = first[i + 1] ?? 0; e < stop; e++) suppressed[later[e] ?? 0] = 1
+      // Only later boxes can be suppressed by it; the grid leaves out those that cannot overlap it.
+      const found = query(g, t.x1[i] ?? 0, t.y1[i] ?? 0, t.x2[i] ?? 0, t.y2[i] ?? 0, near)
+      for (let f = 0; f < found; f++) {
+        const j = start + (near[f] ?? 0)
+        if (j > i && suppressed[j] === 0 && iouAt(t, i, j) > iouThreshold) suppressed[j] = 1
+      }
     }
   }
   return { boxes, scores, labels }
@@ -204,7 +205,8 @@ export const softNms = (
   const most = largestClass(t)
   const keys = new Float64Array(most)
   const ranks = new Int32Array(most)
-  const found = pairs()
+  // A few dozen overlapping pairs per box in crowded scenes; the list grows when needed.
+  const found = pairs(16 * most)
   // Per position, its overlapping boxes and their factors (offsets into `other` and `factor`).
   const first = new Int32Array(t.size + 1)
   let other = new Int32Array(0)
