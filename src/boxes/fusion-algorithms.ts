@@ -17,7 +17,7 @@
  */
 import type { Box, Detections } from './detections.js'
 import type { ConfidenceRule } from './fusion-options.js'
-import { keySpace, sortedSum, type Table } from './fusion-table.js'
+import { keySpace, sortByScore, sortedSum, type Table } from './fusion-table.js'
 import { cellOf, grid, insert, insertCells, query, type Grid } from './grid.js'
 
 export { sortedSum } from './fusion-table.js'
@@ -59,12 +59,13 @@ const made = (): Made => ({ boxes: [], scores: [], labels: [] })
 /** Highest score first; ties keep the order made (class ascending, then creation), as a stable sort does. */
 const byScore = (m: Made): Detections => {
   const { scores } = m
-  const order = Array.from({ length: scores.length }, (_, k) => k).sort((a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b)
-  return {
-    boxes: order.map((k) => m.boxes[k] ?? [0, 0, 0, 0]),
-    scores: order.map((k) => scores[k] ?? 0),
-    labels: order.map((k) => m.labels[k] ?? 0),
+  const order = Int32Array.from({ length: scores.length }, (_, k) => k)
+  sortByScore(order, scores, (a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b)
+  const boxes: Box[] = [], sorted: number[] = [], labels: number[] = []
+  for (const k of order) {
+    boxes.push(m.boxes[k] ?? [0, 0, 0, 0]); sorted.push(scores[k] ?? 0); labels.push(m.labels[k] ?? 0)
   }
+  return { boxes, scores: sorted, labels }
 }
 
 /** The size of the largest class: scratch for grid queries. */

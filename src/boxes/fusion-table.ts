@@ -67,19 +67,61 @@ const canonical = (c: Columns) => (a: number, b: number): number =>
   || (c.x1[a] ?? 0) - (c.x1[b] ?? 0) || (c.y1[a] ?? 0) - (c.y1[b] ?? 0) || (c.x2[a] ?? 0) - (c.x2[b] ?? 0) || (c.y2[a] ?? 0) - (c.y2[b] ?? 0)
   || (c.weight[b] ?? 0) - (c.weight[a] ?? 0) || (c.view[a] ?? 0) - (c.view[b] ?? 0) || (c.index[a] ?? 0) - (c.index[b] ?? 0)
 
-/** Sorts `out[from … to)` (boxes of one class) by the canonical order. */
-const sortRange = (out: Int32Array, from: number, to: number, before: (a: number, b: number) => number): void => {
+/** Sorts `items[from … to)` by `before`. */
+const sortRange = (items: Int32Array, from: number, to: number, before: (a: number, b: number) => number): void => {
   if (to - from < 2) return
-  out.set(Array.from(out.subarray(from, to)).sort(before), from)
+  items.set(Array.from(items.subarray(from, to)).sort(before), from)
+}
+
+/**
+ * Sorts `items` in place by `before`, a total order whose first key is `score[item]` descending,
+ * without calling `before` per pair: a native sort of keys holding a quantised score (monotone: a
+ * higher score never gets a lower key) and the position orders them, and only items whose quantised
+ * scores tie — equal scores, or nearly equal ones — are sorted with `before`. So the result is the
+ * one permutation `before` defines.
+ */
+export const sortByScore = (items: Int32Array, score: ArrayLike<number>, before: (a: number, b: number) => number): void => {
+  const size = items.length
+  if (size < 2) return
+  let top = 0
+  let low = 0
+  for (let a = 0; a < size; a++) {
+    const v = score[items[a] ?? 0] ?? 0
+    top = Math.max(top, v)
+    low = Math.min(low, v)
+  }
+  if (!(top > 0 && top < Number.POSITIVE_INFINITY && low >= 0)) {
+    // All scores 0 (or outside the keys' range): the comparator decides alone.
+    sortRange(items, 0, size, before)
+    return
+  }
+  const { slots, scale } = keySpace(size)
+  const keys = new Float64Array(size)
+  // Descending score: the key grows as the score falls.
+  for (let a = 0; a < size; a++) keys[a] = (scale - Math.floor(((score[items[a] ?? 0] ?? 0) / top) * scale)) * slots + a
+  keys.sort()
+  const given = items.slice()
+  let runStart = 0
+  let runQ = -1
+  for (let a = 0; a < size; a++) {
+    const key = keys[a] ?? 0
+    const slot = key % slots
+    const q = (key - slot) / slots
+    items[a] = given[slot] ?? 0
+    if (q !== runQ) {
+      sortRange(items, runStart, a, before)
+      runStart = a
+      runQ = q
+    }
+  }
+  sortRange(items, runStart, size, before)
 }
 
 /**
  * The boxes `0 … n − 1` of `c` in table order: classes ascending (−0 and 0 are one class, as a Map
  * key would make them), each in canonical order. The order is total, so this is the permutation any
  * correct sort gives; it is found without calling a comparator per pair: the classes by a counting
- * sort, each class by a native sort of keys holding a quantised score (monotone: a higher score never
- * gets a lower key) and the position, and only boxes whose quantised scores tie — equal scores, or
- * nearly equal ones — are sorted with the comparator.
+ * sort, each class by {@link sortByScore}.
  */
 const canonicalOrder = (c: Columns, n: number): Int32Array => {
   const before = canonical(c)
@@ -108,38 +150,8 @@ const canonicalOrder = (c: Columns, n: number): Int32Array => {
     byClass[fill[k] ?? 0] = r
     fill[k] = (fill[k] ?? 0) + 1
   }
-  const out = new Int32Array(n)
-  for (let k = 0; k < classes.length; k++) {
-    const from = starts[k] ?? 0, to = starts[k + 1] ?? 0, size = to - from
-    let top = 0
-    for (let a = from; a < to; a++) top = Math.max(top, c.score[byClass[a] ?? 0] ?? 0)
-    if (!(top > 0 && top < Number.POSITIVE_INFINITY)) {
-      // All scores 0 (or out of the keys' range): the comparator decides alone.
-      out.set(byClass.subarray(from, to), from)
-      sortRange(out, from, to, before)
-      continue
-    }
-    const { slots, scale } = keySpace(size)
-    const keys = new Float64Array(size)
-    // Descending score: the key grows as the score falls.
-    for (let a = 0; a < size; a++) keys[a] = (scale - Math.floor(((c.score[byClass[from + a] ?? 0] ?? 0) / top) * scale)) * slots + a
-    keys.sort()
-    let runStart = 0
-    let runQ = -1
-    for (let a = 0; a < size; a++) {
-      const key = keys[a] ?? 0
-      const slot = key % slots
-      const q = (key - slot) / slots
-      out[from + a] = byClass[from + slot] ?? 0
-      if (q !== runQ) {
-        sortRange(out, from + runStart, from + a, before)
-        runStart = a
-        runQ = q
-      }
-    }
-    sortRange(out, from + runStart, to, before)
-  }
-  return out
+  for (let k = 0; k < classes.length; k++) sortByScore(byClass.subarray(starts[k] ?? 0, starts[k + 1] ?? 0), c.score, before)
+  return byClass
 }
 
 /**
