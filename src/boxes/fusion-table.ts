@@ -43,10 +43,15 @@ export const sortedSum = (values: readonly number[]): number => [...values].sort
 const clip = (v: number): number => Math.min(Math.max(v, 0), 1)
 
 /** Columns for `n` boxes. */
-const columns = (n: number): Omit<Table, 'size' | 'groups'> => ({
-  x1: new Float64Array(n), y1: new Float64Array(n), x2: new Float64Array(n), y2: new Float64Array(n), area: new Float64Array(n),
-  score: new Float64Array(n), weight: new Float64Array(n), view: new Int32Array(n), index: new Int32Array(n), label: new Float64Array(n),
-})
+const columns = (n: number): Omit<Table, 'size' | 'groups'> => {
+  // Two allocations, not ten: the columns are views of one buffer per element type.
+  const f = new Float64Array(8 * n), i = new Int32Array(2 * n)
+  const at = (k: number): Float64Array => f.subarray(k * n, (k + 1) * n)
+  return {
+    x1: at(0), y1: at(1), x2: at(2), y2: at(3), area: at(4), score: at(5), weight: at(6), label: at(7),
+    view: i.subarray(0, n), index: i.subarray(n, 2 * n),
+  }
+}
 
 /**
  * Keys that carry a position in their low bits: for `n` positions, `slots` (a power of two ≥ n) and
@@ -118,6 +123,39 @@ export const sortByScore = (items: Int32Array, score: ArrayLike<number>, before:
 }
 
 /**
+ * The number of distinct labels among `label[0 … n)` and each box's class: the rank of its label
+ * among them (−0 and 0 are one label). Small labels (the usual class ids) index a table directly;
+ * others are found by binary search in the sorted distinct labels.
+ */
+const classesOf = (label: Float64Array, n: number): { readonly classes: number; readonly classOf: Int32Array } => {
+  const classOf = new Int32Array(n)
+  let most = 0
+  for (let r = 0; r < n; r++) most = Math.max(most, label[r] ?? 0)
+  if (most < 4 * n + 256) {
+    const rank = new Int32Array(most + 1)
+    for (let r = 0; r < n; r++) rank[label[r] ?? 0] = 1
+    let classes = 0
+    for (let l = 0; l <= most; l++) if (rank[l] === 1) rank[l] = ++classes
+    for (let r = 0; r < n; r++) classOf[r] = (rank[label[r] ?? 0] ?? 1) - 1
+    return { classes, classOf }
+  }
+  const sorted = label.slice(0, n).sort()
+  const distinct: number[] = []
+  for (const l of sorted) if (distinct.length === 0 || l !== distinct[distinct.length - 1]) distinct.push(l)
+  for (let r = 0; r < n; r++) {
+    const l = label[r] ?? 0
+    let lo = 0, hi = distinct.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((distinct[mid] ?? 0) < l) lo = mid + 1
+      else hi = mid
+    }
+    classOf[r] = lo
+  }
+  return { classes: distinct.length, classOf }
+}
+
+/**
  * The boxes `0 … n − 1` of `c` in table order: classes ascending (−0 and 0 are one class, as a Map
  * key would make them), each in canonical order. The order is total, so this is the permutation any
  * correct sort gives; it is found without calling a comparator per pair: the classes by a counting
@@ -125,32 +163,22 @@ export const sortByScore = (items: Int32Array, score: ArrayLike<number>, before:
  */
 const canonicalOrder = (c: Columns, n: number): Int32Array => {
   const before = canonical(c)
-  // The classes: distinct labels, ascending.
-  const labels = c.label.slice(0, n).sort()
-  const classes: number[] = []
-  for (const l of labels) if (classes.length === 0 || l !== classes[classes.length - 1]) classes.push(l)
-  const classOf = new Int32Array(n)
-  const starts = new Int32Array(classes.length + 1)
+  // The classes: distinct labels, ascending, and each box's class.
+  const { classes, classOf } = classesOf(c.label, n)
+  const starts = new Int32Array(classes + 1)
   for (let r = 0; r < n; r++) {
-    const l = c.label[r] ?? 0
-    let lo = 0, hi = classes.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((classes[mid] ?? 0) < l) lo = mid + 1
-      else hi = mid
-    }
-    classOf[r] = lo
-    starts[lo + 1] = (starts[lo + 1] ?? 0) + 1
+    const k = classOf[r] ?? 0
+    starts[k + 1] = (starts[k + 1] ?? 0) + 1
   }
-  for (let k = 0; k < classes.length; k++) starts[k + 1] = (starts[k + 1] ?? 0) + (starts[k] ?? 0)
+  for (let k = 0; k < classes; k++) starts[k + 1] = (starts[k + 1] ?? 0) + (starts[k] ?? 0)
   const byClass = new Int32Array(n)
-  const fill = starts.slice(0, classes.length)
+  const fill = starts.slice(0, classes)
   for (let r = 0; r < n; r++) {
     const k = classOf[r] ?? 0
     byClass[fill[k] ?? 0] = r
     fill[k] = (fill[k] ?? 0) + 1
   }
-  for (let k = 0; k < classes.length; k++) sortByScore(byClass.subarray(starts[k] ?? 0, starts[k + 1] ?? 0), c.score, before)
+  for (let k = 0; k < classes; k++) sortByScore(byClass.subarray(starts[k] ?? 0, starts[k + 1] ?? 0), c.score, before)
   return byClass
 }
 
