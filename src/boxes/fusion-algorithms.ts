@@ -58,12 +58,12 @@ const made = (): Made => ({ boxes: [], scores: [], labels: [] })
 
 /** Highest score first; ties keep the order made (class ascending, then creation), as a stable sort does. */
 const byScore = (m: Made): Detections => {
-  const { scores } = m
+  const scores = Float64Array.from(m.scores)
   const order = Int32Array.from({ length: scores.length }, (_, k) => k)
   sortByScore(order, scores, (a, b) => (scores[b] ?? 0) - (scores[a] ?? 0) || a - b)
   const boxes: Box[] = [], sorted: number[] = [], labels: number[] = []
   for (const k of order) {
-    boxes.push(m.boxes[k] ?? [0, 0, 0, 0]); sorted.push(scores[k] ?? 0); labels.push(m.labels[k] ?? 0)
+    boxes.push(m.boxes[k] ?? [0, 0, 0, 0]); sorted.push(m.scores[k] ?? 0); labels.push(m.labels[k] ?? 0)
   }
   return { boxes, scores: sorted, labels }
 }

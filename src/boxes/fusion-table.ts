@@ -85,7 +85,7 @@ const sortRange = (items: Int32Array, from: number, to: number, before: (a: numb
  * scores tie — equal scores, or nearly equal ones — are sorted with `before`. So the result is the
  * one permutation `before` defines.
  */
-export const sortByScore = (items: Int32Array, score: ArrayLike<number>, before: (a: number, b: number) => number): void => {
+export const sortByScore = (items: Int32Array, score: Float64Array, before: (a: number, b: number) => number): void => {
   const size = items.length
   if (size < 2) return
   let top = 0
@@ -182,6 +182,9 @@ const canonicalOrder = (c: Columns, n: number): Int32Array => {
   return byClass
 }
 
+/** How a method weights scores by view weights w (fusion-options.ts): s·w, s·(w / max w), s, s·w / Σw. */
+const Weighting = { byWeight: 0, byHeaviest: 1, none: 2, byTotal: 3 } as const
+
 /**
  * The table of checked views: every box clipped to the unit square, zero-area boxes and (nmw, wbf)
  * boxes scored below `skipThreshold` dropped, scores weighted as the method says, sorted into
@@ -196,27 +199,30 @@ export const tableOf = (views: readonly Detections[], o: Resolved): Table => {
   for (const d of views) count += d.boxes.length
   // In view order first; sorted into `sorted` below.
   const raw = columns(count)
+  // How scores are weighted, decided once (the loop below runs once per box).
+  const weighting = o.method === 'wbf' ? Weighting.byWeight : o.method === 'nmw' ? Weighting.byHeaviest : o.weights === undefined ? Weighting.none : Weighting.byTotal
   let n = 0
   for (let view = 0; view < views.length; view++) {
     const d = views[view]
     if (d === undefined) continue
     const w = weights[view] ?? 1
-    for (let index = 0; index < d.boxes.length; index++) {
-      const s = d.scores[index] ?? 0
+    const { boxes, scores, labels } = d
+    for (let index = 0; index < boxes.length; index++) {
+      const s = scores[index] ?? 0
       if (s < skip) continue
-      const b = d.boxes[index]
+      const b = boxes[index]
       if (b === undefined) continue
       const x1 = clip(b[0]), y1 = clip(b[1]), x2 = clip(b[2]), y2 = clip(b[3])
       const area = (x2 - x1) * (y2 - y1)
       if (area === 0) continue
       raw.x1[n] = x1; raw.y1[n] = y1; raw.x2[n] = x2; raw.y2[n] = y2; raw.area[n] = area
-      raw.score[n] = o.method === 'wbf' ? s * w
-        : o.method === 'nmw' ? s * (w / heaviest)
-          : o.weights === undefined ? s : (s * w) / total
+      raw.score[n] = weighting === Weighting.byWeight ? s * w
+        : weighting === Weighting.byHeaviest ? s * (w / heaviest)
+          : weighting === Weighting.none ? s : (s * w) / total
       raw.weight[n] = w
       raw.view[n] = view
       raw.index[n] = index
-      raw.label[n] = d.labels[index] ?? 0
+      raw.label[n] = labels[index] ?? 0
       n++
     }
   }
