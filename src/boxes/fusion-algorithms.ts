@@ -106,26 +106,26 @@ const addPair = (s: Pairs, p: number, q: number, iou: number): void => {
  * Every pair of boxes in positions `[start, end)` (one class) whose IoU is above `threshold` (≥ 0),
  * into `out` (emptied first), found by a sweep along x: boxes in order of x1, each compared with the
  * boxes that start before it ends. Positions and a quantised x1 share one number, so a native sort
- * of a Float64Array orders them; a box's scan stops at the first box whose quantised x1 lies beyond
+ * of an Int32Array orders them; a box's scan stops at the first box whose quantised x1 lies beyond
  * its quantised x2, which cannot overlap it (nor can any later one), so no pair is missed.
  */
 const overlapsAbove = (t: Table, start: number, end: number, threshold: number, out: Pairs): void => {
   out.count = 0
   const n = end - start
   if (n < 2) return
-  const { slots, scale } = keySpace(n)
-  const keys = new Float64Array(n)
+  const { bits, slots, scale } = keySpace(n)
+  const keys = new Int32Array(n)
   for (let k = 0; k < n; k++) keys[k] = Math.floor((t.x1[start + k] ?? 0) * scale) * slots + k
   keys.sort()
   // The boxes in sweep order, copied so that the scan reads memory in order.
-  const at = new Int32Array(n), from = new Float64Array(n)
+  const at = new Int32Array(n), from = new Int32Array(n)
   const x1 = new Float64Array(n), y1 = new Float64Array(n), x2 = new Float64Array(n), y2 = new Float64Array(n), area = new Float64Array(n)
   for (let a = 0; a < n; a++) {
     const key = keys[a] ?? 0
-    const k = key % slots
+    const k = key & (slots - 1)
     const p = start + k
     at[a] = p
-    from[a] = (key - k) / slots
+    from[a] = key >> bits
     x1[a] = t.x1[p] ?? 0; y1[a] = t.y1[p] ?? 0; x2[a] = t.x2[p] ?? 0; y2[a] = t.y2[p] ?? 0; area[a] = t.area[p] ?? 0
   }
   for (let a = 0; a < n; a++) {

@@ -54,14 +54,16 @@ const columns = (n: number): Omit<Table, 'size' | 'groups'> => {
 }
 
 /**
- * Keys that carry a position in their low bits: for `n` positions, `slots` (a power of two ≥ n) and
- * `scale` such that `q · slots + k` is an exact integer below 2⁵³ for every `q ≤ scale`, `k < n`.
- * A native sort of such keys (a Float64Array's numeric sort) orders positions by `q`, then by `k`.
+ * Keys that carry a position in their low bits: for `n` positions (n < 2²⁹), `bits` with
+ * `slots = 2^bits ≥ n`, and `scale` such that `q · slots + k` fits an Int32Array (below 2³¹) for
+ * every integer `q ≤ scale` and `k < n`. A native sort of such keys (an Int32Array's numeric sort,
+ * several times faster than a comparator or a Float64Array) orders positions by `q`, then by `k`;
+ * `key & (slots − 1)` is the position and `key >> bits` is `q`.
  */
-export const keySpace = (n: number): { readonly slots: number; readonly scale: number } => {
-  let bits = Math.max(1, Math.ceil(Math.log2(Math.max(n, 1))))
+export const keySpace = (n: number): { readonly bits: number; readonly slots: number; readonly scale: number } => {
+  let bits = Math.max(1, Math.ceil(Math.log2(Math.max(n, 2))))
   while (2 ** bits < n) bits++
-  return { slots: 2 ** bits, scale: 2 ** (52 - bits) }
+  return { bits, slots: 2 ** bits, scale: 2 ** (30 - bits) }
 }
 
 type Columns = ReturnType<typeof columns>
@@ -100,8 +102,8 @@ export const sortByScore = (items: Int32Array, score: Float64Array, before: (a: 
     sortRange(items, 0, size, before)
     return
   }
-  const { slots, scale } = keySpace(size)
-  const keys = new Float64Array(size)
+  const { bits, slots, scale } = keySpace(size)
+  const keys = new Int32Array(size)
   // Descending score: the key grows as the score falls.
   for (let a = 0; a < size; a++) keys[a] = (scale - Math.floor(((score[items[a] ?? 0] ?? 0) / top) * scale)) * slots + a
   keys.sort()
@@ -110,8 +112,8 @@ export const sortByScore = (items: Int32Array, score: Float64Array, before: (a: 
   let runQ = -1
   for (let a = 0; a < size; a++) {
     const key = keys[a] ?? 0
-    const slot = key % slots
-    const q = (key - slot) / slots
+    const slot = key & (slots - 1)
+    const q = key >> bits
     items[a] = given[slot] ?? 0
     if (q !== runQ) {
       sortRange(items, runStart, a, before)
