@@ -194,16 +194,17 @@ const rowCacheSlots = (rows: { readonly taps: number; readonly index: Int32Array
 }
 
 /**
- * A separable resample whose output rows each read one frame row (no turn after the resample),
- * in two passes: each source row the taps name is resampled along its columns once, into a small
- * cache of float64 rows, and every output value is then the weighted sum of its column in the
- * cached rows. The per-pixel form reads `rowTaps × colTaps` source values per output and repeats
- * the column pass for every output row that shares a source row (about 1.5× for a 1.5× upscale);
- * here each output reads `rowTaps` cached values. The sums are the same float64 operations in the
- * same order, so the values are bit-identical to the per-pixel form.
+ * A separable resample in two passes, when each output row — or, after a quarter turn, each output
+ * column — reads one frame row: each source row the taps name is resampled along its columns once,
+ * into a small cache of float64 rows, and every output value is then the weighted sum of its
+ * column in the cached rows. The per-pixel form reads `rowTaps × colTaps` source values per output
+ * and repeats the column pass for every output row that shares a source row (about 1.5× for a 1.5×
+ * upscale); here each output reads `rowTaps` cached values. The sums are the same float64
+ * operations in the same order, so the values are bit-identical to the per-pixel form. After a
+ * turn the outputs of one frame row are a column of the view: written a column at a time.
  */
 const cachedRowsBody = (k: GatherKernel, resample: NonNullable<GatherKernel['resample']>, slots: number): string => {
-  const pre = k.pre
+  const { pre, post } = k
   const rowTaps = resample.rows.taps
   const colTaps = resample.cols.taps
   const aStride = pre.ii * k.inWidth + pre.ji
@@ -211,6 +212,12 @@ const cachedRowsBody = (k: GatherKernel, resample: NonNullable<GatherKernel['res
   const origin = pre.i0 * k.inWidth + pre.j0
   // Width of the resample's output frame: the column pass fills every position of it.
   const frameWidth = resample.cols.index.length / colTaps
+  // Frame row a = aStep·line + i0 for output line `line` (a row, or a column after a turn), and
+  // frame column b = bStep·n + j0 for the n-th output along that line, at o = line·lineStep + n·outStep.
+  const turned = post.ii === 0
+  const [lines, along] = turned ? [k.outWidth, k.outHeight] : [k.outHeight, k.outWidth]
+  const [aStep, bStep] = turned ? [post.ij, post.ji] : [post.ii, post.jj]
+  const [lineStep, outStep] = turned ? [1, k.outWidth] : [k.outWidth, 1]
   const taps = (count: number, each: (t: number) => string, join: string): string => Array.from({ length: count }, (_, t) => each(t)).join(join)
   const columnSum = taps(colTaps, (u) => `inner += src[ra + colIndex[c + ${int(u)}] * ${int(bStride)}] * colWeight[c + ${int(u)}];`, ' ')
   const rowSum = taps(rowTaps, (t) => `x += cache[row${int(t)} + b] * weight${int(t)};`, ' ')
@@ -222,8 +229,8 @@ const cachedRowsBody = (k: GatherKernel, resample: NonNullable<GatherKernel['res
     const s = srcBase + p * ${int(k.inHeight * k.inWidth)} + ${int(origin)};
     const d = dstBase + p * ${int(k.outHeight * k.outWidth)};
     held.fill(-1);
-    for (let i = 0; i < ${int(k.outHeight)}; i++) {
-      const a = ${int(k.post.ii)} * i + ${int(k.post.i0)};
+    for (let line = 0; line < ${int(lines)}; line++) {
+      const a = ${int(aStep)} * line + ${int(post.i0)};
       for (let t = 0; t < ${int(rowTaps)}; t++) {
         const r = rowIndex[a * ${int(rowTaps)} + t], slot = r & ${int(slots - 1)};
         if (held[slot] === r) continue;
@@ -236,8 +243,8 @@ const cachedRowsBody = (k: GatherKernel, resample: NonNullable<GatherKernel['res
         }
       }
       ${taps(rowTaps, (t) => `const row${int(t)} = (rowIndex[a * ${int(rowTaps)} + ${int(t)}] & ${int(slots - 1)}) * ${int(frameWidth)}, weight${int(t)} = rowWeight[a * ${int(rowTaps)} + ${int(t)}];`, '\n      ')}
-      let x = 0, v = 0, o = d + i * ${int(k.outWidth)}, b = ${int(k.post.j0)};
-      for (let j = 0; j < ${int(k.outWidth)}; j++, o++, b += ${int(k.post.jj)}) {
+      let x = 0, v = 0, o = d + line * ${int(lineStep)}, b = ${int(post.j0)};
+      for (let n = 0; n < ${int(along)}; n++, o += ${int(outStep)}, b += ${int(bStep)}) {
         x = 0;
         ${rowSum}
         v = ${affineValue(k.scale, k.shift, true)};
@@ -250,12 +257,13 @@ const cachedRowsBody = (k: GatherKernel, resample: NonNullable<GatherKernel['res
 
 /**
  * A resample kernel's body: rows through a cache when the map after the resample keeps rows as
- * rows and more than one tap is read per output (a single tap has nothing to share), per pixel
- * otherwise.
+ * rows or turns them into columns, and more than one tap is read per output (a single tap has
+ * nothing to share); per pixel otherwise.
  */
 const resampleOf = (k: GatherKernel, resample: NonNullable<GatherKernel['resample']>): string => {
-  const keepsRows = k.post.ij === 0 && k.post.ji === 0
-  const slots = keepsRows && resample.rows.taps * resample.cols.taps > 1 ? rowCacheSlots(resample.rows) : undefined
+  const { post } = k
+  const lineMap = (post.ij === 0 && post.ji === 0) || (post.ii === 0 && post.jj === 0)
+  const slots = lineMap && resample.rows.taps * resample.cols.taps > 1 ? rowCacheSlots(resample.rows) : undefined
   return slots === undefined ? resampleBody(k, resample.rows.taps, resample.cols.taps) : cachedRowsBody(k, resample, slots)
 }
 
