@@ -12,7 +12,9 @@
  * The plan interpreter asks for its model input through `batch`: where WebAssembly SIMD runs and
  * the plan's budget leaves room, the input is held in WebAssembly memory beside a copy of the
  * image, and each turn, mirror, half turn and vertical flip is one SIMD pass from the copy into the
- * input, with no copy in or out per view.
+ * input, with no copy in or out per view. A view that only flips, turns or crops what an earlier view
+ * of the chunk resampled (`scale(1.5)` then `hflip`) is such a pass over that view's values: the
+ * resample, the costly part (kernels/render-js caches its rows), runs once per chunk.
  *
  * @since 0.2.0
  */
