@@ -4,7 +4,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { describe, expect, it } from 'vitest'
-import { aliases, orThrow, product, resolveAugment, resolveUndoMask, transforms as T, views } from '../../src/index.js'
+import { aliases, orThrow, product, resolveAugment, resolveUndoMask, transforms as T, views, type AnyFactor } from '../../src/index.js'
 import { lower } from '../../kernels/lower.js'
 import { int, real, renderJs } from '../../kernels/render-js.js'
 import { fitsFloat32Indices, renderGpuJs } from '../../kernels/render-gpujs.js'
@@ -47,6 +47,16 @@ describe('generated kernel source', () => {
     expect(identity.map(renderJs).join()).toMatch(/dst\.set\(src\.subarray\(srcBase, srcBase \+ 72\), dstBase\);\n  return -1;/)
     const half = gathers(lower(orThrow(resolveAugment(views(aliases.d4())[2]?.steps ?? [], 4, 6)), 3, 4, 6, 'store'))
     expect(half.map(renderJs).join()).toMatch(/dst\.subarray\(d, d \+ 24\)\.reverse\(\)/)
+  })
+
+  it('a resample with several taps keeps each source row resampled along its columns once (rows cached); after a turn each frame row fills a column', () => {
+    const scaled = (...after: readonly AnyFactor[]): string => gathers(lower(orThrow(resolveAugment(views(product(orThrow(T.scale([1.5], { interpolation: 'bilinear' })), ...after)).at(-1)?.steps ?? [], 8, 6)), 2, 8, 6, 'store')).map(renderJs).join()
+    expect(scaled()).toMatch(/cache\[at\] = inner;/)
+    expect(scaled(T.hflip())).toMatch(/b \+= -1\)/) // the mirror after the resample walks the cached rows backwards
+    // 8×6 scaled to 12×9, turned to 9×12: a frame row is an output column, written 12 values apart.
+    expect(scaled(orThrow(T.rotate90([90])))).toMatch(/cache\[at\] = inner;[\s\S]*o \+= 12, b \+= /)
+    const nearest = gathers(lower(orThrow(resolveAugment(views(product(orThrow(T.scale([1.5])))).at(-1)?.steps ?? [], 8, 6)), 2, 8, 6, 'store'))
+    expect(nearest.map(renderJs).join()).not.toMatch(/cache/) // one tap: nothing to share
   })
 
   it('accepts only finite numbers (and integers where indices are): nothing else can reach the source', () => {

@@ -137,6 +137,31 @@ describe('plan interpreters agree', () => {
     expect(E.isLeft(refused) && refused.left.message).toBe('backend.batch must return undefined or { data: a Float32Array of 192 values, source, augment } for the model input [2,2,8,6]')
   })
 
+  it('a view fed to the model is finite: checked after augmenting, except views that only move and average pixels on the float64 backends', async () => {
+    const model = fakeModel('segmentation', 1)
+    const fedError = (r: E.Either<{ readonly _tag: string; readonly message: string }, unknown>): string => (E.isLeft(r) ? `${r.left._tag}: ${r.left.message}` : 'no error')
+    // A step of float32's largest values: bicubic's overshoot past the step goes beyond the float32 range.
+    const big = 3.4e38
+    const step = { shape: [1, 1, 6, 6], data: Float32Array.from({ length: 36 }, (_, i) => (i % 6 < 3 ? 0 : big)) }
+    const bicubic = orThrow(buildPlan('segmentation', views(product(orThrow(T.scale([2], { interpolation: 'bicubic' })))), step.shape, { merge: 'mean' }))
+    for (const backend of [jsBackend(), referenceBackend()]) {
+      expect(fedError(await runPlan(bicubic, step, { backend, callModel: model }))).toMatch(/^NonFiniteError: view 'Scale\(2\)' has (-)?Infinity at index \d+ after augmentation \(what the model would be fed\)$/)
+    }
+    // The same step through bilinear and area scales and flips stays in range: no error, on both.
+    const averaging = orThrow(buildPlan('segmentation', views(product(orThrow(T.scale([2, 0.5], { interpolation: 'bilinear' })), T.hflip())), step.shape, { merge: 'max' }))
+    for (const backend of [jsBackend(), referenceBackend()]) expect(fedError(await runPlan(averaging, step, { backend, callModel: model }))).toBe('no error')
+    // A backend of the caller's (here one that writes NaN into every view) is always checked.
+    const js = jsBackend()
+    const broken: Backend = {
+      name: 'js', detail: 'writes NaN', reduce: js.reduce,
+      augment: async (stages, src, dst, at) => { await js.augment(stages, src, dst, at); dst[at + 1] = Number.NaN },
+    }
+    const image = { shape: [1, 1, 4, 4], data: Float32Array.from({ length: 16 }, (_, i) => i) }
+    const flip = orThrow(buildPlan('segmentation', views(aliases.hflip()), image.shape, { merge: 'mean' }))
+    expect(fedError(await runPlan(flip, image, { backend: broken, callModel: model }))).toBe("NonFiniteError: view 'identity' has NaN at index 1 after augmentation (what the model would be fed)")
+    expect(fedError(await runPlan(flip, image, { backend: { ...js }, callModel: model }))).toBe('no error')
+  })
+
   it('peak memory is flat in the number of views once a budget caps the chunk', () => {
     const [identityView, flipView] = views(aliases.hflip())
     const peakFor = (count: number): number => {

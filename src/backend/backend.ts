@@ -100,3 +100,23 @@ export interface Backend {
    */
   readonly batch?: (request: BatchRequest) => BatchBuffer | undefined
 }
+
+/**
+ * The built-in backends that sum in float64 and store float32 (js, reference): a gather, or a
+ * nearest, bilinear or area resample (non-negative weights that sum to 1), of finite values writes
+ * values within their range, so finite. The interpreter skips its after-augment check of such
+ * views on these backends; any other backend's views (a user's, gpu.js's float32 arithmetic) are
+ * checked as before.
+ */
+const rangeKeeping = new WeakSet<Backend>()
+
+/** Marks a built-in float64 backend (see {@link keepsRange}). @internal */
+export const rangeKeepingBackend = <B extends Backend>(backend: B): B => {
+  rangeKeeping.add(backend)
+  return backend
+}
+
+/** Whether `backend` writes a view of finite planes in their range when `stages` only move and average them. @internal */
+export const keepsRange = (backend: Backend, stages: readonly Stage[]): boolean =>
+  rangeKeeping.has(backend) && stages.every((stage) =>
+    stage.kind === 'gather' || (stage.kind === 'resample' && stage.mode !== 'bicubic'))

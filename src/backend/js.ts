@@ -12,16 +12,19 @@
  * The plan interpreter asks for its model input through `batch`: where WebAssembly SIMD runs and
  * the plan's budget leaves room, the input is held in WebAssembly memory beside a copy of the
  * image, and each turn, mirror, half turn and vertical flip is one SIMD pass from the copy into the
- * input, with no copy in or out per view.
+ * input, with no copy in or out per view. A view that only flips, turns or crops what an earlier view
+ * of the chunk resampled (`scale(1.5)` then `hflip`) is such a pass over that view's values: the
+ * resample, the costly part (kernels/render-js caches its rows), runs once per chunk.
  *
  * @since 0.2.0
  */
 import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
 import { lower } from '../../kernels/lower.js'
+import type { AffineIndexMap } from '../transform/d4.js'
 import { renderJs } from '../../kernels/render-js.js'
 import { afterGather, wasmGatherOf, type WasmGather } from '../../kernels/render-wasm.js'
 import type { Stage } from '../transform/step.js'
-import type { Backend, BatchBuffer, BatchRequest, PlaneBlock } from './backend.js'
+import { rangeKeepingBackend, type Backend, type BatchBuffer, type BatchRequest, type PlaneBlock } from './backend.js'
 import { runStage } from './reference/execute.js'
 import { reduceValue } from './reference/backend.js'
 import { wasmKernels, type WasmKernels } from './wasm.js'
@@ -167,6 +170,8 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
   /** Where this chunk's source is in the block's memory, in floats, once a view has put it there. */
   let copy: number | undefined
   let released = false
+  /** This chunk's views that resampled (or ran a custom stage), where they are in the input and their size. */
+  let costly: WrittenView[] = []
   return {
     data: block.data,
     release: () => {
@@ -176,6 +181,7 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
     source: (planes) => {
       src = planes
       copy = undefined
+      costly = []
     },
     augment: (stages, dstOffset) => {
       if (released) throw new TypeError('batch.augment was called after batch.release: the memory may be another batch\'s now')
@@ -187,6 +193,18 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
       // A view written over the identity view's values leaves the chunk without a copy of its source.
       const written = only?.kind === 'gather' ? only.planes * only.outHeight * only.outWidth : Number.POSITIVE_INFINITY
       if (copy !== undefined && copy !== block.sourceAt && dstOffset < copy + length && copy < dstOffset + written) copy = undefined
+      costly = costly.filter((v) => !(dstOffset < v.at + v.length && v.at < dstOffset + written))
+      // A view that only moves the pixels of a costly view written before it (a flip or turn after
+      // the same resample) is one pass over that view's values: the same values, since a gather
+      // after the resample only chooses which of them land where.
+      for (const before of costly) {
+        const after = movesOf(before, stages)
+        const moved = after === undefined ? undefined : batchGatherOf(after)
+        if (after !== undefined && moved !== undefined && block.gather(moved, before.at, dstOffset) === undefined) {
+          costly.push({ stages, at: dstOffset, length: after.planes * after.outHeight * after.outWidth, planes: after.planes, height: after.outHeight, width: after.outWidth })
+          return
+        }
+      }
       if (only?.kind === 'gather' && gather !== undefined && length <= block.source.length) {
         if (copy === undefined) {
           block.source.set(src.data.subarray(src.offset, src.offset + length))
@@ -202,11 +220,76 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
         }
       }
       runKernels(wasm, kernels, src, block.data, dstOffset)
+      const size = outputSizeOf(kernels)
+      if (size !== undefined && stages.some((stage) => stage.kind === 'resample' || stage.kind === 'custom')) {
+        costly.push({ stages, at: dstOffset, length: src.planes * size[0] * size[1], planes: src.planes, height: size[0], width: size[1] })
+      }
       // The identity view (first in d4 and most products) is an exact copy of the source in the
       // block: the chunk's turns and mirrors read it there, and the source is never copied twice.
       if (copy === undefined && only?.kind === 'gather' && isWholeCopy(only)) copy = dstOffset
     },
   }
+}
+
+/** A view written into a batch: its stages, where its values start (in floats), how many, and its size. */
+interface WrittenView {
+  readonly stages: readonly Stage[]
+  readonly at: number
+  readonly length: number
+  readonly planes: number
+  readonly height: number
+  readonly width: number
+}
+
+/** The height and width a chain of kernels writes, or undefined when the last is opaque and says none. */
+const outputSizeOf = (kernels: readonly Kernel[]): readonly [number, number] | undefined => {
+  const last = kernels[kernels.length - 1]
+  if (last === undefined) return undefined
+  if (last.kind === 'gather') return [last.outHeight, last.outWidth]
+  return last.stage.kind === 'custom' ? [last.stage.outHeight, last.stage.outWidth] : undefined
+}
+
+const sameMap = (a: AffineIndexMap, b: AffineIndexMap): boolean =>
+  a.outHeight === b.outHeight && a.outWidth === b.outWidth && a.ii === b.ii && a.ij === b.ij && a.i0 === b.i0 && a.ji === b.ji && a.jj === b.jj && a.j0 === b.j0
+
+/** Two stages that write the same values: equal fields (a custom stage only as the same object). */
+const sameStage = (a: Stage, b: Stage): boolean => {
+  if (a === b) return true
+  switch (a.kind) {
+    case 'gather': return b.kind === 'gather' && a.inHeight === b.inHeight && a.inWidth === b.inWidth && a.fill === b.fill && sameMap(a.map, b.map)
+    case 'resample': return b.kind === 'resample' && a.outHeight === b.outHeight && a.outWidth === b.outWidth && a.mode === b.mode && a.alignCorners === b.alignCorners
+    case 'pointwise': return b.kind === 'pointwise' && a.scale === b.scale && a.shift === b.shift
+    case 'custom': return false
+  }
+}
+
+/** The rest of a view's stages after a given prefix, one array per view and prefix length (so lowering is cached). */
+const suffixes = new WeakMap<readonly Stage[], Map<number, readonly Stage[]>>()
+const suffixOf = (stages: readonly Stage[], from: number): readonly Stage[] => {
+  let byLength = suffixes.get(stages)
+  if (byLength === undefined) {
+    byLength = new Map()
+    suffixes.set(stages, byLength)
+  }
+  const hit = byLength.get(from)
+  if (hit !== undefined) return hit
+  const made = stages.slice(from)
+  byLength.set(from, made)
+  return made
+}
+
+/**
+ * The one gather that turns view `before`'s values into those of `stages`, when `stages` is
+ * `before`'s stages followed only by flips, turns and crops that stay inside the plane; else undefined.
+ */
+const movesOf = (before: WrittenView, stages: readonly Stage[]): GatherKernel | undefined => {
+  const n = before.stages.length
+  if (stages.length <= n || !before.stages.every((stage, k) => { const other = stages[k]; return other !== undefined && sameStage(stage, other) })) return undefined
+  const rest = suffixOf(stages, n)
+  if (!rest.every((stage) => stage.kind === 'gather' && stage.fill === undefined)) return undefined
+  const kernels = lowerOnce(rest, before.planes, before.height, before.width, 'store')
+  const only = kernels.length === 1 ? kernels[0] : undefined
+  return only?.kind === 'gather' && only.scale === 1 && only.shift === 0 ? only : undefined
 }
 
 /** A kernel that stores its source unchanged: every plane whole, in order, unscaled. */
@@ -263,7 +346,7 @@ export const jsBackend = (options?: JsBackendOptions): Backend => {
   const found = off ? { reason: 'WebAssembly turned off by the wasm option' } : wasmKernels()
   const wasm = 'kernels' in found ? found.kernels : undefined
   const turns = wasm !== undefined ? 'quarter turns and mirrored rows as WebAssembly SIMD gathers' : `quarter turns as JavaScript loops (${'reason' in found ? found.reason : ''})`
-  return {
+  return rangeKeepingBackend({
     name: 'js',
     detail: `js: generated JavaScript kernels (one fused gather per view where the chain allows); ${turns}`,
     augment: (stages: readonly Stage[], src, dst, dstOffset) => {
@@ -279,5 +362,5 @@ export const jsBackend = (options?: JsBackendOptions): Backend => {
       return bad
     },
     ...(wasm === undefined ? {} : { batch: (request: BatchRequest) => wasmBatch(wasm, request) }),
-  }
+  })
 }

@@ -13,7 +13,7 @@ import { cancellation, type CancelOptions } from '../guard/cancel.js'
 import { checkFinite } from '../guard/finite.js'
 import { allocate, asAllocationError, isAllocationFailure, limits } from '../guard/limits.js'
 import { writeIdentity, type WriteMode } from '../../kernels/ir.js'
-import type { Backend, BatchBuffer, PlaneBlock } from '../backend/backend.js'
+import { keepsRange, type Backend, type BatchBuffer, type PlaneBlock } from '../backend/backend.js'
 import { deaugmentBoxesData, deaugmentKeypointsData } from '../backend/reference/views.js'
 import { reduceValue } from '../backend/reference/backend.js'
 import { checkDetections, type Coordinates, type Detections } from '../boxes/detections.js'
@@ -281,9 +281,13 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects, lent: Ba
           }
           await batch.held.augment(step.stages, step.slot * perView)
         }
-        // Add/Multiply can push finite pixels past the float32 range: the model is never fed that.
-        const fed = checkFinite(buffer, `view '${view.name}'`, ' after augmentation (what the model would be fed)', step.slot * perView, (step.slot + 1) * perView)
-        if (E.isLeft(fed)) return fed
+        // Add/Multiply (and bicubic's overshoot) can push finite pixels past the float32 range: the
+        // model is never fed that. Views that only move and average the (checked) image cannot, on
+        // the backends that compute them in float64: their check would cost a pass over the view.
+        if (!keepsRange(effects.backend, step.stages)) {
+          const fed = checkFinite(buffer, `view '${view.name}'`, ' after augmentation (what the model would be fed)', step.slot * perView, (step.slot + 1) * perView)
+          if (E.isLeft(fed)) return fed
+        }
         break
       }
       case 'CallModel': {

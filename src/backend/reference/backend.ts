@@ -5,7 +5,7 @@
  * @since 0.2.0
  */
 import type { WriteMode } from '../../../kernels/ir.js'
-import type { Backend, PlaneBlock } from '../backend.js'
+import { rangeKeepingBackend, type Backend, type PlaneBlock } from '../backend.js'
 import { runStages } from './execute.js'
 
 const planesOf = (src: PlaneBlock) => ({
@@ -37,7 +37,7 @@ export const reduceValue = (acc: Float64Array, o: number, v: number, write: Writ
  * assert.deepStrictEqual(Array.from(out), [2, 1, 0, 5, 4, 3])
  * @category constructors
  */
-export const referenceBackend = (): Backend => ({
+export const referenceBackend = (): Backend => rangeKeepingBackend({
   name: 'reference',
   detail: 'reference: plain TypeScript loops, one stage at a time',
   augment: (stages, src, dst, dstOffset) => {
