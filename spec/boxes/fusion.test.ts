@@ -166,6 +166,31 @@ describe('fuse: bad input is a typed error', () => {
     const junk: readonly unknown[] = [undefined, 0, 'x', [], {}, [null], [[1, 2]], { method: null }, [{ boxes: 'abc', scores: [], labels: [] }]]
     for (const v of junk) for (const o of junk) expect(() => fuseUntyped(v, o)).not.toThrow()
   })
+
+  it('never throws on values JSON cannot show (a bigint, a cycle, a throwing toJSON): each is a typed error', () => {
+    const cycle: Record<string, unknown> = {}
+    cycle['self'] = cycle
+    const unshowable: readonly unknown[] = [1n, cycle, { toJSON: () => { throw new Error('no') } }, Object.create(null)]
+    for (const bad of unshowable) {
+      expect(error(fuseUntyped([{ boxes: [[0, 0, 1, 1]], scores: [0.5], labels: [bad] }], { method: 'wbf' }))._tag).toBe('BoxError')
+      expect(error(fuseUntyped([{ boxes: [[0, 0, 1, 1]], scores: [bad], labels: [0] }], { method: 'nms' }))._tag).toBe('BoxError')
+      expect(error(fuseUntyped([{ boxes: [bad], scores: [0.5], labels: [0] }], { method: 'nmw' }))._tag).toBe('BoxError')
+      expect(error(fuseUntyped([a], { method: 'soft-nms', sigma: bad }))._tag).toBe('ParamError')
+    }
+    expect(error(fuseUntyped([{ boxes: [[0, 0, 1, 1]], scores: [0.5], labels: [1n] }], { method: 'wbf' })).message).toMatch(/box 0 has label bigint 1n/)
+  })
+
+  it('fuses the numbers it checked: a view whose lists change between reads gives no unchecked box', () => {
+    let reads = 0
+    // Valid on the first read, NaN corners on every later one.
+    const view = { get boxes() { return reads++ === 0 ? [[0.1, 0.1, 0.5, 0.5]] : [[Number.NaN, 0, 1, 1]] }, scores: [0.9], labels: [0] }
+    for (const method of boxes.fusionMethods) {
+      reads = 0
+      const fused = fuseUntyped([view], { method })
+      if (E.isRight(fused)) expect(fused.right.boxes.flat().every(Number.isFinite), method).toBe(true)
+      else expect(fused.left._tag, method).toBe('BoxError')
+    }
+  })
 })
 
 describe('parseFusionOptions', () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import { laws } from '../../src/index.js'
 import * as Fast from '../../src/boxes/fusion-algorithms.js'
 import { resolve } from '../../src/boxes/fusion-options.js'
-import { tableOf } from '../../src/boxes/fusion-table.js'
+import { flatOf, tableOf } from '../../src/boxes/fusion-table.js'
 import type { Detections } from '../../src/boxes/detections.js'
 import * as Brute from './brute-force.js'
 
@@ -20,7 +20,7 @@ const scenes = fc.oneof(
 
 const bothWays = (views: readonly Detections[], options: Parameters<typeof resolve>[0]): readonly [Detections, Detections] => {
   const o = resolve(options)
-  const table = tableOf(views, o)
+  const table = tableOf(flatOf(views), o)
   const rows = Brute.rowsOf(table)
   switch (o.method) {
     case 'nms': return [Fast.nms(table, o.iouThreshold), Brute.nms(rows, o.iouThreshold)]

@@ -17,6 +17,7 @@
  */
 import * as E from 'fp-ts/lib/Either.js'
 import { boxError, type BoxError } from '../errors.js'
+import { safeString } from '../guard/decode.js'
 
 /** One box: its top-left `(x1, y1)` and bottom-right `(x2, y2)` corners. @category model */
 export type Box = readonly [x1: number, y1: number, x2: number, y2: number]
@@ -56,7 +57,16 @@ const listOf = (value: unknown, key: 'boxes' | 'scores' | 'labels', where: strin
 
 const cornerNames = ['x1', 'y1', 'x2', 'y2'] as const
 
-const showNumber = (v: unknown): string => (typeof v === 'number' ? String(v) : `${typeof v} ${JSON.stringify(v) ?? String(v)}`)
+/** JSON for a message, and never a throw: JSON.stringify throws on a bigint or a cycle (and a toJSON may throw). */
+const json = (v: unknown): string => {
+  try {
+    return JSON.stringify(v) ?? String(v)
+  } catch {
+    return safeString(v)
+  }
+}
+
+const showNumber = (v: unknown): string => (typeof v === 'number' ? String(v) : `${typeof v} ${json(v)}`)
 
 /**
  * Checks detections that come from outside (a model's output, a JSON file, an untyped caller)
@@ -83,7 +93,7 @@ export const checkDetections = (value: unknown, where: string): E.Either<BoxErro
   const scores: number[] = []
   const labels: number[] = []
   for (const [i, raw] of rawBoxes.entries()) {
-    if (!isArray(raw) || raw.length !== 4) return E.left(boxError(`${where}: box ${i} must be [x1, y1, x2, y2], got ${JSON.stringify(raw) ?? String(raw)}`))
+    if (!isArray(raw) || raw.length !== 4) return E.left(boxError(`${where}: box ${i} must be [x1, y1, x2, y2], got ${json(raw)}`))
     const corners: number[] = []
     for (const [k, name] of cornerNames.entries()) {
       const v: unknown = raw[k]

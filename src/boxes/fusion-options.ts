@@ -7,6 +7,7 @@
 import * as E from 'fp-ts/lib/Either.js'
 import * as t from 'io-ts'
 import { paramError, type ParamError } from '../errors.js'
+import { safeString } from '../guard/decode.js'
 
 // -------------------------------------------------------------------------------------------------
 // model
@@ -129,7 +130,16 @@ export const fusionDefaults = {
 // codecs
 // -------------------------------------------------------------------------------------------------
 
-const show = (u: unknown): string => (typeof u === 'number' ? String(u) : typeof u === 'string' ? `'${u}'` : JSON.stringify(u) ?? String(u))
+/** A value in a message, and never a throw: JSON.stringify throws on a bigint or a cycle (and a toJSON may throw). */
+const show = (u: unknown): string => {
+  if (typeof u === 'number') return String(u)
+  if (typeof u === 'string') return `'${u}'`
+  try {
+    return JSON.stringify(u) ?? String(u)
+  } catch {
+    return safeString(u)
+  }
+}
 
 /** A number with a range check whose failure message says the range. */
 const numberIn = (name: string, range: string, ok: (x: number) => boolean): t.Type<number, number, unknown> =>

@@ -184,37 +184,70 @@ const canonicalOrder = (c: Columns, n: number): Int32Array => {
   return byClass
 }
 
+/**
+ * The numbers of checked views, read once (each box, score and label) into flat arrays: what
+ * {@link tableOf} converts. View v holds boxes `[start[v], start[v + 1])`; box k's corners are
+ * `corners[4k … 4k + 3]`.
+ */
+export interface Flat {
+  readonly views: number
+  readonly start: Int32Array
+  readonly corners: Float64Array
+  readonly scores: Float64Array
+  readonly labels: Float64Array
+}
+
+/** Room for the given number of views and boxes. */
+export const flatFor = (views: number, boxes: number): Flat => ({
+  views, start: new Int32Array(views + 1), corners: new Float64Array(4 * boxes), scores: new Float64Array(boxes), labels: new Float64Array(boxes),
+})
+
+/** The flat form of detections already checked (`checkDetections` and the normalised range). */
+export const flatOf = (list: readonly Detections[]): Flat => {
+  let boxes = 0
+  for (const d of list) boxes += d.boxes.length
+  const f = flatFor(list.length, boxes)
+  let k = 0
+  for (let v = 0; v < list.length; v++) {
+    const d = list[v]
+    if (d !== undefined) {
+      for (let j = 0; j < d.boxes.length; j++, k++) {
+        const b = d.boxes[j]
+        if (b !== undefined) f.corners.set(b, 4 * k)
+        f.scores[k] = d.scores[j] ?? 0
+        f.labels[k] = d.labels[j] ?? 0
+      }
+    }
+    f.start[v + 1] = k
+  }
+  return f
+}
+
 /** How a method weights scores by view weights w (fusion-options.ts): s·w, s·(w / max w), s, s·w / Σw. */
 const Weighting = { byWeight: 0, byHeaviest: 1, none: 2, byTotal: 3 } as const
 
 /**
- * The table of checked views: every box clipped to the unit square, zero-area boxes and (nmw, wbf)
+ * The table of checked views (in flat form): every box clipped to the unit square, zero-area boxes and (nmw, wbf)
  * boxes scored below `skipThreshold` dropped, scores weighted as the method says, sorted into
  * classes and canonical order.
  */
-export const tableOf = (views: readonly Detections[], o: Resolved): Table => {
-  const weights = o.weights ?? views.map(() => 1)
+export const tableOf = (f: Flat, o: Resolved): Table => {
+  const weights = o.weights ?? Array.from({ length: f.views }, () => 1)
   const total = sortedSum(weights)
   const heaviest = Math.max(...weights)
   const skip = o.method === 'wbf' || o.method === 'nmw' ? o.skipThreshold : Number.NEGATIVE_INFINITY
-  let count = 0
-  for (const d of views) count += d.boxes.length
   // In view order first; sorted into `sorted` below.
-  const raw = columns(count)
+  const raw = columns(f.scores.length)
   // How scores are weighted, decided once (the loop below runs once per box).
   const weighting = o.method === 'wbf' ? Weighting.byWeight : o.method === 'nmw' ? Weighting.byHeaviest : o.weights === undefined ? Weighting.none : Weighting.byTotal
+  const { start, corners, scores, labels } = f
   let n = 0
-  for (let view = 0; view < views.length; view++) {
-    const d = views[view]
-    if (d === undefined) continue
+  for (let view = 0; view < f.views; view++) {
     const w = weights[view] ?? 1
-    const { boxes, scores, labels } = d
-    for (let index = 0; index < boxes.length; index++) {
-      const s = scores[index] ?? 0
+    for (let k = start[view] ?? 0, end = start[view + 1] ?? 0; k < end; k++) {
+      const s = scores[k] ?? 0
       if (s < skip) continue
-      const b = boxes[index]
-      if (b === undefined) continue
-      const x1 = clip(b[0]), y1 = clip(b[1]), x2 = clip(b[2]), y2 = clip(b[3])
+      const x1 = clip(corners[4 * k] ?? 0), y1 = clip(corners[4 * k + 1] ?? 0), x2 = clip(corners[4 * k + 2] ?? 0), y2 = clip(corners[4 * k + 3] ?? 0)
       const area = (x2 - x1) * (y2 - y1)
       if (area === 0) continue
       raw.x1[n] = x1; raw.y1[n] = y1; raw.x2[n] = x2; raw.y2[n] = y2; raw.area[n] = area
@@ -223,8 +256,8 @@ export const tableOf = (views: readonly Detections[], o: Resolved): Table => {
           : weighting === Weighting.none ? s : (s * w) / total
       raw.weight[n] = w
       raw.view[n] = view
-      raw.index[n] = index
-      raw.label[n] = labels[index] ?? 0
+      raw.index[n] = k - (start[view] ?? 0)
+      raw.label[n] = labels[k] ?? 0
       n++
     }
   }

@@ -35,7 +35,7 @@ import { limits } from '../guard/limits.js'
 import { checkDetections, empty, type Detections } from './detections.js'
 import { nms, nmw, softNms, wbf } from './fusion-algorithms.js'
 import { parseFusionOptions, resolve, type FusionOptions } from './fusion-options.js'
-import { tableOf } from './fusion-table.js'
+import { flatFor, flatOf, tableOf, type Flat } from './fusion-table.js'
 
 export {
   FusionOptionsCodec, confidenceRules, fusionDefaults, fusionMethods, parseFusionOptions,
@@ -55,38 +55,55 @@ export const normalizedRange: readonly [low: number, high: number] = [-1, 2]
 const isEnumerableOwn = (value: object, key: string): boolean => Object.prototype.propertyIsEnumerable.call(value, key)
 
 /**
- * Whether `views` pass every check of {@link checkViews} as they are: plain arrays throughout, every
- * rule of `checkDetections` and the normalised range met. One pass that reads and copies nothing —
- * the common case. Anything else (typed arrays, a bad box, a missing list) goes through
- * `checkViews`, which also finds the first error and says what it is.
+ * The flat form of `views` when they pass every check of {@link checkViews} as they are: plain
+ * arrays throughout, every rule of `checkDetections` and the normalised range met, and at most
+ * `limits.maxBoxes` boxes. One pass that reads each value once — the numbers checked are the numbers
+ * fused — and copies nothing but numbers. `undefined` for anything else (typed arrays, a bad box, a
+ * missing list, too many boxes): `checkViews` then finds the first error and says what it is, or
+ * copies what it accepts into plain arrays.
  */
-const arePlainValid = (views: unknown): views is readonly Detections[] => {
-  if (!Array.isArray(views)) return false
+const plainFlat = (views: unknown): Flat | undefined => {
+  if (!Array.isArray(views)) return undefined
   const [low, high] = normalizedRange
-  const list: readonly unknown[] = views
-  for (let i = 0; i < list.length; i++) {
-    const view = list[i]
-    if (typeof view !== 'object' || view === null || !('boxes' in view) || !('scores' in view) || !('labels' in view)) return false
+  const given: readonly unknown[] = views
+  // The lists of each view, read once.
+  const lists: (readonly [readonly unknown[], readonly unknown[], readonly unknown[]])[] = []
+  let total = 0
+  for (let i = 0; i < given.length; i++) {
+    const view = given[i]
+    if (typeof view !== 'object' || view === null || !('boxes' in view) || !('scores' in view) || !('labels' in view)) return undefined
     // checkDetections reads own enumerable properties (Object.entries) only.
-    if (!isEnumerableOwn(view, 'boxes') || !isEnumerableOwn(view, 'scores') || !isEnumerableOwn(view, 'labels')) return false
+    if (!isEnumerableOwn(view, 'boxes') || !isEnumerableOwn(view, 'scores') || !isEnumerableOwn(view, 'labels')) return undefined
     const { boxes, scores, labels } = view
-    if (!Array.isArray(boxes) || !Array.isArray(scores) || !Array.isArray(labels)) return false
+    if (!Array.isArray(boxes) || !Array.isArray(scores) || !Array.isArray(labels)) return undefined
     const bs: readonly unknown[] = boxes, ss: readonly unknown[] = scores, ls: readonly unknown[] = labels
-    if (bs.length !== ss.length || bs.length !== ls.length) return false
-    for (let j = 0; j < bs.length; j++) {
+    if (bs.length !== ss.length || bs.length !== ls.length) return undefined
+    lists.push([bs, ss, ls])
+    total += bs.length
+  }
+  if (total > limits.maxBoxes) return undefined
+  const f = flatFor(lists.length, total)
+  let k = 0
+  for (let v = 0; v < lists.length; v++) {
+    const [bs, ss, ls] = lists[v] ?? [[], [], []]
+    for (let j = 0; j < bs.length; j++, k++) {
       const box = bs[j]
-      if (!Array.isArray(box) || box.length !== 4) return false
+      if (!Array.isArray(box) || box.length !== 4) return undefined
       const corners: readonly unknown[] = box
       const x1 = corners[0], y1 = corners[1], x2 = corners[2], y2 = corners[3]
       // Within [low, high] also means finite.
-      if (typeof x1 !== 'number' || !(x1 >= low && x1 <= high) || typeof y1 !== 'number' || !(y1 >= low && y1 <= high)) return false
-      if (typeof x2 !== 'number' || !(x2 >= x1 && x2 <= high) || typeof y2 !== 'number' || !(y2 >= y1 && y2 <= high)) return false
+      if (typeof x1 !== 'number' || !(x1 >= low && x1 <= high) || typeof y1 !== 'number' || !(y1 >= low && y1 <= high)) return undefined
+      if (typeof x2 !== 'number' || !(x2 >= x1 && x2 <= high) || typeof y2 !== 'number' || !(y2 >= y1 && y2 <= high)) return undefined
       const score = ss[j], label = ls[j]
-      if (typeof score !== 'number' || !(score >= 0 && score <= 1)) return false
-      if (typeof label !== 'number' || !Number.isSafeInteger(label) || label < 0) return false
+      if (typeof score !== 'number' || !(score >= 0 && score <= 1)) return undefined
+      if (typeof label !== 'number' || !Number.isSafeInteger(label) || label < 0) return undefined
+      f.corners[4 * k] = x1; f.corners[4 * k + 1] = y1; f.corners[4 * k + 2] = x2; f.corners[4 * k + 3] = y2
+      f.scores[k] = score
+      f.labels[k] = label
     }
+    f.start[v + 1] = k
   }
-  return true
+  return f
 }
 
 const checkViews = (views: unknown): E.Either<TtaError, readonly Detections[]> => {
@@ -149,21 +166,22 @@ export const fuse = (views: readonly Detections[], options: FusionOptions): E.Ei
   const parsed = parseFusionOptions(options)
   if (E.isLeft(parsed)) return parsed
   const o = resolve(parsed.right)
-  let list: readonly Detections[]
-  if (arePlainValid(views)) list = views
-  else {
+  let flat = plainFlat(views)
+  if (flat === undefined) {
     const checked = checkViews(views)
     if (E.isLeft(checked)) return checked
-    list = checked.right
+    const list = checked.right
+    const total = list.reduce((n, v) => n + v.boxes.length, 0)
+    if (total > limits.maxBoxes) {
+      return E.left(limitError('maxBoxes', total, limits.maxBoxes, `the views hold ${total.toLocaleString('en-US')} boxes; fusion takes at most ${limits.maxBoxes.toLocaleString('en-US')} at once`))
+    }
+    flat = flatOf(list)
   }
-  const total = list.reduce((n, v) => n + v.boxes.length, 0)
-  if (total > limits.maxBoxes) {
-    return E.left(limitError('maxBoxes', total, limits.maxBoxes, `the views hold ${total.toLocaleString('en-US')} boxes; fusion takes at most ${limits.maxBoxes.toLocaleString('en-US')} at once`))
+  const count = flat.views
+  if (o.weights !== undefined && o.weights.length !== count) {
+    return E.left(paramError(`weights has ${o.weights.length} entr${o.weights.length === 1 ? 'y' : 'ies'} for ${count} view${count === 1 ? '' : 's'}; give one weight per view`))
   }
-  if (o.weights !== undefined && o.weights.length !== list.length) {
-    return E.left(paramError(`weights has ${o.weights.length} entr${o.weights.length === 1 ? 'y' : 'ies'} for ${list.length} view${list.length === 1 ? '' : 's'}; give one weight per view`))
-  }
-  const table = tableOf(list, o)
+  const table = tableOf(flat, o)
   if (table.size === 0) return E.right(empty)
   switch (o.method) {
     case 'nms':
@@ -173,6 +191,6 @@ export const fuse = (views: readonly Detections[], options: FusionOptions): E.Ei
     case 'nmw':
       return E.right(nmw(table, o.iouThreshold))
     case 'wbf':
-      return E.right(wbf(table, { ...o, viewWeights: o.weights ?? list.map(() => 1) }))
+      return E.right(wbf(table, { ...o, viewWeights: o.weights ?? Array.from({ length: count }, () => 1) }))
   }
 }
