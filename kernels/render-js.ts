@@ -255,6 +255,9 @@ const cachedRowsBody = (k: GatherKernel, resample: NonNullable<GatherKernel['res
   return bad;`
 }
 
+/** Most float64 values in a kernel's row cache (8 MiB). */
+const MAX_CACHED_VALUES = 1 << 20
+
 /**
  * A resample kernel's body: rows through a cache when the map after the resample keeps rows as
  * rows or turns them into columns, and more than one tap is read per output (a single tap has
@@ -264,7 +267,10 @@ const resampleOf = (k: GatherKernel, resample: NonNullable<GatherKernel['resampl
   const { post } = k
   const lineMap = (post.ij === 0 && post.ji === 0) || (post.ii === 0 && post.jj === 0)
   const slots = lineMap && resample.rows.taps * resample.cols.taps > 1 ? rowCacheSlots(resample.rows) : undefined
-  return slots === undefined ? resampleBody(k, resample.rows.taps, resample.cols.taps) : cachedRowsBody(k, resample, slots)
+  // The cache is allocated per call: a few rows of the frame. An area average over hundreds of
+  // rows of a wide frame would need far more (a row per tap), and gains nothing: per pixel then.
+  const cached = slots !== undefined && slots * (resample.cols.index.length / resample.cols.taps) <= MAX_CACHED_VALUES
+  return cached ? cachedRowsBody(k, resample, slots) : resampleBody(k, resample.rows.taps, resample.cols.taps)
 }
 
 /** The function source for a kernel (a `function` expression). */

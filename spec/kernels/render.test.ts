@@ -57,6 +57,9 @@ describe('generated kernel source', () => {
     expect(scaled(orThrow(T.rotate90([90])))).toMatch(/cache\[at\] = inner;[\s\S]*o \+= 12, b \+= /)
     const nearest = gathers(lower(orThrow(resolveAugment(views(product(orThrow(T.scale([1.5])))).at(-1)?.steps ?? [], 8, 6)), 2, 8, 6, 'store'))
     expect(nearest.map(renderJs).join()).not.toMatch(/cache/) // one tap: nothing to share
+    // An area average of 3,000 rows into one, 3,000 wide: a cache of a row per tap would be 8192 × 3000 values.
+    const tall = gathers(lower(orThrow(resolveAugment(views(product(orThrow(T.resize([[1, 3000]], { interpolation: 'area' })))).at(-1)?.steps ?? [], 3000, 2)), 1, 3000, 2, 'store'))
+    expect(tall.map(renderJs).join()).not.toMatch(/cache/)
   })
 
   it('accepts only finite numbers (and integers where indices are): nothing else can reach the source', () => {
