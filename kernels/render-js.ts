@@ -177,7 +177,7 @@ const resampleBody = (k: GatherKernel, rowTaps: number, colTaps: number): string
  * row taps, so that the frame rows one output row reads (consecutive but for clamped repeats, at
  * most `taps` apart) never share a slot; undefined when some output row's rows are spread wider.
  */
-const rowCacheSlots = (rows: { readonly taps: number; readonly index: Int32Array }): number | undefined => {
+export const rowCacheSlots = (rows: { readonly taps: number; readonly index: Int32Array }): number | undefined => {
   let slots = 1
   while (slots < 2 * rows.taps) slots *= 2
   for (let at = 0; at < rows.index.length; at += rows.taps) {

@@ -15,6 +15,12 @@
  * - A mirror reverses 16 values at a time: four loads from the row's far end, one shuffle each.
  * - Edges the vectors leave (sizes that are not multiples of 4 or 16) are copied value by value.
  *
+ * A resample into a batch ({@link renderWasmResample}) is the other module: the JavaScript row
+ * cache of kernels/render-js in WebAssembly — each source row the row taps name resampled along its
+ * columns once (scalar float64, the column taps as byte offsets), each output row then summed from
+ * the cached rows two float64 lanes at a time and rounded to float32 four values a store — the same
+ * operations in the same order, so the same values.
+ *
  * The generated function is `gather(src, dst, planes)`: byte offsets of the first source and output
  * plane in the imported memory, and how many consecutive planes to gather. Every number in it comes
  * from the kernel's validated sizes and map ({@link renderWasm} refuses a map that would read outside
@@ -289,6 +295,222 @@ export const renderWasm = (g: WasmGather): WasmModule => {
         ...add(DST, 4 * g.outHeight * g.outWidth),
         ...add(PLANES, -1),
         get(PLANES), ['br_if', 0],
+        ['end'],
+        ['end'],
+      ],
+    }],
+  }
+}
+
+/**
+ * A resample the WebAssembly batch path runs: a kernel whose one resample (two to four taps per
+ * axis) writes rows of the view in order (no flip or turn after it; a crop is fine), from any
+ * axis-aligned map of the source. Its tables (which source columns and rows, with which weights) are
+ * written into the block's scratch memory before each call; the sizes are in the code.
+ */
+export interface WasmResample {
+  readonly planes: number
+  readonly inHeight: number
+  readonly inWidth: number
+  readonly outHeight: number
+  readonly outWidth: number
+  readonly rowTaps: number
+  readonly colTaps: number
+  /** Rows and columns of the resample's output frame (the tables' lengths over their taps). */
+  readonly frameHeight: number
+  readonly frameWidth: number
+  /** Where the view starts in the frame (a crop after the resample). */
+  readonly top: number
+  readonly left: number
+  /** Source floats from frame row r to r + 1, and from column c to c + 1 (the map before the resample). */
+  readonly rowStride: number
+  readonly colStride: number
+  /** Slots of the row cache (a power of two, at least the span of one output row's source rows). */
+  readonly slots: number
+}
+
+/** Byte offsets of the tables inside the scratch memory, and its size, for a resample. */
+export const resampleLayout = (r: WasmResample): { readonly colWeight: number; readonly rowWeight: number; readonly cache: number; readonly colOffset: number; readonly rowIndex: number; readonly held: number; readonly bytes: number } => {
+  const colWeight = 0
+  const rowWeight = colWeight + 8 * r.frameWidth * r.colTaps
+  const cache = rowWeight + 8 * r.frameHeight * r.rowTaps
+  const colOffset = cache + 8 * r.slots * r.frameWidth
+  const rowIndex = colOffset + 4 * r.frameWidth * r.colTaps
+  const held = rowIndex + 4 * r.frameHeight * r.rowTaps
+  return { colWeight, rowWeight, cache, colOffset, rowIndex, held, bytes: held + 4 * r.slots }
+}
+
+/** Most row-cache slots the WebAssembly resample unrolls. */
+const MAX_RESAMPLE_SLOTS = 16
+
+/**
+ * The resample of `k` to run in WebAssembly straight into a batch, or undefined: only a plain
+ * store (any scale and shift are finished afterwards, as for gathers) of a kernel whose frame rows
+ * fill the view's rows in order, with 2–4 taps on each axis or one axis of one tap and the other
+ * of more, and a row cache of at most 16 slots. `slots` is what kernels/render-js's row cache uses.
+ */
+export const wasmResampleOf = (k: GatherKernel, slots: number | undefined): WasmResample | undefined => {
+  const rs = k.resample
+  if (rs === undefined || k.fill !== undefined || k.write !== 'store' || slots === undefined || slots > MAX_RESAMPLE_SLOTS) return undefined
+  const { post, pre } = k
+  if (post.ii !== 1 || post.ij !== 0 || post.ji !== 0 || post.jj !== 1) return undefined
+  const rowTaps = rs.rows.taps
+  const colTaps = rs.cols.taps
+  if (rowTaps > 4 || colTaps > 4 || rowTaps * colTaps < 2) return undefined
+  return {
+    planes: k.planes, inHeight: k.inHeight, inWidth: k.inWidth, outHeight: k.outHeight, outWidth: k.outWidth, rowTaps, colTaps,
+    frameHeight: rs.rows.index.length / rowTaps, frameWidth: rs.cols.index.length / colTaps, top: post.i0, left: post.j0,
+    rowStride: pre.ii * k.inWidth + pre.ji, colStride: pre.ij * k.inWidth + pre.jj, slots,
+  }
+}
+
+/**
+ * Writes a resample's tables into `scratch` (an ArrayBuffer region from byte `at`): the column
+ * taps as byte offsets along a source row with their weights, the row taps as frame rows with
+ * theirs, and the cache's slots marked empty.
+ */
+export const writeResampleTables = (r: WasmResample, k: GatherKernel, buffer: ArrayBuffer, at: number): void => {
+  const rs = k.resample
+  if (rs === undefined) throw new TypeError('writeResampleTables: the kernel does not resample')
+  const lay = resampleLayout(r)
+  new Float64Array(buffer, at + lay.colWeight, r.frameWidth * r.colTaps).set(rs.cols.weight)
+  new Float64Array(buffer, at + lay.rowWeight, r.frameHeight * r.rowTaps).set(rs.rows.weight)
+  const offsets = new Int32Array(buffer, at + lay.colOffset, r.frameWidth * r.colTaps)
+  for (let q = 0; q < offsets.length; q++) offsets[q] = 4 * (rs.cols.index[q] ?? 0) * r.colStride
+  new Int32Array(buffer, at + lay.rowIndex, r.frameHeight * r.rowTaps).set(rs.rows.index)
+}
+
+// The resample's locals: four i32 parameters (src, dst, planes, tables), then these.
+const R_SRC = 0
+const R_DST = 1
+const R_PLANES = 2
+const R_TABLES = 3
+const R_LINE_END = 4 // dst address past the plane's last row
+const R_ROWS = 5 // address of the current output row's entries in the row-index table
+const R_ROW_WEIGHTS = 6 // and in the row-weight table
+const R_R = 7 // a frame row
+const R_SLOT_AT = 8 // byte offset of a slot's cache row (then of its held entry)
+const R_SRC_ROW = 9 // source address of frame row r
+const R_CACHE_P = 10 // cache address being written
+const R_CACHE_END = 11
+const R_COL = 12 // column-offset table address
+const R_COL_W = 13 // column-weight table address
+const R_OUT = 14 // output address
+const R_OUT_END = 15
+const R_ROW_AT = 16 // 16..19: cache row address of tap t (plus the crop's left), for the vertical pass
+const R_INNER = 20 // f64: a column sum
+const R_WEIGHT = 21 // 21..24: f64 row weights
+const R_WV = 25 // 25..28: v128 splatted row weights
+const R_LO = 29 // v128 sums of two outputs
+const R_HI = 30
+
+/** The module for a resample: one function `gather(src, dst, planes, tables)` (byte addresses). */
+export const renderWasmResample = (r: WasmResample): WasmModule => {
+  for (const n of [r.planes, r.inHeight, r.inWidth, r.outHeight, r.outWidth, r.frameHeight, r.frameWidth, r.slots]) {
+    if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`wasm renderer: resample size ${n} is not a positive integer`)
+  }
+  if (r.top < 0 || r.left < 0 || r.top + r.outHeight > r.frameHeight || r.left + r.outWidth > r.frameWidth) throw new RangeError('wasm renderer: the view is not inside the resample\'s frame')
+  if (r.slots > MAX_RESAMPLE_SLOTS || (r.slots & (r.slots - 1)) !== 0) throw new RangeError(`wasm renderer: ${r.slots} cache slots is not a power of two up to ${MAX_RESAMPLE_SLOTS}`)
+  const lay = resampleLayout(r)
+  const rowBytes = 8 * r.frameWidth
+  const tab = (offset: number): Instr[] => [get(R_TABLES), ['i32.const', offset], ['i32.add']]
+  // Each of the output row's frame rows, resampled along its columns into its slot unless it is there.
+  const fill: Instr[] = []
+  for (let t = 0; t < r.rowTaps; t++) {
+    const columnSum: Instr[] = [['f64.const', 0], set(R_INNER)]
+    for (let u = 0; u < r.colTaps; u++) {
+      columnSum.push(
+        get(R_INNER),
+        get(R_SRC_ROW), get(R_COL), ['i32.load', 4 * u], ['i32.add'], ['f32.load', 0], ['f64.promote_f32'],
+        get(R_COL_W), ['f64.load', 8 * u], ['f64.mul'], ['f64.add'], set(R_INNER),
+      )
+    }
+    fill.push(
+      ['block'],
+      get(R_ROWS), ['i32.load', 4 * t], set(R_R),
+      // held[slot] === r: nothing to do.
+      get(R_R), ['i32.const', r.slots - 1], ['i32.and'], ['i32.const', 4], ['i32.mul'], set(R_SLOT_AT),
+      get(R_TABLES), get(R_SLOT_AT), ['i32.add'], ['i32.load', lay.held], get(R_R), ['i32.eq'], ['br_if', 0],
+      get(R_TABLES), get(R_SLOT_AT), ['i32.add'], get(R_R), ['i32.store', lay.held],
+      get(R_SRC), get(R_R), ['i32.const', 4 * r.rowStride], ['i32.mul'], ['i32.add'], set(R_SRC_ROW),
+      get(R_R), ['i32.const', r.slots - 1], ['i32.and'], ['i32.const', rowBytes], ['i32.mul'], ...tab(lay.cache), ['i32.add'], set(R_CACHE_P),
+      get(R_CACHE_P), ['i32.const', rowBytes], ['i32.add'], set(R_CACHE_END),
+      ...tab(lay.colOffset), set(R_COL),
+      ...tab(lay.colWeight), set(R_COL_W),
+      ['loop'],
+      ...columnSum,
+      get(R_CACHE_P), get(R_INNER), ['f64.store', 0],
+      ...add(R_COL, 4 * r.colTaps),
+      ...add(R_COL_W, 8 * r.colTaps),
+      ...add(R_CACHE_P, 8),
+      ...until(R_CACHE_P, R_CACHE_END),
+      ['end'],
+      ['end'],
+    )
+  }
+  // The output row: each value the weighted sum of its column in the cached rows, rounded to float32.
+  const weights: Instr[] = []
+  for (let t = 0; t < r.rowTaps; t++) {
+    weights.push(
+      get(R_ROWS), ['i32.load', 4 * t], ['i32.const', r.slots - 1], ['i32.and'], ['i32.const', rowBytes], ['i32.mul'], ...tab(lay.cache + 8 * r.left), ['i32.add'], set(R_ROW_AT + t),
+      get(R_ROW_WEIGHTS), ['f64.load', 8 * t], set(R_WEIGHT + t),
+      get(R_WEIGHT + t), ['f64x2.splat'], set(R_WV + t),
+    )
+  }
+  const quads = r.outWidth - (r.outWidth % 4)
+  const vectorSum = (half: number, into: number): Instr[] => {
+    const out: Instr[] = [['f64.const', 0], ['f64x2.splat'], set(into)]
+    for (let t = 0; t < r.rowTaps; t++) out.push(get(into), get(R_ROW_AT + t), ['v128.load', 16 * half], get(R_WV + t), ['f64x2.mul'], ['f64x2.add'], set(into))
+    return out
+  }
+  const vertical: Instr[] = quads === 0 ? [] : [
+    get(R_OUT), ['i32.const', 4 * quads], ['i32.add'], set(R_OUT_END),
+    ['loop'],
+    ...vectorSum(0, R_LO),
+    ...vectorSum(1, R_HI),
+    get(R_OUT), get(R_LO), ['f32x4.demote_f64x2_zero'], get(R_HI), ['f32x4.demote_f64x2_zero'], ['i8x16.shuffle', LOW_HALVES], ['v128.store', 0],
+    ...Array.from({ length: r.rowTaps }, (_, t) => add(R_ROW_AT + t, 32)).flat(),
+    ...add(R_OUT, 16),
+    ...until(R_OUT, R_OUT_END),
+    ['end'],
+  ]
+  const tail: Instr[] = []
+  for (let n = quads; n < r.outWidth; n++) {
+    const sum: Instr[] = [['f64.const', 0]]
+    for (let t = 0; t < r.rowTaps; t++) sum.push(get(R_ROW_AT + t), ['f64.load', 8 * (n - quads)], get(R_WEIGHT + t), ['f64.mul'], ['f64.add'])
+    tail.push(get(R_OUT), ...sum, ['f32.demote_f64'], ['f32.store', 4 * (n - quads)])
+  }
+  const clearHeld: Instr[] = Array.from({ length: r.slots }, (_, s): Instr[] => [...tab(lay.held + 4 * s), ['i32.const', -1], ['i32.store', 0]]).flat()
+  const plane: Instr[] = [
+    ...clearHeld,
+    ...tab(lay.rowIndex + 4 * r.top * r.rowTaps), set(R_ROWS),
+    ...tab(lay.rowWeight + 8 * r.top * r.rowTaps), set(R_ROW_WEIGHTS),
+    get(R_DST), ['i32.const', 4 * r.outHeight * r.outWidth], ['i32.add'], set(R_LINE_END),
+    ['loop'],
+    ...fill,
+    ...weights,
+    get(R_DST), set(R_OUT),
+    ...vertical,
+    ...tail,
+    ...add(R_ROWS, 4 * r.rowTaps),
+    ...add(R_ROW_WEIGHTS, 8 * r.rowTaps),
+    ...add(R_DST, 4 * r.outWidth),
+    ...until(R_DST, R_LINE_END),
+    ['end'],
+  ]
+  return {
+    functions: [{
+      name: 'gather',
+      params: 4,
+      locals: [...Array.from({ length: 16 }, () => 'i32' as const), ...Array.from({ length: 5 }, () => 'f64' as const), ...Array.from({ length: 6 }, () => 'v128' as const)],
+      body: [
+        ['block'],
+        get(R_PLANES), ['i32.eqz'], ['br_if', 0],
+        ['loop'],
+        ...plane,
+        ...add(R_SRC, 4 * r.inHeight * r.inWidth),
+        ...add(R_PLANES, -1),
+        get(R_PLANES), ['br_if', 0],
         ['end'],
         ['end'],
       ],

@@ -14,16 +14,20 @@
 export type Instr =
   | readonly ['local.get' | 'local.set' | 'local.tee', number]
   | readonly ['i32.const', number]
-  | readonly ['i32.add' | 'i32.sub' | 'i32.mul' | 'i32.eqz' | 'i32.ne' | 'i32.lt_u' | 'i32.gt_u']
+  /** A float64 constant: only 0 is emitted (a sum's start), but any finite value encodes. */
+  | readonly ['f64.const', number]
+  | readonly ['i32.add' | 'i32.sub' | 'i32.mul' | 'i32.and' | 'i32.eqz' | 'i32.eq' | 'i32.ne' | 'i32.lt_u' | 'i32.gt_u']
+  | readonly ['f64.add' | 'f64.mul' | 'f64.promote_f32' | 'f32.demote_f64']
+  | readonly ['f64x2.splat' | 'f64x2.add' | 'f64x2.mul' | 'f32x4.demote_f64x2_zero']
   | readonly ['block' | 'loop' | 'end']
   | readonly ['br' | 'br_if', number]
   /** Loads and stores: the constant byte offset added to the address on the stack. */
-  | readonly ['i32.load' | 'i32.store' | 'v128.load' | 'v128.store', number]
+  | readonly ['i32.load' | 'i32.store' | 'f32.load' | 'f32.store' | 'f64.load' | 'f64.store' | 'v128.load' | 'v128.store', number]
   /** Picks 16 bytes out of the 32 of two vectors: lane k of the result is byte `lanes[k]` (0–15 first, 16–31 second). */
   | readonly ['i8x16.shuffle', readonly number[]]
 
-/** A local's type: 32-bit integers (addresses, counters) and 128-bit vectors. */
-export type ValueType = 'i32' | 'v128'
+/** A local's type: 32-bit integers (addresses, counters), float64 (weights, sums) and 128-bit vectors. */
+export type ValueType = 'i32' | 'f64' | 'v128'
 
 /** One exported function: `params` i32 parameters, then its locals, then the body (without the final `end`). */
 export interface WasmFunction {
@@ -87,16 +91,21 @@ const name = (text: string): number[] => {
 const vector = (items: readonly (readonly number[])[]): number[] => [...uleb(items.length), ...items.flat()]
 const section = (id: number, content: readonly number[]): number[] => [id, ...uleb(content.length), ...content]
 
-const valueTypeCode: Readonly<Record<ValueType, number>> = { i32: 0x7f, v128: 0x7b }
+const valueTypeCode: Readonly<Record<ValueType, number>> = { i32: 0x7f, f64: 0x7c, v128: 0x7b }
 
 const plainOps = {
-  'i32.add': [0x6a], 'i32.sub': [0x6b], 'i32.mul': [0x6c], 'i32.eqz': [0x45], 'i32.ne': [0x47], 'i32.lt_u': [0x49], 'i32.gt_u': [0x4b],
+  'i32.add': [0x6a], 'i32.sub': [0x6b], 'i32.mul': [0x6c], 'i32.and': [0x71], 'i32.eqz': [0x45], 'i32.eq': [0x46], 'i32.ne': [0x47], 'i32.lt_u': [0x49], 'i32.gt_u': [0x4b],
+  'f64.add': [0xa0], 'f64.mul': [0xa2], 'f64.promote_f32': [0xbb], 'f32.demote_f64': [0xb6],
+  // SIMD opcodes after the 0xfd prefix are unsigned LEB128: 0xf0 and 0xf2 take two bytes.
+  'f64x2.splat': [0xfd, 0x14], 'f64x2.add': [0xfd, 0xf0, 0x01], 'f64x2.mul': [0xfd, 0xf2, 0x01], 'f32x4.demote_f64x2_zero': [0xfd, 0x5e],
   block: [0x02, 0x40], loop: [0x03, 0x40], end: [0x0b],
 } as const
 
 /** Natural alignment (log2 bytes) and opcode of each memory access; all may be unaligned at run time. */
 const memoryOps = {
   'i32.load': { align: 2, code: [0x28] }, 'i32.store': { align: 2, code: [0x36] },
+  'f32.load': { align: 2, code: [0x2a] }, 'f32.store': { align: 2, code: [0x38] },
+  'f64.load': { align: 3, code: [0x2b] }, 'f64.store': { align: 3, code: [0x39] },
   // A v128 access hints 4-byte alignment: the planes are float32 and rows start anywhere.
   'v128.load': { align: 2, code: [0xfd, 0x00] }, 'v128.store': { align: 2, code: [0xfd, 0x0b] },
 } as const
@@ -110,7 +119,11 @@ export const encodeInstr = (instr: Instr): number[] => {
     case 'i32.const': return [0x41, ...sleb(instr[1])]
     case 'br': return [0x0c, ...uleb(instr[1])]
     case 'br_if': return [0x0d, ...uleb(instr[1])]
-    case 'i32.load': case 'i32.store': case 'v128.load': case 'v128.store': {
+    case 'f64.const': {
+      if (!Number.isFinite(instr[1])) throw new RangeError(`wasm encoder: ${instr[1]} is not a finite float64`)
+      return [0x44, ...new Uint8Array(Float64Array.of(instr[1]).buffer)]
+    }
+    case 'i32.load': case 'i32.store': case 'f32.load': case 'f32.store': case 'f64.load': case 'f64.store': case 'v128.load': case 'v128.store': {
       const op = memoryOps[instr[0]]
       return [...op.code, ...uleb(op.align), ...uleb(instr[1])]
     }

@@ -275,6 +275,19 @@ describe('every backend agrees with the reference', () => {
     expect(written).toBeGreaterThan(160)
   })
 
+  it('large resamples in the batch (WebAssembly, through a row cache) equal the JavaScript kernels exactly, scaled and shifted too', async () => {
+    const separately = jsBackend({ wasm: false })
+    const cases: readonly (readonly AnyFactor[])[] = [
+      [orThrow(T.scale([1.5, 0.75], { interpolation: 'bilinear' })), orThrow(T.multiply([0.5]))],
+      [orThrow(T.scale([1.5], { interpolation: 'bicubic' })), T.hflip()],
+      [T.hflip(), orThrow(T.resize([[301, 263]], { interpolation: 'bilinear' })), orThrow(T.fiveCrops(290, 250))],
+      [orThrow(T.scale([2], { interpolation: 'bilinear', alignCorners: true })), orThrow(T.add([0.25]))],
+    ]
+    let written = 0
+    for (const factors of cases) written += await batchAgrees(factors, 3, 203, 157, 3, 0, separately)
+    expect(written).toBeGreaterThan(12)
+  })
+
   it('a view after a resample does not read the resampled view once it is written over', async () => {
     const [planes, height, width] = [2, 12, 20]
     const src = { data: fill(planes * height * width, 7), offset: 0, planes, height, width }

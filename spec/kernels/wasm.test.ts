@@ -6,11 +6,11 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { aliases, orThrow, resolveAugment, resolveUndoMask, views } from '../../src/index.js'
+import { aliases, orThrow, product, resolveAugment, resolveUndoMask, transforms as T, views, type AnyFactor } from '../../src/index.js'
 import { lower } from '../../kernels/lower.js'
 import type { GatherKernel, Kernel } from '../../kernels/ir.js'
-import { afterGather, renderWasm, wasmGatherOf, type WasmGather } from '../../kernels/render-wasm.js'
-import { renderJs } from '../../kernels/render-js.js'
+import { afterGather, renderWasm, renderWasmResample, wasmGatherOf, wasmResampleOf, type WasmGather } from '../../kernels/render-wasm.js'
+import { renderJs, rowCacheSlots } from '../../kernels/render-js.js'
 import { encodeInstr, encodeModule, i32, listing, sleb, u32, uleb, type WasmModule } from '../../kernels/wasm.js'
 import { setUpWasm } from '../../src/backend/wasm.js'
 
@@ -141,6 +141,33 @@ describe('the WebAssembly renderer', () => {
     expect(() => renderWasm({ ...g, map: { ...map, ii: 1, ij: 0, ji: 0, jj: 1, j0: 0 } })).not.toThrow() // forward rows in order: a valid 'rows' module
     expect(() => renderWasm({ ...g, map: { ...map, j0: 2 } })).toThrow(/output \(3, 0\) would read \(0, -1\) outside the 4×4 source/)
     expect(() => renderWasm({ ...g, outWidth: 5 })).toThrow(/would read \(4, 3\)/)
+  })
+
+  const scaledKernel = (factor: number, interpolation: 'bilinear' | 'bicubic' | 'nearest' | 'area', height: number, width: number, after: readonly AnyFactor[] = []): GatherKernel | undefined =>
+    gathers(lower(orThrow(resolveAugment(views(product(orThrow(T.scale([factor], { interpolation })), ...after)).at(-1)?.steps ?? [], height, width)), 2, height, width, 'store'))[0]
+
+  it('resamples into a batch: 2–4 taps a side (or 1 and more), rows of the view in order, at most 16 cache slots; the module validates for every size with tails', () => {
+    const taken = (k: GatherKernel | undefined): boolean => k?.resample !== undefined && wasmResampleOf(k, rowCacheSlots(k.resample.rows)) !== undefined
+    expect(taken(scaledKernel(1.5, 'bilinear', 8, 6))).toBe(true)
+    expect(taken(scaledKernel(1.5, 'bicubic', 8, 6))).toBe(true)
+    expect(taken(scaledKernel(1.5, 'nearest', 8, 6))).toBe(false) // one tap each way: nothing to cache
+    expect(taken(scaledKernel(1.5, 'bilinear', 8, 6, [T.hflip()]))).toBe(false) // mirrored after: moved from the plain view instead
+    expect(taken(scaledKernel(1.5, 'bilinear', 8, 6, [orThrow(T.rotate90([90]))]))).toBe(false)
+    expect(taken(scaledKernel(0.05, 'area', 200, 200))).toBe(false) // 20 taps a side
+    for (let size = 1; size <= 13; size++) {
+      for (const interpolation of ['bilinear', 'bicubic'] as const) {
+        const k = scaledKernel(1.5, interpolation, size, size + 2)
+        const r = k?.resample === undefined ? undefined : wasmResampleOf(k, rowCacheSlots(k.resample.rows))
+        if (r === undefined) throw new Error(`${interpolation} ${size}: not a WebAssembly resample`)
+        expect(validates(encodeModule(renderWasmResample(r))), `${interpolation} ${size}`).toBe(true)
+      }
+    }
+    const k = scaledKernel(2, 'bilinear', 4, 4)
+    const r = k?.resample === undefined ? undefined : wasmResampleOf(k, rowCacheSlots(k.resample.rows))
+    if (r === undefined) throw new Error('not a WebAssembly resample')
+    expect(() => renderWasmResample({ ...r, outWidth: 0 })).toThrow(/resample size 0 is not a positive integer/)
+    expect(() => renderWasmResample({ ...r, left: 1 })).toThrow(/not inside the resample's frame/)
+    expect(() => renderWasmResample({ ...r, slots: 3 })).toThrow(/3 cache slots is not a power of two/)
   })
 
   // Snapshots: a turn small enough for 4×4 blocks and value-by-value edges only, one tall enough

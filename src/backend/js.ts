@@ -12,17 +12,20 @@
  * The plan interpreter asks for its model input through `batch`: where WebAssembly SIMD runs and
  * the plan's budget leaves room, the input is held in WebAssembly memory beside a copy of the
  * image, and each turn, mirror, half turn and vertical flip is one SIMD pass from the copy into the
- * input, with no copy in or out per view. A view that only flips, turns or crops what an earlier view
- * of the chunk resampled (`scale(1.5)` then `hflip`) is such a pass over that view's values: the
- * resample, the costly part (kernels/render-js caches its rows), runs once per chunk.
+ * input, with no copy in or out per view. A resample is run there too, by a WebAssembly module
+ * (kernels/render-wasm: each source row resampled along its columns once into a row cache, the
+ * rows then summed two float64 lanes at a time, the same sums as the JavaScript kernel), its
+ * tables in room after the source; and a view that only flips, turns or crops what an earlier
+ * view of the chunk resampled (`scale(1.5)` then `hflip`) is one pass over that view's values, so
+ * the resample runs once per chunk.
  *
  * @since 0.2.0
  */
 import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
 import { lower } from '../../kernels/lower.js'
 import type { AffineIndexMap } from '../transform/d4.js'
-import { renderJs } from '../../kernels/render-js.js'
-import { afterGather, wasmGatherOf, type WasmGather } from '../../kernels/render-wasm.js'
+import { renderJs, rowCacheSlots } from '../../kernels/render-js.js'
+import { afterGather, wasmGatherOf, wasmResampleOf, type WasmGather, type WasmResample } from '../../kernels/render-wasm.js'
 import type { Stage } from '../transform/step.js'
 import { rangeKeepingBackend, type Backend, type BatchBuffer, type BatchRequest, type PlaneBlock } from './backend.js'
 import { runStage } from './reference/execute.js'
@@ -87,6 +90,17 @@ const batchGatherOf = (kernel: GatherKernel): WasmGather | undefined => {
     batchGathers.set(kernel, g)
   }
   return g ?? undefined
+}
+
+/** What a batch does with a resampling kernel, decided once per kernel: its WebAssembly resample, or none. */
+const batchResamples = new WeakMap<GatherKernel, WasmResample | null>()
+const batchResampleOf = (kernel: GatherKernel): WasmResample | undefined => {
+  let r = batchResamples.get(kernel)
+  if (r === undefined) {
+    r = kernel.resample === undefined ? null : wasmResampleOf(kernel, rowCacheSlots(kernel.resample.rows)) ?? null
+    batchResamples.set(kernel, r)
+  }
+  return r ?? undefined
 }
 
 const launchJs = (kernel: GatherKernel, src: Float32Array | Float64Array, srcBase: number, dst: Float32Array | Float64Array, dstBase: number): number =>
@@ -219,7 +233,21 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
           return
         }
       }
-      runKernels(wasm, kernels, src, block.data, dstOffset)
+      const resample = only?.kind === 'gather' ? batchResampleOf(only) : undefined
+      let done = false
+      if (only?.kind === 'gather' && resample !== undefined && length <= block.source.length) {
+        if (copy === undefined) {
+          block.source.set(src.data.subarray(src.offset, src.offset + length))
+          copy = block.sourceAt
+        }
+        // Nothing is written when it fails (no room for its tables, no module): JavaScript does it.
+        done = block.resample(resample, only, copy, only.pre.i0 * only.inWidth + only.pre.j0, dstOffset) === undefined
+        if (done && (only.scale !== 1 || only.shift !== 0)) {
+          // The values are rounded to float32, as the JavaScript kernel rounds them before its scale and shift.
+          compile(afterGather(only, only.planes * only.outHeight))(block.data, dstOffset, block.data, dstOffset, emptyIndex, emptyWeight, emptyIndex, emptyWeight)
+        }
+      }
+      if (!done) runKernels(wasm, kernels, src, block.data, dstOffset)
       const size = outputSizeOf(kernels)
       if (size !== undefined && stages.some((stage) => stage.kind === 'resample' || stage.kind === 'custom')) {
         costly.push({ stages, at: dstOffset, length: src.planes * size[0] * size[1], planes: src.planes, height: size[0], width: size[1] })
@@ -345,7 +373,7 @@ export const jsBackend = (options?: JsBackendOptions): Backend => {
   const off = typeof options === 'object' && options !== null && options.wasm === false
   const found = off ? { reason: 'WebAssembly turned off by the wasm option' } : wasmKernels()
   const wasm = 'kernels' in found ? found.kernels : undefined
-  const turns = wasm !== undefined ? 'quarter turns and mirrored rows as WebAssembly SIMD gathers' : `quarter turns as JavaScript loops (${'reason' in found ? found.reason : ''})`
+  const turns = wasm !== undefined ? 'quarter turns and mirrored rows as WebAssembly SIMD gathers, and resamples into its own batch as WebAssembly' : `quarter turns as JavaScript loops (${'reason' in found ? found.reason : ''})`
   return rangeKeepingBackend({
     name: 'js',
     detail: `js: generated JavaScript kernels (one fused gather per view where the chain allows); ${turns}`,

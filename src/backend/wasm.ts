@@ -22,11 +22,12 @@
  *
  * @since 0.3.0
  */
-import { renderWasm, type WasmGather } from '../../kernels/render-wasm.js'
-import { encodeModule, memoryImport } from '../../kernels/wasm.js'
+import type { GatherKernel } from '../../kernels/ir.js'
+import { renderWasm, renderWasmResample, resampleLayout, writeResampleTables, type WasmGather, type WasmResample } from '../../kernels/render-wasm.js'
+import { encodeModule, memoryImport, type WasmModule } from '../../kernels/wasm.js'
 
-/** A compiled gather: `(srcByte, dstByte, planes)`. */
-type Compiled = (src: number, dst: number, planes: number) => void
+/** A compiled gather: `(srcByte, dstByte, planes)`, and a resample's tables' byte address. */
+type Compiled = (src: number, dst: number, planes: number, tables?: number) => void
 
 /**
  * Gathered rows, handed to the caller: output rows [at, at + rows) counted across planes (row i of
@@ -56,6 +57,13 @@ export interface WasmBatch {
    * module would not compile.
    */
   readonly gather: (g: WasmGather, srcAt: number, dstAt: number) => string | undefined
+  /**
+   * Resamples `r.planes` planes read from float `srcAt` of the block (the source copy, or a view in
+   * `data`; `origin` is where the kernel's map starts in the first plane) into `data` from float
+   * `dstAt`, its tables (from `k`) written into the block's scratch room first. Returns why not, before anything is written: no room for the
+   * tables, offsets that do not fit, a module that would not compile.
+   */
+  readonly resample: (r: WasmResample, k: GatherKernel, srcAt: number, origin: number, dstAt: number) => string | undefined
   /** The holder is done with it: the memory may serve the next batch (its pages already touched). */
   readonly release: () => void
 }
@@ -90,6 +98,11 @@ const GROUP_BYTES = 1 << 20
  */
 const BAND_BYTES = 1 << 15
 const PAGE = 65536
+/**
+ * Room after a batch's source for a resample's tables and row cache, when the budget allows:
+ * 256 KiB hold them for frames up to about 2,000 columns (bilinear) — a 960×960 view needs 77 KB.
+ */
+const RESAMPLE_SCRATCH = 1 << 18
 /** Pages of a 32-bit WebAssembly memory (4 GiB). */
 const MAX_PAGES = 65536
 
@@ -149,26 +162,36 @@ const runtime = (api: unknown): Runtime | string => {
     const instance: unknown = Reflect.construct(Instance, [module, imports])
     const exported: unknown = Reflect.get(Object(Reflect.get(Object(instance), 'exports')), 'gather')
     if (typeof exported !== 'function') throw new TypeError('kernel module exports no gather function')
-    return (src, dst, planes) => { Reflect.apply(exported, undefined, [src, dst, planes]) }
+    return (src, dst, planes, tables = 0) => { Reflect.apply(exported, undefined, [src, dst, planes, tables]) }
   }
   return { compile, memory, instantiate }
 }
 
-const keyOf = (g: WasmGather): string => {
+/** What a module is rendered from: a gather, or a resample. */
+type Spec = { readonly kind: 'gather'; readonly g: WasmGather } | { readonly kind: 'resample'; readonly r: WasmResample }
+
+// The rendered function does not depend on the plane count, so the keys leave it out.
+const keyOf = (spec: Spec): string => {
+  if (spec.kind === 'resample') {
+    const r = spec.r
+    return `r${r.inHeight}x${r.inWidth}>${r.outHeight}x${r.outWidth}:${r.frameHeight}x${r.frameWidth}+${r.top},${r.left}:${r.rowTaps},${r.colTaps}:${r.rowStride},${r.colStride}:${r.slots}`
+  }
+  const { g } = spec
   const m = g.map
   return `${g.inHeight}x${g.inWidth}>${g.outHeight}x${g.outWidth}:${m.ii},${m.ij},${m.i0},${m.ji},${m.jj},${m.j0}`
 }
 
+const render = (spec: Spec): WasmModule => (spec.kind === 'gather' ? renderWasm(spec.g) : renderWasmResample(spec.r))
+
 /** Compiled modules by key, and their instances over one memory. */
-const modules = (rt: Runtime): { readonly module: (g: WasmGather) => unknown } => {
-  // The rendered function does not depend on the plane count, so the key leaves it out.
+const modules = (rt: Runtime): { readonly module: (spec: Spec) => unknown } => {
   const compiled = new Map<string, unknown>()
   return {
-    module: (g) => {
-      const key = keyOf(g)
+    module: (spec) => {
+      const key = keyOf(spec)
       const hit = compiled.get(key)
       if (hit !== undefined) return hit
-      const made = rt.compile(encodeModule(renderWasm(g)))
+      const made = rt.compile(encodeModule(render(spec)))
       if (compiled.size > 256) compiled.clear()
       compiled.set(key, made)
       return made
@@ -176,14 +199,14 @@ const modules = (rt: Runtime): { readonly module: (g: WasmGather) => unknown } =
   }
 }
 
-/** The gathers of one memory: each key's module instantiated over it once. */
-const instancesOver = (rt: Runtime, cache: ReturnType<typeof modules>, memory: MemoryHandle): ((g: WasmGather) => Compiled) => {
+/** The modules of one memory: each key's module instantiated over it once. */
+const instancesOver = (rt: Runtime, cache: ReturnType<typeof modules>, memory: MemoryHandle): ((spec: Spec) => Compiled) => {
   const made = new Map<string, Compiled>()
-  return (g) => {
-    const key = keyOf(g)
+  return (spec) => {
+    const key = keyOf(spec)
     const hit = made.get(key)
     if (hit !== undefined) return hit
-    const run = rt.instantiate(cache.module(g), memory)
+    const run = rt.instantiate(cache.module(spec), memory)
     if (made.size > 256) made.clear()
     made.set(key, run)
     return run
@@ -212,7 +235,7 @@ const make = (rt: Runtime): WasmKernels => {
     if (full !== undefined) return full
     let run: Compiled
     try {
-      run = compile(g)
+      run = compile({ kind: 'gather', g })
     } catch (e) {
       // A module the engine will not compile here (a plane too large for 32-bit offsets, no SIMD,
       // a browser's limit on compiling on the main thread): this kernel stays in JavaScript.
@@ -241,8 +264,8 @@ const make = (rt: Runtime): WasmKernels => {
     let run: Compiled
     let last: Compiled
     try {
-      run = compile(band(rows))
-      last = tail === 0 ? run : compile(band(tail))
+      run = compile({ kind: 'gather', g: band(rows) })
+      last = tail === 0 ? run : compile({ kind: 'gather', g: band(tail) })
     } catch (e) {
       return describe(e)
     }
@@ -267,28 +290,32 @@ const make = (rt: Runtime): WasmKernels => {
    * used before is written at memory speed. One block at most, and only reused within the next
    * request's maxBytes (else dropped), so what is kept is one run's input.
    */
-  let spare: { readonly memory: MemoryHandle; readonly gatherOf: (g: WasmGather) => Compiled; readonly bytes: number } | undefined
+  let spare: { readonly memory: MemoryHandle; readonly moduleOf: (spec: Spec) => Compiled; readonly bytes: number } | undefined
   /** A chunk's block: input at 0, source after it; its memory's maximum is its initial size. */
   const batch = (length: number, sourceLength: number, maxBytes: number): WasmBatch | string => {
     const sourceAt = Math.ceil(length / 4) * 4
     const bytes = 4 * (sourceAt + sourceLength)
-    const pages = Math.max(1, Math.ceil(bytes / PAGE))
+    const least = Math.max(1, Math.ceil(bytes / PAGE))
     if (!Number.isSafeInteger(length) || !Number.isSafeInteger(sourceLength) || length < 1 || sourceLength < 1) return 'a batch needs positive integer sizes'
-    if (!(pages * PAGE <= maxBytes)) return `a WebAssembly batch of ${pages * PAGE} bytes is more than the ${maxBytes} bytes the budget leaves`
-    if (pages > MAX_PAGES) return `a WebAssembly batch of ${pages * PAGE} bytes is more than a 32-bit memory holds`
+    if (!(least * PAGE <= maxBytes)) return `a WebAssembly batch of ${least * PAGE} bytes is more than the ${maxBytes} bytes the budget leaves`
+    if (least > MAX_PAGES) return `a WebAssembly batch of ${least * PAGE} bytes is more than a 32-bit memory holds`
+    // Room for a resample's tables after the source, where the budget leaves it (else resamples stay in JavaScript).
+    const roomy = Math.ceil((bytes + 8 + RESAMPLE_SCRATCH) / PAGE)
+    const pages = roomy * PAGE <= maxBytes && roomy <= MAX_PAGES ? roomy : least
+    const scratchAt = Math.ceil(bytes / 8) * 8
     let block = spare !== undefined && spare.bytes >= pages * PAGE && spare.bytes <= maxBytes ? spare : undefined
     spare = undefined // taken, or too small or too large for this budget: let it go
     if (block === undefined) {
       try {
         const memory = rt.memory(pages, pages)
-        block = { memory, gatherOf: instancesOver(rt, cache, memory), bytes: memory.buffer().byteLength }
+        block = { memory, moduleOf: instancesOver(rt, cache, memory), bytes: memory.buffer().byteLength }
       } catch (e) {
         return describe(e)
       }
     }
     const held = block
     const buffer = held.memory.buffer()
-    const gatherOf = held.gatherOf
+    const moduleOf = held.moduleOf
     let released = false
     return {
       release: () => {
@@ -312,11 +339,33 @@ const make = (rt: Runtime): WasmKernels => {
         }
         let run: Compiled
         try {
-          run = gatherOf(g)
+          run = moduleOf({ kind: 'gather', g })
         } catch (e) {
           return describe(e)
         }
         run(4 * srcAt, 4 * dstAt, g.planes)
+        return undefined
+      },
+      resample: (r, k, srcAt, origin, dstAt) => {
+        const lay = resampleLayout(r)
+        if (scratchAt + lay.bytes > buffer.byteLength) return `no room for the resample's ${lay.bytes} bytes of tables after the batch's source`
+        // The planes read lie in the source copy or the input, apart from what is written (the
+        // kernel's map keeps every read inside its plane).
+        const inEnd = srcAt + r.planes * r.inHeight * r.inWidth
+        const outEnd = dstAt + r.planes * r.outHeight * r.outWidth
+        const reads = (srcAt >= 0 && inEnd <= length) || (srcAt >= sourceAt && inEnd <= sourceAt + sourceLength)
+        const apart = outEnd <= srcAt || inEnd <= dstAt
+        if (![srcAt, origin, dstAt].every(Number.isSafeInteger) || !reads || !apart || dstAt < 0 || outEnd > length) {
+          return `a resample of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch or onto what it reads`
+        }
+        let run: Compiled
+        try {
+          run = moduleOf({ kind: 'resample', r })
+        } catch (e) {
+          return describe(e)
+        }
+        writeResampleTables(r, k, buffer, scratchAt)
+        run(4 * (srcAt + origin), 4 * dstAt, r.planes, scratchAt)
         return undefined
       },
     }
