@@ -277,6 +277,18 @@ const checkGather = (g: WasmGather): 'transpose' | 'mirror' | 'rows' => {
   return shape
 }
 
+/** Runs `plane` (which moves the addresses on to the next plane) as many times as local `planes` says, none for 0. */
+const overPlanes = (planes: number, plane: readonly Instr[]): Instr[] => [
+  ['block'],
+  get(planes), ['i32.eqz'], ['br_if', 0],
+  ['loop'],
+  ...plane,
+  ...add(planes, -1),
+  get(planes), ['br_if', 0],
+  ['end'],
+  ['end'],
+]
+
 /** The module for a gather: one function `gather(src, dst, planes)`. */
 export const renderWasm = (g: WasmGather): WasmModule => {
   const shape = checkGather(g)
@@ -286,18 +298,7 @@ export const renderWasm = (g: WasmGather): WasmModule => {
       name: 'gather',
       params: 3,
       locals: ['i32', 'i32', 'i32', 'i32', 'i32', 'i32', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128', 'v128'],
-      body: [
-        ['block'],
-        get(PLANES), ['i32.eqz'], ['br_if', 0],
-        ['loop'],
-        ...plane,
-        ...add(SRC, 4 * g.inHeight * g.inWidth),
-        ...add(DST, 4 * g.outHeight * g.outWidth),
-        ...add(PLANES, -1),
-        get(PLANES), ['br_if', 0],
-        ['end'],
-        ['end'],
-      ],
+      body: overPlanes(PLANES, [...plane, ...add(SRC, 4 * g.inHeight * g.inWidth), ...add(DST, 4 * g.outHeight * g.outWidth)]),
     }],
   }
 }
@@ -503,17 +504,8 @@ export const renderWasmResample = (r: WasmResample): WasmModule => {
       name: 'gather',
       params: 4,
       locals: [...Array.from({ length: 16 }, () => 'i32' as const), ...Array.from({ length: 5 }, () => 'f64' as const), ...Array.from({ length: 6 }, () => 'v128' as const)],
-      body: [
-        ['block'],
-        get(R_PLANES), ['i32.eqz'], ['br_if', 0],
-        ['loop'],
-        ...plane,
-        ...add(R_SRC, 4 * r.inHeight * r.inWidth),
-        ...add(R_PLANES, -1),
-        get(R_PLANES), ['br_if', 0],
-        ['end'],
-        ['end'],
-      ],
+      // The plane's rows move R_DST on to the next plane; the source moves by a plane.
+      body: overPlanes(R_PLANES, [...plane, ...add(R_SRC, 4 * r.inHeight * r.inWidth)]),
     }],
   }
 }

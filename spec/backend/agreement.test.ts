@@ -288,10 +288,31 @@ describe('every backend agrees with the reference', () => {
     expect(written).toBeGreaterThan(12)
   })
 
+  it('without room for a resample\'s tables (a budget that leaves just the input and the source) the batch resamples in JavaScript: the same values', async () => {
+    const [planes, height, width] = [3, 120, 90]
+    const src = { data: fill(planes * height * width, 13), offset: 0, planes, height, width }
+    const [, scaled = []] = views(product(orThrow(T.scale([1.5], { interpolation: 'bilinear' })))).map((v) => E.getOrElseW(() => [])(resolveAugment(v.steps, height, width)))
+    const length = planes * 180 * 135
+    const want = new Float32Array(length)
+    await jsBackend({ wasm: false }).augment(scaled, src, want, 0)
+    const exact = Math.ceil((4 * (Math.ceil(length / 4) * 4 + src.data.length)) / 65536) * 65536
+    for (const maxBytes of [exact, 2 ** 26]) {
+      const batch = jsBackend().batch?.({ length, sourceLength: src.data.length, maxBytes })
+      if (batch === undefined) throw new Error('no batch')
+      expect(batch.data.buffer.byteLength).toBe(maxBytes === exact ? exact : exact + 4 * 65536)
+      batch.source(src)
+      await batch.augment(scaled, 0)
+      expect(firstDifference(batch.data, want)).toBe(-1)
+      batch.release?.()
+    }
+  })
+
   it('a view after a resample does not read the resampled view once it is written over', async () => {
     const [planes, height, width] = [2, 12, 20]
     const src = { data: fill(planes * height * width, 7), offset: 0, planes, height, width }
-    const [scaled = [], flipped = []] = views(product(orThrow(T.scale([1.5], { interpolation: 'bilinear' })), T.hflip())).map((v) => E.getOrElseW(() => [])(resolveAugment(v.steps, height, width)))
+    // The product's views: identity, HorizontalFlip, Scale(1.5), Scale(1.5) · HorizontalFlip.
+    const [, , scaled = [], flipped = []] = views(product(orThrow(T.scale([1.5], { interpolation: 'bilinear' })), T.hflip())).map((v) => E.getOrElseW(() => [])(resolveAugment(v.steps, height, width)))
+    expect([scaled, flipped].map((stages) => stages.map((stage) => stage.kind).join())).toEqual(['resample', 'resample,gather'])
     const per = planes * 18 * 30
     const want = async (stages: readonly Stage[]): Promise<Float32Array> => {
       const out = new Float32Array(per)

@@ -317,6 +317,26 @@ const make = (rt: Runtime): WasmKernels => {
     const buffer = held.memory.buffer()
     const moduleOf = held.moduleOf
     let released = false
+    /**
+     * The module for `spec` over this block, or why not: every address it touches lies inside the
+     * source copy or the input (planes of `inPlane` floats read from float `srcAt`, of `outPlane`
+     * written from `dstAt`), and what it writes is not what it reads — checked here, where the
+     * JavaScript side's offsets meet the module's — and the engine compiles it.
+     */
+    const checkedModule = (spec: Spec, planes: number, inPlane: number, outPlane: number, srcAt: number, dstAt: number): Compiled | string => {
+      const inEnd = srcAt + planes * inPlane
+      const outEnd = dstAt + planes * outPlane
+      const reads = (srcAt >= 0 && inEnd <= length) || (srcAt >= sourceAt && inEnd <= sourceAt + sourceLength)
+      const apart = outEnd <= srcAt || inEnd <= dstAt
+      if (!Number.isSafeInteger(srcAt) || !Number.isSafeInteger(dstAt) || !reads || dstAt < 0 || outEnd > length || !apart) {
+        return `a ${spec.kind} of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch or onto what it reads`
+      }
+      try {
+        return moduleOf(spec)
+      } catch (e) {
+        return describe(e)
+      }
+    }
     return {
       release: () => {
         if (released) return
@@ -328,42 +348,18 @@ const make = (rt: Runtime): WasmKernels => {
       sourceAt,
       bytes: buffer.byteLength,
       gather: (g, srcAt, dstAt) => {
-        const inEnd = srcAt + g.planes * g.inHeight * g.inWidth
-        const outEnd = dstAt + g.planes * g.outHeight * g.outWidth
-        // Every address the module touches lies inside the source copy or the input, and what it
-        // writes is not what it reads: checked here, where the JavaScript side's offsets meet the module's.
-        const reads = (srcAt >= 0 && inEnd <= length) || (srcAt >= sourceAt && inEnd <= sourceAt + sourceLength)
-        const apart = outEnd <= srcAt || inEnd <= dstAt
-        if (!Number.isSafeInteger(srcAt) || !Number.isSafeInteger(dstAt) || !reads || dstAt < 0 || outEnd > length || !apart) {
-          return `a gather of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch or onto what it reads`
-        }
-        let run: Compiled
-        try {
-          run = moduleOf({ kind: 'gather', g })
-        } catch (e) {
-          return describe(e)
-        }
+        const run = checkedModule({ kind: 'gather', g }, g.planes, g.inHeight * g.inWidth, g.outHeight * g.outWidth, srcAt, dstAt)
+        if (typeof run === 'string') return run
         run(4 * srcAt, 4 * dstAt, g.planes)
         return undefined
       },
       resample: (r, k, srcAt, origin, dstAt) => {
         const lay = resampleLayout(r)
         if (scratchAt + lay.bytes > buffer.byteLength) return `no room for the resample's ${lay.bytes} bytes of tables after the batch's source`
-        // The planes read lie in the source copy or the input, apart from what is written (the
-        // kernel's map keeps every read inside its plane).
-        const inEnd = srcAt + r.planes * r.inHeight * r.inWidth
-        const outEnd = dstAt + r.planes * r.outHeight * r.outWidth
-        const reads = (srcAt >= 0 && inEnd <= length) || (srcAt >= sourceAt && inEnd <= sourceAt + sourceLength)
-        const apart = outEnd <= srcAt || inEnd <= dstAt
-        if (![srcAt, origin, dstAt].every(Number.isSafeInteger) || !reads || !apart || dstAt < 0 || outEnd > length) {
-          return `a resample of [${srcAt}, ${inEnd}) into [${dstAt}, ${outEnd}) falls outside the batch or onto what it reads`
-        }
-        let run: Compiled
-        try {
-          run = moduleOf({ kind: 'resample', r })
-        } catch (e) {
-          return describe(e)
-        }
+        if (!Number.isSafeInteger(origin)) return `a resample's map origin ${origin} is not an integer`
+        // The kernel's map keeps every read inside its plane.
+        const run = checkedModule({ kind: 'resample', r }, r.planes, r.inHeight * r.inWidth, r.outHeight * r.outWidth, srcAt, dstAt)
+        if (typeof run === 'string') return run
         writeResampleTables(r, k, buffer, scratchAt)
         run(4 * (srcAt + origin), 4 * dstAt, r.planes, scratchAt)
         return undefined
