@@ -71,7 +71,7 @@ export const memorySection = async (quick: boolean): Promise<SectionResult> => {
     ].join('\n'),
     targets: [{
       id: '(e)', target: `peak memory flat in V (64 MiB budget; V = ${mid?.natural.views ?? '?'} → 32, both past the ${big?.natural.chunks[0] ?? '?'}-view chunk the budget allows)`,
-      measured: `live peak ×${liveFlat.toFixed(2)} (${mib(mid === undefined ? 0 : livePeak(mid.live))} → ${mib(big === undefined ? 0 : livePeak(big.live))} MiB), peak RSS in run ×${rssFlat.toFixed(2)} (${mib(mid?.natural.peakRss ?? 0)} → ${mib(big?.natural.peakRss ?? 0)} MiB); largest live peak ${mib(maxLive)} MiB, within the 64 MiB budget`,
+      measured: `live peak ×${liveFlat.toFixed(2)} (${mib(mid === undefined ? 0 : livePeak(mid.live))} → ${mib(big === undefined ? 0 : livePeak(big.live))} MiB), peak RSS in run ×${rssFlat.toFixed(2)} (${mib(mid?.natural.peakRss ?? 0)} → ${mib(big?.natural.peakRss ?? 0)} MiB); largest live peak ${mib(maxLive)} MiB, ${maxLive <= BUDGET ? 'within' : 'over'} the 64 MiB budget`,
       met: liveFlat <= 1.05 && rssFlat <= 1.1 && maxLive <= BUDGET,
     }],
     analysis: [

@@ -297,25 +297,26 @@ const runSteps = async (plan: Plan, image: RawTensor, effects: Effects, lent: Ba
         block = undefined
         values = undefined
         ragged = undefined
-        const raced = await cancel.race(effects.callModel({ shape: step.input, data: buffer }), `the model call for chunk ${step.chunk}`)
-        if (E.isLeft(raced)) return raced
-        called = raced.right
+        // No block-scoped name may hold the answer: at the next chunk's await it would still be in
+        // the suspended function's frame (V8 keeps a dead local's last value there), keeping this
+        // prediction alive during the next model call. `called` is cleared before leaving.
+        called = E.flatten(await cancel.race(effects.callModel({ shape: step.input, data: buffer }), `the model call for chunk ${step.chunk}`))
         if (E.isLeft(called)) return called
-        const answer = called.right
-        called = undefined
         if (plan.task === 'detection') {
-          if (!('detections' in answer)) return E.left(modelError(`a detection model must give one list of boxes per image, but chunk ${step.chunk} gave a tensor of shape [${answer.shape.join(',')}]`))
-          if (answer.detections.length !== step.input[0]) {
-            return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned detections for ${answer.detections.length}`))
+          if (!('detections' in called.right)) return E.left(modelError(`a detection model must give one list of boxes per image, but chunk ${step.chunk} gave a tensor of shape [${called.right.shape.join(',')}]`))
+          if (called.right.detections.length !== step.input[0]) {
+            return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned detections for ${called.right.detections.length}`))
           }
-          ragged = answer.detections
+          ragged = called.right.detections
+          called = undefined
           break
         }
-        if (!('shape' in answer)) return E.left(modelError(`a ${plan.task} model must give a tensor, but chunk ${step.chunk} gave detections`))
-        if (answer.shape[0] !== step.input[0]) {
-          return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned a batch of ${answer.shape[0]}`))
+        if (!('shape' in called.right)) return E.left(modelError(`a ${plan.task} model must give a tensor, but chunk ${step.chunk} gave detections`))
+        if (called.right.shape[0] !== step.input[0]) {
+          return E.left(modelError(`the model was given a batch of ${step.input[0]} (${(step.input[0] ?? 0) / n} views × ${n} images) but returned a batch of ${called.right.shape[0]}`))
         }
-        output = answer
+        output = called.right
+        called = undefined
         break
       }
       case 'DeaugmentMerge': {
