@@ -72,3 +72,12 @@ export type Kernel = GatherKernel | OpaqueKernel
 /** The value a reducing write starts from. */
 export const writeIdentity = (write: WriteMode): number =>
   write === 'max' ? Number.NEGATIVE_INFINITY : write === 'min' ? Number.POSITIVE_INFINITY : 0
+
+/**
+ * Where a kernel's `pre` map reads in a row-major source plane, in floats: `origin` is frame
+ * position (0, 0), and each frame row and column moves the read by `row` and `col`.
+ */
+export const preSteps = (k: GatherKernel): { readonly row: number; readonly col: number; readonly origin: number } => {
+  const m = k.pre
+  return { row: m.ii * k.inWidth + m.ji, col: m.ij * k.inWidth + m.jj, origin: m.i0 * k.inWidth + m.j0 }
+}

@@ -8,7 +8,7 @@
  *
  * @since 0.2.0
  */
-import type { GatherKernel, WriteMode } from './ir.js'
+import { preSteps, type GatherKernel, type WriteMode } from './ir.js'
 import { int, real } from './render-js.js'
 
 /** Largest flat index gpu.js can address exactly when it computes indices in float32. */
@@ -33,9 +33,7 @@ const result = (write: WriteMode, at: string): string => {
 export const renderGpuJs = (k: GatherKernel): string => {
   const pre = k.pre
   const post = k.post
-  const aStride = pre.ii * k.inWidth + pre.ji
-  const bStride = pre.ij * k.inWidth + pre.jj
-  const origin = pre.i0 * k.inWidth + pre.j0
+  const { row: aStride, col: bStride, origin } = preSteps(k)
   const outIndex = `p * ${int(k.outHeight * k.outWidth)} + i * ${int(k.outWidth)} + j`
   // Source read at frame position (r, c): plain when the map stays inside, bounded after a translation.
   const at = (r: string, c: string): string => {

@@ -14,7 +14,7 @@
  *
  * @since 0.2.0
  */
-import type { GatherKernel, WriteMode } from './ir.js'
+import { preSteps, type GatherKernel, type WriteMode } from './ir.js'
 
 /** A validated integer literal. */
 export const int = (n: number): string => {
@@ -108,11 +108,8 @@ const boundedBody = (k: GatherKernel): string => {
 /** The body for a kernel with no resample: one affine map from output to source. */
 const gatherBody = (k: GatherKernel): string => {
   // Compose post (output → frame) with pre (frame → source): with no resample, post is the identity
-  // of the output, so pre alone maps output to source.
-  const m = k.pre
-  const rowStride = m.ii * k.inWidth + m.ji // source step when i grows by 1
-  const colStride = m.ij * k.inWidth + m.jj // source step when j grows by 1
-  const origin = m.i0 * k.inWidth + m.j0
+  // of the output, so pre alone maps output to source. Source steps when i and when j grow by 1:
+  const { row: rowStride, col: colStride, origin } = preSteps(k)
   const plain = k.write === 'store' && k.scale === 1 && k.shift === 0
   // Whole rows of the source, in order: each plane is one block (and all planes one, uncropped).
   // The engine's native copy and reverse beat any JavaScript loop, and one call per plane beats one per row.
@@ -154,11 +151,8 @@ const gatherBody = (k: GatherKernel): string => {
 
 /** The body for a kernel with a separable resample between two affine maps. */
 const resampleBody = (k: GatherKernel, rowTaps: number, colTaps: number): string => {
-  const pre = k.pre
   // Source offset of frame position (a, b): a·aStride + b·bStride + origin.
-  const aStride = pre.ii * k.inWidth + pre.ji
-  const bStride = pre.ij * k.inWidth + pre.jj
-  const origin = pre.i0 * k.inWidth + pre.j0
+  const { row: aStride, col: bStride, origin } = preSteps(k)
   const nearest = rowTaps === 1 && colTaps === 1
   const sample = nearest
     ? `x = src[s + rowIndex[a] * ${int(aStride)} + colIndex[b] * ${int(bStride)}];`
@@ -204,12 +198,10 @@ export const rowCacheSlots = (rows: { readonly taps: number; readonly index: Int
  * turn the outputs of one frame row are a column of the view: written a column at a time.
  */
 const cachedRowsBody = (k: GatherKernel, resample: NonNullable<GatherKernel['resample']>, slots: number): string => {
-  const { pre, post } = k
+  const { post } = k
   const rowTaps = resample.rows.taps
   const colTaps = resample.cols.taps
-  const aStride = pre.ii * k.inWidth + pre.ji
-  const bStride = pre.ij * k.inWidth + pre.jj
-  const origin = pre.i0 * k.inWidth + pre.j0
+  const { row: aStride, col: bStride, origin } = preSteps(k)
   // Width of the resample's output frame: the column pass fills every position of it.
   const frameWidth = resample.cols.index.length / colTaps
   // Frame row a = aStep·line + i0 for output line `line` (a row, or a column after a turn), and

@@ -29,7 +29,7 @@
  * @since 0.3.0
  */
 import { identityMap, type AffineIndexMap } from '../src/transform/d4.js'
-import type { GatherKernel } from './ir.js'
+import { preSteps, type GatherKernel } from './ir.js'
 import type { Instr, WasmModule } from './wasm.js'
 
 /** A plane gather that WebAssembly runs: the sizes and the kernel's map (coefficients −1, 0 or 1). */
@@ -353,7 +353,8 @@ const MAX_RESAMPLE_SLOTS = 16
 export const wasmResampleOf = (k: GatherKernel, slots: number | undefined): WasmResample | undefined => {
   const rs = k.resample
   if (rs === undefined || k.fill !== undefined || k.write !== 'store' || slots === undefined || slots > MAX_RESAMPLE_SLOTS) return undefined
-  const { post, pre } = k
+  const { post } = k
+  const steps = preSteps(k)
   if (post.ii !== 1 || post.ij !== 0 || post.ji !== 0 || post.jj !== 1) return undefined
   const rowTaps = rs.rows.taps
   const colTaps = rs.cols.taps
@@ -361,7 +362,7 @@ export const wasmResampleOf = (k: GatherKernel, slots: number | undefined): Wasm
   return {
     planes: k.planes, inHeight: k.inHeight, inWidth: k.inWidth, outHeight: k.outHeight, outWidth: k.outWidth, rowTaps, colTaps,
     frameHeight: rs.rows.index.length / rowTaps, frameWidth: rs.cols.index.length / colTaps, top: post.i0, left: post.j0,
-    rowStride: pre.ii * k.inWidth + pre.ji, colStride: pre.ij * k.inWidth + pre.jj, slots,
+    rowStride: steps.row, colStride: steps.col, slots,
   }
 }
 

@@ -21,7 +21,7 @@
  *
  * @since 0.2.0
  */
-import type { GatherKernel, Kernel, WriteMode } from '../../kernels/ir.js'
+import { preSteps, type GatherKernel, type Kernel, type WriteMode } from '../../kernels/ir.js'
 import { lower } from '../../kernels/lower.js'
 import type { AffineIndexMap } from '../transform/d4.js'
 import { renderJs, rowCacheSlots } from '../../kernels/render-js.js'
@@ -202,12 +202,11 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
       if (src === undefined) throw new TypeError('batch.augment was called before batch.source named the planes to read')
       const kernels = lowerOnce(stages, src.planes, src.height, src.width, 'store')
       const only = kernels.length === 1 ? kernels[0] : undefined
-      const gather = only?.kind === 'gather' ? batchGatherOf(only) : undefined
       const length = src.planes * src.height * src.width
       // A view written over the identity view's values leaves the chunk without a copy of its source.
       const written = only?.kind === 'gather' ? only.planes * only.outHeight * only.outWidth : Number.POSITIVE_INFINITY
       if (copy !== undefined && copy !== block.sourceAt && dstOffset < copy + length && copy < dstOffset + written) copy = undefined
-      costly = costly.filter((v) => !(dstOffset < v.at + v.length && v.at < dstOffset + written))
+      costly = costly.filter((v) => !(dstOffset < v.at + v.planes * v.height * v.width && v.at < dstOffset + written))
       // A view that only moves the pixels of a costly view written before it (a flip or turn after
       // the same resample) is one pass over that view's values: the same values, since a gather
       // after the resample only chooses which of them land where.
@@ -215,42 +214,37 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
         const after = movesOf(before, stages)
         const moved = after === undefined ? undefined : batchGatherOf(after)
         if (after !== undefined && moved !== undefined && block.gather(moved, before.at, dstOffset) === undefined) {
-          costly.push({ stages, at: dstOffset, length: after.planes * after.outHeight * after.outWidth, planes: after.planes, height: after.outHeight, width: after.outWidth })
+          costly.push({ stages, at: dstOffset, planes: after.planes, height: after.outHeight, width: after.outWidth })
           return
         }
       }
-      if (only?.kind === 'gather' && gather !== undefined && length <= block.source.length) {
-        if (copy === undefined) {
-          block.source.set(src.data.subarray(src.offset, src.offset + length))
-          copy = block.sourceAt
-        }
-        // Nothing is written when it fails (the module would not compile): the kernels below do it all.
-        if (block.gather(gather, copy, dstOffset) === undefined) {
-          if (only.scale !== 1 || only.shift !== 0) {
-            // The gathered values are in place: an identity map with the kernel's scale and shift finishes them.
+      // One kernel that WebAssembly runs straight from the chunk's source copy: a turn or mirror,
+      // or a resample. Nothing is written when it fails (no module, no room for a resample's
+      // tables): the kernels below then do it all.
+      let done = false
+      if (only?.kind === 'gather' && length <= block.source.length) {
+        const gather = batchGatherOf(only)
+        const resample = gather === undefined ? batchResampleOf(only) : undefined
+        const run = gather !== undefined ? (from: number) => block.gather(gather, from, dstOffset)
+          : resample !== undefined ? (from: number) => block.resample(resample, only, from, preSteps(only).origin, dstOffset)
+            : undefined
+        if (run !== undefined) {
+          if (copy === undefined) {
+            block.source.set(src.data.subarray(src.offset, src.offset + length))
+            copy = block.sourceAt
+          }
+          done = run(copy) === undefined
+          // The values are in place (a resample's rounded to float32, as the JavaScript kernel rounds
+          // them before its scale and shift): an identity map with the kernel's scale and shift finishes them.
+          if (done && (only.scale !== 1 || only.shift !== 0)) {
             compile(afterGather(only, only.planes * only.outHeight))(block.data, dstOffset, block.data, dstOffset, emptyIndex, emptyWeight, emptyIndex, emptyWeight)
           }
-          return
-        }
-      }
-      const resample = only?.kind === 'gather' ? batchResampleOf(only) : undefined
-      let done = false
-      if (only?.kind === 'gather' && resample !== undefined && length <= block.source.length) {
-        if (copy === undefined) {
-          block.source.set(src.data.subarray(src.offset, src.offset + length))
-          copy = block.sourceAt
-        }
-        // Nothing is written when it fails (no room for its tables, no module): JavaScript does it.
-        done = block.resample(resample, only, copy, only.pre.i0 * only.inWidth + only.pre.j0, dstOffset) === undefined
-        if (done && (only.scale !== 1 || only.shift !== 0)) {
-          // The values are rounded to float32, as the JavaScript kernel rounds them before its scale and shift.
-          compile(afterGather(only, only.planes * only.outHeight))(block.data, dstOffset, block.data, dstOffset, emptyIndex, emptyWeight, emptyIndex, emptyWeight)
         }
       }
       if (!done) runKernels(wasm, kernels, src, block.data, dstOffset)
       const size = outputSizeOf(kernels)
       if (size !== undefined && stages.some((stage) => stage.kind === 'resample' || stage.kind === 'custom')) {
-        costly.push({ stages, at: dstOffset, length: src.planes * size[0] * size[1], planes: src.planes, height: size[0], width: size[1] })
+        costly.push({ stages, at: dstOffset, planes: src.planes, height: size[0], width: size[1] })
       }
       // The identity view (first in d4 and most products) is an exact copy of the source in the
       // block: the chunk's turns and mirrors read it there, and the source is never copied twice.
@@ -259,11 +253,10 @@ const wasmBatch = (wasm: WasmKernels, request: BatchRequest): BatchBuffer | unde
   }
 }
 
-/** A view written into a batch: its stages, where its values start (in floats), how many, and its size. */
+/** A view written into a batch: its stages, where its values start (in floats), and its size. */
 interface WrittenView {
   readonly stages: readonly Stage[]
   readonly at: number
-  readonly length: number
   readonly planes: number
   readonly height: number
   readonly width: number
